@@ -1,0 +1,91 @@
+/**
+ * Big-endian field readers and a small writer over `Uint8Array`, shared by every codec.
+ * SCSI fields are big-endian (SAM-5 3.5). 64-bit fields are read as JavaScript numbers: values at or
+ * above 2^53 become `Infinity`, which every range check rejects, so no LBA arithmetic can wrap.
+ * @module
+ */
+
+/** Reads an unsigned 16-bit big-endian field at `offset`. */
+export function readU16(bytes: Uint8Array, offset: number): number {
+  return (bytes[offset]! << 8) | bytes[offset + 1]!;
+}
+
+/** Reads an unsigned 24-bit big-endian field at `offset`. */
+export function readU24(bytes: Uint8Array, offset: number): number {
+  return (bytes[offset]! << 16) | (bytes[offset + 1]! << 8) | bytes[offset + 2]!;
+}
+
+/** Reads an unsigned 32-bit big-endian field at `offset`. */
+export function readU32(bytes: Uint8Array, offset: number): number {
+  return (
+    bytes[offset]! * 0x1000000 + ((bytes[offset + 1]! << 16) | (bytes[offset + 2]! << 8) | bytes[offset + 3]!)
+  );
+}
+
+/**
+ * Reads an unsigned 64-bit big-endian field at `offset` as a number. Exact below 2^53; larger
+ * values return `Infinity` (every capacity is below 2^53 blocks, so they are out of range anyway).
+ */
+export function readU64(bytes: Uint8Array, offset: number): number {
+  const high = readU32(bytes, offset);
+  if (high >= 0x200000) return Infinity;
+  return high * 0x100000000 + readU32(bytes, offset + 4);
+}
+
+/** Writes `value` (0..2^16-1) big-endian at `offset`. */
+export function writeU16(bytes: Uint8Array, offset: number, value: number): void {
+  bytes[offset] = (value >>> 8) & 0xff;
+  bytes[offset + 1] = value & 0xff;
+}
+
+/** Writes `value` (0..2^24-1) big-endian at `offset`. */
+export function writeU24(bytes: Uint8Array, offset: number, value: number): void {
+  bytes[offset] = (value >>> 16) & 0xff;
+  bytes[offset + 1] = (value >>> 8) & 0xff;
+  bytes[offset + 2] = value & 0xff;
+}
+
+/** Writes `value` (0..2^32-1) big-endian at `offset`. */
+export function writeU32(bytes: Uint8Array, offset: number, value: number): void {
+  bytes[offset] = (value >>> 24) & 0xff;
+  bytes[offset + 1] = (value >>> 16) & 0xff;
+  bytes[offset + 2] = (value >>> 8) & 0xff;
+  bytes[offset + 3] = value & 0xff;
+}
+
+/** Writes a non-negative integer below 2^53 as a 64-bit big-endian field at `offset`. */
+export function writeU64(bytes: Uint8Array, offset: number, value: number): void {
+  writeU32(bytes, offset, Math.floor(value / 0x100000000));
+  writeU32(bytes, offset + 4, value >>> 0);
+}
+
+/** Writes `text` as space-padded ASCII into `length` bytes at `offset` (SPC-4 4.4.1). */
+export function writeAscii(bytes: Uint8Array, offset: number, length: number, text: string): void {
+  for (let i = 0; i < length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : 0x20;
+    bytes[offset + i] = c >= 0x20 && c < 0x7f ? c : 0x20;
+  }
+}
+
+/**
+ * Returns the first `allocationLength` bytes of a response as a view (SPC-4 4.2.5.6: data beyond
+ * the ALLOCATION LENGTH is not transferred, and a short allocation is not an error).
+ */
+export function truncate(data: Uint8Array, allocationLength: number): Uint8Array {
+  return allocationLength >= data.length ? data : data.subarray(0, allocationLength);
+}
+
+/** True when every byte of `bytes` is zero. */
+export function isAllZero(bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] !== 0) return false;
+  return true;
+}
+
+/**
+ * Index of the first byte where `a` and `b` differ over `length` bytes, or -1 when they are equal.
+ * Used by COMPARE AND WRITE, whose miscompare sense reports that offset.
+ */
+export function firstMismatch(a: Uint8Array, b: Uint8Array, length: number): number {
+  for (let i = 0; i < length; i++) if (a[i] !== b[i]) return i;
+  return -1;
+}

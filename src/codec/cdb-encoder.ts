@@ -1,0 +1,360 @@
+/**
+ * Builders for every CDB and parameter list the array implements, for initiators written against
+ * the library (host-side tools, tests). Each returns a new `Uint8Array`; fields are named as in T10.
+ * Values are written as given (truncated to the field), so deliberately malformed commands can be built too.
+ * @module
+ */
+import { writeU16, writeU24, writeU32, writeU64 } from './bytes.js';
+
+/** Flags common to READ and WRITE CDBs. */
+export interface ReadWriteFields {
+  /** LOGICAL BLOCK ADDRESS. */
+  readonly lba: number;
+  /** TRANSFER LENGTH in blocks. */
+  readonly blocks: number;
+  /** DPO bit. */
+  readonly dpo?: boolean;
+  /** FUA bit. */
+  readonly fua?: boolean;
+  /** RDPROTECT / WRPROTECT (0..7). */
+  readonly protect?: number;
+}
+
+function rwFlags(f: ReadWriteFields): number {
+  return ((f.protect ?? 0) << 5) | (f.dpo ? 0x10 : 0) | (f.fua ? 0x08 : 0);
+}
+
+function rw10(opcode: number, f: ReadWriteFields): Uint8Array {
+  const c = new Uint8Array(10);
+  c[0] = opcode;
+  c[1] = rwFlags(f);
+  writeU32(c, 2, f.lba);
+  writeU16(c, 7, f.blocks);
+  return c;
+}
+
+function rw12(opcode: number, f: ReadWriteFields): Uint8Array {
+  const c = new Uint8Array(12);
+  c[0] = opcode;
+  c[1] = rwFlags(f);
+  writeU32(c, 2, f.lba);
+  writeU32(c, 6, f.blocks);
+  return c;
+}
+
+function rw16(opcode: number, f: ReadWriteFields): Uint8Array {
+  const c = new Uint8Array(16);
+  c[0] = opcode;
+  c[1] = rwFlags(f);
+  writeU64(c, 2, f.lba);
+  writeU32(c, 10, f.blocks);
+  return c;
+}
+
+/** READ(10). */
+export const read10 = (f: ReadWriteFields): Uint8Array => rw10(0x28, f);
+/** READ(12). */
+export const read12 = (f: ReadWriteFields): Uint8Array => rw12(0xa8, f);
+/** READ(16). */
+export const read16 = (f: ReadWriteFields): Uint8Array => rw16(0x88, f);
+/** WRITE(10). */
+export const write10 = (f: ReadWriteFields): Uint8Array => rw10(0x2a, f);
+/** WRITE(12). */
+export const write12 = (f: ReadWriteFields): Uint8Array => rw12(0xaa, f);
+/** WRITE(16). */
+export const write16 = (f: ReadWriteFields): Uint8Array => rw16(0x8a, f);
+
+/** Fields of WRITE SAME(10)/(16). */
+export interface WriteSameFields {
+  /** LOGICAL BLOCK ADDRESS. */
+  readonly lba: number;
+  /** NUMBER OF LOGICAL BLOCKS. */
+  readonly blocks: number;
+  /** UNMAP bit. */
+  readonly unmap?: boolean;
+  /** ANCHOR bit. */
+  readonly anchor?: boolean;
+  /** NDOB bit (WRITE SAME(16) only): no Data-Out, zeros. */
+  readonly ndob?: boolean;
+  /** WRPROTECT (0..7). */
+  readonly wrprotect?: number;
+}
+
+function wsFlags(f: WriteSameFields): number {
+  return ((f.wrprotect ?? 0) << 5) | (f.anchor ? 0x10 : 0) | (f.unmap ? 0x08 : 0);
+}
+
+/** WRITE SAME(10); Data-Out is one logical block. */
+export function writeSame10(f: WriteSameFields): Uint8Array {
+  const c = new Uint8Array(10);
+  c[0] = 0x41;
+  c[1] = wsFlags(f);
+  writeU32(c, 2, f.lba);
+  writeU16(c, 7, f.blocks);
+  return c;
+}
+
+/** WRITE SAME(16); Data-Out is one logical block, or none with NDOB. */
+export function writeSame16(f: WriteSameFields): Uint8Array {
+  const c = new Uint8Array(16);
+  c[0] = 0x93;
+  c[1] = wsFlags(f) | (f.ndob ? 0x01 : 0);
+  writeU64(c, 2, f.lba);
+  writeU32(c, 10, f.blocks);
+  return c;
+}
+
+/** COMPARE AND WRITE; Data-Out is the verify blocks followed by the write blocks. */
+export function compareAndWrite(f: { readonly lba: number; readonly blocks: number; readonly dpo?: boolean; readonly fua?: boolean; readonly wrprotect?: number }): Uint8Array {
+  const c = new Uint8Array(16);
+  c[0] = 0x89;
+  c[1] = ((f.wrprotect ?? 0) << 5) | (f.dpo ? 0x10 : 0) | (f.fua ? 0x08 : 0);
+  writeU64(c, 2, f.lba);
+  c[13] = f.blocks;
+  return c;
+}
+
+/** UNMAP CDB for a parameter list of `parameterListLength` bytes. */
+export function unmap(f: { readonly parameterListLength: number; readonly anchor?: boolean }): Uint8Array {
+  const c = new Uint8Array(10);
+  c[0] = 0x42;
+  c[1] = f.anchor ? 0x01 : 0;
+  writeU16(c, 7, f.parameterListLength);
+  return c;
+}
+
+/** UNMAP parameter list: header and one 16-byte block descriptor per range. */
+export function unmapParameterList(ranges: readonly { readonly lba: number; readonly blocks: number }[]): Uint8Array {
+  const list = new Uint8Array(8 + 16 * ranges.length);
+  writeU16(list, 0, list.length - 2); // UNMAP DATA LENGTH
+  writeU16(list, 2, 16 * ranges.length); // UNMAP BLOCK DESCRIPTOR DATA LENGTH
+  ranges.forEach((r, i) => {
+    writeU64(list, 8 + 16 * i, r.lba);
+    writeU32(list, 16 + 16 * i, r.blocks);
+  });
+  return list;
+}
+
+/** GET LBA STATUS (SERVICE ACTION IN(16) / 12h). */
+export function getLbaStatus(f: { readonly lba: number; readonly allocationLength: number }): Uint8Array {
+  const c = new Uint8Array(16);
+  c[0] = 0x9e;
+  c[1] = 0x12;
+  writeU64(c, 2, f.lba);
+  writeU32(c, 10, f.allocationLength);
+  return c;
+}
+
+/** READ CAPACITY(10). */
+export function readCapacity10(): Uint8Array {
+  const c = new Uint8Array(10);
+  c[0] = 0x25;
+  return c;
+}
+
+/** READ CAPACITY(16) (SERVICE ACTION IN(16) / 10h). */
+export function readCapacity16(allocationLength = 32): Uint8Array {
+  const c = new Uint8Array(16);
+  c[0] = 0x9e;
+  c[1] = 0x10;
+  writeU32(c, 10, allocationLength);
+  return c;
+}
+
+/** INQUIRY: standard data, or the VPD page `page` when given. */
+export function inquiry(f: { readonly page?: number; readonly allocationLength?: number } = {}): Uint8Array {
+  const c = new Uint8Array(6);
+  c[0] = 0x12;
+  if (f.page !== undefined) {
+    c[1] = 0x01; // EVPD
+    c[2] = f.page;
+  }
+  writeU16(c, 3, f.allocationLength ?? 0xff);
+  return c;
+}
+
+/** TEST UNIT READY. */
+export function testUnitReady(): Uint8Array {
+  return new Uint8Array(6);
+}
+
+/** REQUEST SENSE (fixed format). */
+export function requestSense(allocationLength = 18): Uint8Array {
+  const c = new Uint8Array(6);
+  c[0] = 0x03;
+  c[4] = allocationLength;
+  return c;
+}
+
+/** REPORT LUNS. */
+export function reportLuns(f: { readonly selectReport?: number; readonly allocationLength?: number } = {}): Uint8Array {
+  const c = new Uint8Array(12);
+  c[0] = 0xa0;
+  c[2] = f.selectReport ?? 0;
+  writeU32(c, 6, f.allocationLength ?? 4096);
+  return c;
+}
+
+/** REPORT SUPPORTED OPERATION CODES (MAINTENANCE IN / 0Ch). */
+export function reportSupportedOperationCodes(
+  f: { readonly reportingOptions?: number; readonly rctd?: boolean; readonly opcode?: number; readonly serviceAction?: number; readonly allocationLength?: number } = {},
+): Uint8Array {
+  const c = new Uint8Array(12);
+  c[0] = 0xa3;
+  c[1] = 0x0c;
+  c[2] = (f.rctd ? 0x80 : 0) | (f.reportingOptions ?? 0);
+  c[3] = f.opcode ?? 0;
+  writeU16(c, 4, f.serviceAction ?? 0);
+  writeU32(c, 6, f.allocationLength ?? 8192);
+  return c;
+}
+
+/** MODE SENSE(6). */
+export function modeSense6(f: { readonly pageCode?: number; readonly pageControl?: number; readonly subpage?: number; readonly dbd?: boolean; readonly allocationLength?: number } = {}): Uint8Array {
+  const c = new Uint8Array(6);
+  c[0] = 0x1a;
+  c[1] = f.dbd ? 0x08 : 0;
+  c[2] = ((f.pageControl ?? 0) << 6) | (f.pageCode ?? 0x3f);
+  c[3] = f.subpage ?? 0;
+  c[4] = f.allocationLength ?? 0xff;
+  return c;
+}
+
+/** MODE SENSE(10). */
+export function modeSense10(
+  f: { readonly pageCode?: number; readonly pageControl?: number; readonly subpage?: number; readonly dbd?: boolean; readonly llbaa?: boolean; readonly allocationLength?: number } = {},
+): Uint8Array {
+  const c = new Uint8Array(10);
+  c[0] = 0x5a;
+  c[1] = (f.dbd ? 0x08 : 0) | (f.llbaa ? 0x10 : 0);
+  c[2] = ((f.pageControl ?? 0) << 6) | (f.pageCode ?? 0x3f);
+  c[3] = f.subpage ?? 0;
+  writeU16(c, 7, f.allocationLength ?? 0xffff);
+  return c;
+}
+
+/** SYNCHRONIZE CACHE(10). */
+export function synchronizeCache10(f: { readonly lba?: number; readonly blocks?: number } = {}): Uint8Array {
+  const c = new Uint8Array(10);
+  c[0] = 0x35;
+  writeU32(c, 2, f.lba ?? 0);
+  writeU16(c, 7, f.blocks ?? 0);
+  return c;
+}
+
+/** SYNCHRONIZE CACHE(16). */
+export function synchronizeCache16(f: { readonly lba?: number; readonly blocks?: number } = {}): Uint8Array {
+  const c = new Uint8Array(16);
+  c[0] = 0x91;
+  writeU64(c, 2, f.lba ?? 0);
+  writeU32(c, 10, f.blocks ?? 0);
+  return c;
+}
+
+/** RESERVE(6). */
+export const reserve6 = (): Uint8Array => Uint8Array.of(0x16, 0, 0, 0, 0, 0);
+/** RELEASE(6). */
+export const release6 = (): Uint8Array => Uint8Array.of(0x17, 0, 0, 0, 0, 0);
+/** RESERVE(10). */
+export const reserve10 = (): Uint8Array => Uint8Array.of(0x56, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+/** RELEASE(10). */
+export const release10 = (): Uint8Array => Uint8Array.of(0x57, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+
+/** EXTENDED COPY (LID1) CDB for a parameter list of `parameterListLength` bytes. */
+export function extendedCopy(parameterListLength: number): Uint8Array {
+  const c = new Uint8Array(16);
+  c[0] = 0x83;
+  writeU32(c, 10, parameterListLength);
+  return c;
+}
+
+/** RECEIVE COPY RESULTS (LID1) with service action `serviceAction` (00h COPY STATUS, 03h OPERATING PARAMETERS, 04h FAILED SEGMENT DETAILS). */
+export function receiveCopyResults(f: { readonly serviceAction: number; readonly listId?: number; readonly allocationLength?: number }): Uint8Array {
+  const c = new Uint8Array(16);
+  c[0] = 0x84;
+  c[1] = f.serviceAction & 0x1f;
+  c[2] = f.listId ?? 0;
+  writeU32(c, 10, f.allocationLength ?? 1024);
+  return c;
+}
+
+/** An identification (E4h) CSCD descriptor naming a LUN by its NAA designator (VPD 83h). */
+export interface CscdDescriptor {
+  /** The designator bytes (16 for NAA 6h). */
+  readonly designator: Uint8Array;
+  /** CODE SET of the designator. @defaultValue 1 (binary) */
+  readonly codeSet?: number;
+  /** ASSOCIATION and DESIGNATOR TYPE byte (bits 5:0). @defaultValue 0x03 (LU, NAA) */
+  readonly associationAndType?: number;
+  /** DISK BLOCK LENGTH of the designated LUN. */
+  readonly blockSize: number;
+  /** PERIPHERAL DEVICE TYPE. @defaultValue 0 */
+  readonly peripheralDeviceType?: number;
+  /** Overrides the type code byte (E4h), to build malformed lists. */
+  readonly typeCode?: number;
+}
+
+/** A block-to-block (02h) segment descriptor. */
+export interface SegmentDescriptor {
+  /** Index of the source CSCD descriptor. */
+  readonly source: number;
+  /** Index of the destination CSCD descriptor. */
+  readonly destination: number;
+  /** BLOCK DEVICE NUMBER OF BLOCKS (0..65535). */
+  readonly blocks: number;
+  /** SOURCE LOGICAL BLOCK ADDRESS. */
+  readonly sourceLba: number;
+  /** DESTINATION LOGICAL BLOCK ADDRESS. */
+  readonly destinationLba: number;
+  /** DC bit. */
+  readonly destinationCount?: boolean;
+  /** Overrides the type code byte (02h), to build malformed lists. */
+  readonly typeCode?: number;
+}
+
+/** Fields of an EXTENDED COPY (LID1) parameter list. */
+export interface ExtendedCopyParameterList {
+  /** LIST IDENTIFIER. @defaultValue 0 */
+  readonly listId?: number;
+  /** LIST ID USAGE (0 hold, 2 discard, 3 none). @defaultValue 3 when listId is 0, else 0 */
+  readonly listIdUsage?: number;
+  /** CSCD descriptors. */
+  readonly cscds: readonly CscdDescriptor[];
+  /** Segment descriptors. */
+  readonly segments: readonly SegmentDescriptor[];
+}
+
+/** Encodes an EXTENDED COPY (LID1) parameter list (SPC-4 6.4). */
+export function extendedCopyParameterList(p: ExtendedCopyParameterList): Uint8Array {
+  const cscdLength = 32 * p.cscds.length;
+  const segmentLength = 28 * p.segments.length;
+  const list = new Uint8Array(16 + cscdLength + segmentLength);
+  const listId = p.listId ?? 0;
+  list[0] = listId;
+  list[1] = ((p.listIdUsage ?? (listId === 0 ? 3 : 0)) & 0x03) << 3;
+  writeU16(list, 2, cscdLength);
+  writeU32(list, 8, segmentLength);
+  p.cscds.forEach((d, i) => {
+    const at = 16 + 32 * i;
+    list[at] = d.typeCode ?? 0xe4;
+    list[at + 1] = (d.peripheralDeviceType ?? 0) & 0x1f;
+    list[at + 4] = d.codeSet ?? 0x01;
+    list[at + 5] = d.associationAndType ?? 0x03;
+    const n = Math.min(d.designator.length, 20);
+    list[at + 7] = n;
+    list.set(d.designator.subarray(0, n), at + 8);
+    writeU24(list, at + 29, d.blockSize);
+  });
+  p.segments.forEach((s, i) => {
+    const at = 16 + cscdLength + 28 * i;
+    list[at] = s.typeCode ?? 0x02;
+    list[at + 1] = s.destinationCount ? 0x02 : 0;
+    writeU16(list, at + 2, 0x18);
+    writeU16(list, at + 4, s.source);
+    writeU16(list, at + 6, s.destination);
+    writeU16(list, at + 10, s.blocks);
+    writeU64(list, at + 12, s.sourceLba);
+    writeU64(list, at + 20, s.destinationLba);
+  });
+  return list;
+}

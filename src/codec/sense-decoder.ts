@@ -1,0 +1,96 @@
+/**
+ * Decodes sense data returned by the array (or by any target) into named fields, for tests and tools.
+ * Accepts fixed (70h/71h) and descriptor (72h/73h) formats; never throws.
+ * @module
+ */
+import { SENSE_TABLE, type SenseReason } from '../spec/sense.js';
+import { readU16, readU32 } from './bytes.js';
+import type { FieldPointer } from './sense-encoder.js';
+
+/** Sense data decoded into named fields. */
+export interface DecodedSense {
+  /** RESPONSE CODE (70h, 71h, 72h or 73h). */
+  readonly responseCode: number;
+  /** SENSE KEY. */
+  readonly key: number;
+  /** ADDITIONAL SENSE CODE. */
+  readonly asc: number;
+  /** ADDITIONAL SENSE CODE QUALIFIER. */
+  readonly ascq: number;
+  /** INFORMATION, when VALID (fixed) or an information descriptor (descriptor format) is present. */
+  readonly information?: number;
+  /** COMMAND-SPECIFIC INFORMATION (fixed format only). */
+  readonly commandSpecificInformation?: number;
+  /** SENSE-KEY SPECIFIC field/segment pointer, when SKSV = 1. */
+  readonly fieldPointer?: FieldPointer;
+  /** The {@link SenseReason} whose key/ASC/ASCQ match, when one does. */
+  readonly reason?: SenseReason;
+}
+
+const reasonByCode = new Map<number, SenseReason>();
+for (const [name, code] of Object.entries(SENSE_TABLE)) {
+  const k = (code.key << 16) | (code.asc << 8) | code.ascq;
+  if (!reasonByCode.has(k)) reasonByCode.set(k, name as SenseReason);
+}
+
+function decodeSks(sense: Uint8Array, at: number, key: number): FieldPointer | undefined {
+  const sks = sense[at]!;
+  if ((sks & 0x80) === 0) return undefined;
+  const byte = readU16(sense, at + 1);
+  const bit = (sks & 0x08) !== 0 ? sks & 0x07 : undefined;
+  const where: FieldPointer['in'] =
+    key === 0x0a ? ((sks & 0x20) !== 0 ? 'segment' : 'parameter') : (sks & 0x40) !== 0 ? 'cdb' : 'parameter';
+  return bit === undefined ? { in: where, byte } : { in: where, byte, bit };
+}
+
+/** Decodes `sense`; returns `undefined` when it is too short or its response code is unknown. */
+export function decodeSense(sense: Uint8Array | undefined): DecodedSense | undefined {
+  if (sense === undefined || sense.length < 8) return undefined;
+  const responseCode = sense[0]! & 0x7f;
+  if (responseCode === 0x70 || responseCode === 0x71) {
+    if (sense.length < 14) return undefined;
+    const key = sense[2]! & 0x0f;
+    const asc = sense[12]!;
+    const ascq = sense[13]!;
+    const valid = (sense[0]! & 0x80) !== 0;
+    const fieldPointer = sense.length >= 18 ? decodeSks(sense, 15, key) : undefined;
+    return {
+      responseCode,
+      key,
+      asc,
+      ascq,
+      ...(valid ? { information: readU32(sense, 3) } : {}),
+      commandSpecificInformation: readU32(sense, 8),
+      ...(fieldPointer ? { fieldPointer } : {}),
+      ...withReason(key, asc, ascq),
+    };
+  }
+  if (responseCode === 0x72 || responseCode === 0x73) {
+    const key = sense[1]! & 0x0f;
+    const asc = sense[2]!;
+    const ascq = sense[3]!;
+    let information: number | undefined;
+    let fieldPointer: FieldPointer | undefined;
+    const end = Math.min(sense.length, 8 + sense[7]!);
+    for (let at = 8; at + 2 <= end; at += 2 + sense[at + 1]!) {
+      const type = sense[at]!;
+      if (type === 0x00 && at + 12 <= end) information = readU32(sense, at + 8);
+      if (type === 0x02 && at + 7 <= end) fieldPointer = decodeSks(sense, at + 4, key);
+    }
+    return {
+      responseCode,
+      key,
+      asc,
+      ascq,
+      ...(information !== undefined ? { information } : {}),
+      ...(fieldPointer ? { fieldPointer } : {}),
+      ...withReason(key, asc, ascq),
+    };
+  }
+  return undefined;
+}
+
+function withReason(key: number, asc: number, ascq: number): { reason?: SenseReason } {
+  const reason = reasonByCode.get((key << 16) | (asc << 8) | ascq);
+  return reason === undefined ? {} : { reason };
+}

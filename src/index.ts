@@ -1,0 +1,53 @@
+/**
+ * vaai-sim: a simulated thin-provisioned block-storage array that executes the VAAI SCSI offload
+ * commands (EXTENDED COPY, WRITE SAME, COMPARE AND WRITE, UNMAP) byte-exactly.
+ *
+ * @example
+ * ```ts
+ * import { StorageArray, cdb } from 'vaai-sim';
+ * const array = new StorageArray({ capacityBytes: 1 << 30, softThresholdPercent: 75 });
+ * const lun = array.createLun({ sizeBytes: 64 * 2 ** 40, blockSize: 512 });
+ * const r = await lun.execute(cdb.read16({ lba: 0, blocks: 8 }), undefined, { initiator: 'iqn.host-a' });
+ * ```
+ * @packageDocumentation
+ */
+
+// The array
+export { StorageArray } from './array/storage-array.js';
+export type { StorageArrayOptions, CloneMode } from './array/storage-array.js';
+export { Lun, DEFAULT_BLOCK_LIMITS } from './array/lun.js';
+export type { LunOptions, BlockLimits } from './array/lun.js';
+export type { PoolStatus } from './array/thin-pool.js';
+export { FaultInjector } from './array/faults.js';
+export type { FaultRule, FaultHandle, FaultEffect } from './array/faults.js';
+export { TypedEmitter } from './array/events.js';
+export type {
+  ArrayEvents,
+  Listener,
+  ThresholdCrossedEvent,
+  OutOfSpaceEvent,
+  SpaceFreedEvent,
+  CopyProgressEvent,
+} from './array/events.js';
+export { VaaiSimError, InvalidArgumentError, InsufficientSpaceError } from './array/errors.js';
+
+// Commands and results
+export type { ScsiResult } from './scsi/outcome.js';
+export type { ExecuteOptions } from './scsi/context.js';
+export { DEFAULT_INITIATOR } from './scsi/dispatch.js';
+export type { MaybePromise } from './scsi/dispatch.js';
+export { COPY_LIMITS } from './scsi/xcopy/limits.js';
+
+// T10 constants and sense
+export { Opcode, ServiceAction, ScsiStatus, VpdPage } from './spec/opcodes.js';
+export type { ScsiStatusCode } from './spec/opcodes.js';
+export { SenseKey, SENSE_TABLE, isSenseReason } from './spec/sense.js';
+export type { SenseCode, SenseReason } from './spec/sense.js';
+export { VENDOR_IDENTIFICATION, PRODUCT_IDENTIFICATION, PRODUCT_REVISION_LEVEL } from './spec/identity.js';
+
+// Codecs
+export { encodeFixedSense, FIXED_SENSE_LENGTH } from './codec/sense-encoder.js';
+export type { FieldPointer, SenseDetails } from './codec/sense-encoder.js';
+export { decodeSense } from './codec/sense-decoder.js';
+export type { DecodedSense } from './codec/sense-decoder.js';
+export * as cdb from './codec/cdb-encoder.js';

@@ -1,0 +1,99 @@
+/**
+ * The one opcode table. Dispatch, REPORT SUPPORTED OPERATION CODES, the Third-party Copy VPD page's
+ * command list and the INVALID COMMAND OPERATION CODE answer are all derived from it, so what the
+ * array reports can never disagree with what it implements.
+ * @module
+ */
+import type { Lun } from '../array/lun.js';
+import type { CommandSpec } from './command.js';
+import { CAPACITY_COMMANDS } from './sbc/capacity.js';
+import { COMPARE_AND_WRITE_COMMAND } from './sbc/compare-and-write.js';
+import { READ_WRITE_COMMANDS } from './sbc/read-write.js';
+import { UNMAP_COMMAND } from './sbc/unmap.js';
+import { WRITE_SAME_COMMANDS } from './sbc/write-same.js';
+import { BASIC_COMMANDS } from './spc/basic.js';
+import { INQUIRY_COMMAND } from './spc/inquiry.js';
+import { MODE_SENSE_COMMANDS } from './spc/mode-sense.js';
+import { REPORT_SUPPORTED_OPERATION_CODES_COMMAND } from './spc/report-supported-operation-codes.js';
+import { EXTENDED_COPY_COMMAND } from './xcopy/extended-copy.js';
+import { RECEIVE_COPY_RESULTS_COMMANDS } from './xcopy/receive-copy-results.js';
+
+let table: readonly CommandSpec[] | undefined;
+let byOpcode: Array<CommandSpec | Map<number, CommandSpec> | undefined> | undefined;
+
+/** Built on first use, so modules that refer back to the table (INQUIRY, RSOC) can be loaded in any order. */
+function build(): Array<CommandSpec | Map<number, CommandSpec> | undefined> {
+  if (byOpcode !== undefined) return byOpcode;
+  const all: CommandSpec[] = [
+    ...BASIC_COMMANDS,
+    INQUIRY_COMMAND,
+    ...MODE_SENSE_COMMANDS,
+    REPORT_SUPPORTED_OPERATION_CODES_COMMAND,
+    ...READ_WRITE_COMMANDS,
+    ...WRITE_SAME_COMMANDS,
+    COMPARE_AND_WRITE_COMMAND,
+    UNMAP_COMMAND,
+    ...CAPACITY_COMMANDS,
+    EXTENDED_COPY_COMMAND,
+    ...RECEIVE_COPY_RESULTS_COMMANDS,
+  ].sort((a, b) => a.opcode - b.opcode || (a.serviceAction ?? 0) - (b.serviceAction ?? 0));
+  const index: Array<CommandSpec | Map<number, CommandSpec> | undefined> = new Array(256).fill(undefined);
+  for (const spec of all) {
+    if (spec.serviceAction === undefined) {
+      if (index[spec.opcode] !== undefined) throw new Error(`opcode table: duplicate ${spec.name}`);
+      index[spec.opcode] = spec;
+    } else {
+      const slot = index[spec.opcode];
+      const map = slot instanceof Map ? slot : new Map<number, CommandSpec>();
+      if (slot !== undefined && !(slot instanceof Map)) throw new Error(`opcode table: ${spec.name} mixes service actions`);
+      if (map.has(spec.serviceAction)) throw new Error(`opcode table: duplicate ${spec.name}`);
+      map.set(spec.serviceAction, spec);
+      index[spec.opcode] = map;
+    }
+  }
+  table = all;
+  byOpcode = index;
+  return index;
+}
+
+/** @internal Every command the array implements (on some LUN), by opcode then service action. */
+export function allCommands(): readonly CommandSpec[] {
+  build();
+  return table!;
+}
+
+/** @internal True when `opcode` selects its command by a service action in CDB byte 1. */
+export function hasServiceActions(opcode: number): boolean {
+  return build()[opcode] instanceof Map;
+}
+
+/** @internal The row for `opcode` (and `serviceAction`, for opcodes that have them). */
+export function findCommand(opcode: number, serviceAction: number | undefined): CommandSpec | undefined {
+  const slot = build()[opcode];
+  if (slot instanceof Map) return serviceAction === undefined ? undefined : slot.get(serviceAction);
+  return slot;
+}
+
+/** @internal The commands `lun` implements, in REPORT SUPPORTED OPERATION CODES order. */
+export function supportedCommands(lun: Lun): CommandSpec[] {
+  return allCommands().filter((spec) => spec.supported?.(lun) ?? true);
+}
+
+/** @internal The service actions of `opcode` that `lun` implements, ascending. */
+export function supportedServiceActions(opcode: number, lun: Lun): number[] {
+  return supportedCommands(lun)
+    .filter((spec) => spec.opcode === opcode && spec.serviceAction !== undefined)
+    .map((spec) => spec.serviceAction!);
+}
+
+/** @internal Lookup for dispatch: a row, or why there is none. */
+export function lookupForDispatch(cdb: Uint8Array, lun: Lun): CommandSpec | 'INVALID_OPCODE' | 'INVALID_SERVICE_ACTION' {
+  const slot = build()[cdb[0]!];
+  if (slot === undefined) return 'INVALID_OPCODE';
+  if (slot instanceof Map) {
+    const spec = cdb.length > 1 ? slot.get(cdb[1]! & 0x1f) : undefined;
+    if (spec === undefined || !(spec.supported?.(lun) ?? true)) return 'INVALID_SERVICE_ACTION';
+    return spec;
+  }
+  return slot.supported?.(lun) ?? true ? slot : 'INVALID_OPCODE';
+}

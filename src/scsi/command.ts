@@ -1,0 +1,56 @@
+/**
+ * The shape of one entry of the opcode table: how a command is decoded, whether it needs a
+ * parameter-list decode, and how it executes. Decode first (CDB fields, ranges, Data-Out length),
+ * then execute with a typed command.
+ * @module
+ */
+import type { Lun } from '../array/lun.js';
+import type { CommandContext } from './context.js';
+import type { Failure, Outcome } from './outcome.js';
+
+/** @internal An LBA range a command touches (for fault matching). */
+export interface LbaRange {
+  readonly lba: number;
+  readonly blocks: number;
+}
+
+/** @internal What every decoder yields. */
+export interface Decoded {
+  /** Data-Out length the CDB implies; the dispatcher rejects any other length. */
+  readonly dataOutLength: number;
+  /** Primary LBA range, when the command has one. */
+  readonly lba?: number;
+  readonly blocks?: number;
+  /** Further ranges (EXTENDED COPY segments, UNMAP descriptors). */
+  readonly ranges?: readonly LbaRange[];
+}
+
+/** @internal One row of the opcode table. */
+export interface CommandSpec<C extends Decoded = Decoded> {
+  readonly opcode: number;
+  /** Service action, for opcodes whose CDB byte 1 bits 4:0 select one. */
+  readonly serviceAction?: number;
+  /** T10 name, verbatim. */
+  readonly name: string;
+  readonly cdbLength: number;
+  /** CDB USAGE DATA for REPORT SUPPORTED OPERATION CODES: byte n has a bit set for each CDB bit the array evaluates. */
+  readonly usage: readonly number[];
+  /** Allowed from other initiators while a SCSI-2 reservation is held (SPC-2 5.5.1). */
+  readonly allowedUnderReservation?: boolean;
+  /** Executed without reporting a pending unit attention (SAM-5 5.14: INQUIRY, REPORT LUNS, REQUEST SENSE). */
+  readonly ignoresUnitAttention?: boolean;
+  /** Whether this LUN implements the command (e.g. UNMAP only on thin LUNs); all when left out. */
+  readonly supported?: (lun: Lun) => boolean;
+  readonly decode: (cdb: Uint8Array, ctx: CommandContext) => C | Failure;
+  /** Decodes the parameter list (Data-Out), once its length was checked. */
+  readonly decodeData?: (cmd: C, dataOut: Uint8Array, ctx: CommandContext) => C | Failure;
+  readonly execute: (cmd: C, dataOut: Uint8Array, ctx: CommandContext) => Outcome;
+}
+
+/** @internal Erases the command type so rows of different commands share one table. */
+export function defineCommand<C extends Decoded>(spec: CommandSpec<C>): CommandSpec {
+  return spec as unknown as CommandSpec;
+}
+
+/** @internal A decoded command with no Data-Out and no LBA. */
+export const NO_DATA: Decoded = Object.freeze({ dataOutLength: 0 });

@@ -1,0 +1,58 @@
+/**
+ * Per-command context and per-nexus state.
+ * @module
+ */
+import type { Lun } from '../array/lun.js';
+import type { StorageArray } from '../array/storage-array.js';
+import type { SenseReason } from '../spec/sense.js';
+
+/** Options of {@link Lun.execute}. */
+export interface ExecuteOptions {
+  /**
+   * Identifies the I_T nexus (the initiator port, or a session of it): unit attentions, SCSI-2
+   * reservations and held EXTENDED COPY results are kept per nexus. @defaultValue `"default"`
+   */
+  readonly initiator?: string;
+  /**
+   * A buffer to receive Data-In, as an HBA's scatter list would. When it is large enough the result's
+   * `data` is a view of it, so a caller that reads in a loop reuses one buffer instead of allocating.
+   */
+  readonly dataIn?: Uint8Array;
+}
+
+/** @internal Results of one EXTENDED COPY held for RECEIVE COPY RESULTS (LIST ID USAGE 00b). */
+export interface CopyRecord {
+  readonly listId: number;
+  /** COPY MANAGER STATUS: 1 completed without errors, 2 completed with errors. */
+  readonly copyManagerStatus: 1 | 2;
+  readonly segmentsProcessed: number;
+  readonly bytesTransferred: number;
+  /** SCSI status the EXTENDED COPY completed with. */
+  readonly commandStatus: number;
+  /** Sense it completed with, when it failed. */
+  readonly sense?: Uint8Array;
+}
+
+/** @internal State kept per I_T nexus on a LUN. */
+export interface NexusState {
+  readonly unitAttentions: SenseReason[];
+  readonly copyResults: Map<number, CopyRecord>;
+}
+
+/** @internal */
+export interface CommandContext {
+  readonly lun: Lun;
+  readonly array: StorageArray;
+  readonly initiator: string;
+  readonly nexus: NexusState;
+  readonly options: ExecuteOptions | undefined;
+  /** Operation code of the command (CDB byte 0). */
+  readonly opcode: number;
+}
+
+/** @internal A Data-In buffer of `length` bytes: a view of the caller's buffer when it fits. */
+export function dataInBuffer(ctx: CommandContext, length: number): Uint8Array {
+  const provided = ctx.options?.dataIn;
+  if (provided !== undefined && provided.length >= length) return provided.subarray(0, length);
+  return new Uint8Array(length);
+}

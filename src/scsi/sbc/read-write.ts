@@ -1,0 +1,90 @@
+/**
+ * READ(10)/(12)/(16) and WRITE(10)/(12)/(16) (SBC-3 5.11-5.13, 5.29-5.31). The three CDB sizes
+ * differ only in where LBA and TRANSFER LENGTH sit, so the layouts are data and one decoder serves all.
+ * @module
+ */
+import { readU16, readU32, readU64 } from '../../codec/bytes.js';
+import { Opcode } from '../../spec/opcodes.js';
+import { defineCommand, type CommandSpec, type Decoded } from '../command.js';
+import { dataInBuffer, type CommandContext } from '../context.js';
+import { GOOD, invalidCdbField, withData, type Failure } from '../outcome.js';
+import { checkLbaRange, checkSpace } from './common.js';
+
+/** @internal Where LOGICAL BLOCK ADDRESS and TRANSFER LENGTH sit in one CDB size. */
+interface RwLayout {
+  readonly cdbLength: 10 | 12 | 16;
+  readonly lbaAt: number;
+  readonly lbaBytes: 4 | 8;
+  readonly lengthAt: number;
+  readonly lengthBytes: 2 | 4;
+}
+
+const LAYOUT_10: RwLayout = { cdbLength: 10, lbaAt: 2, lbaBytes: 4, lengthAt: 7, lengthBytes: 2 };
+const LAYOUT_12: RwLayout = { cdbLength: 12, lbaAt: 2, lbaBytes: 4, lengthAt: 6, lengthBytes: 4 };
+const LAYOUT_16: RwLayout = { cdbLength: 16, lbaAt: 2, lbaBytes: 8, lengthAt: 10, lengthBytes: 4 };
+
+/** @internal A decoded READ or WRITE. */
+export interface RwCommand extends Decoded {
+  readonly lba: number;
+  readonly blocks: number;
+}
+
+/** CDB USAGE DATA: byte 1 = RDPROTECT/WRPROTECT (7:5), DPO (4), FUA (3); LBA and length all ones. */
+function usage(opcode: number, l: RwLayout): number[] {
+  const u = new Array<number>(l.cdbLength).fill(0);
+  u[0] = opcode;
+  u[1] = 0xf8;
+  for (let i = 0; i < l.lbaBytes; i++) u[l.lbaAt + i] = 0xff;
+  for (let i = 0; i < l.lengthBytes; i++) u[l.lengthAt + i] = 0xff;
+  return u;
+}
+
+function decodeRw(l: RwLayout, write: boolean): (cdb: Uint8Array, ctx: CommandContext) => RwCommand | Failure {
+  return (cdb, ctx) => {
+    const lun = ctx.lun;
+    // RDPROTECT/WRPROTECT: no protection information, so any non-zero value is invalid (SBC-3 5.13).
+    if ((cdb[1]! & 0xe0) !== 0) return invalidCdbField(1, 7);
+    const lba = l.lbaBytes === 4 ? readU32(cdb, l.lbaAt) : readU64(cdb, l.lbaAt);
+    const blocks = l.lengthBytes === 2 ? readU16(cdb, l.lengthAt) : readU32(cdb, l.lengthAt);
+    const range = checkLbaRange(lun, lba, blocks);
+    if (range !== undefined) return range;
+    if (blocks > lun.limits.maximumTransferLength) return invalidCdbField(l.lengthAt);
+    return { dataOutLength: write ? blocks * lun.blockSize : 0, lba, blocks };
+  };
+}
+
+function executeRead(cmd: RwCommand, _dataOut: Uint8Array, ctx: CommandContext) {
+  const bs = ctx.lun.blockSize;
+  if (cmd.blocks === 0) return GOOD; // SBC-3: a TRANSFER LENGTH of zero is not an error
+  const data = dataInBuffer(ctx, cmd.blocks * bs);
+  ctx.lun.store.read(cmd.lba * bs, data.length, data, 0);
+  return withData(data);
+}
+
+function executeWrite(cmd: RwCommand, dataOut: Uint8Array, ctx: CommandContext) {
+  if (cmd.blocks === 0) return GOOD;
+  const store = ctx.lun.store;
+  const offset = cmd.lba * ctx.lun.blockSize;
+  const noSpace = checkSpace(ctx, store.writeNeed(offset, dataOut.length), ctx.opcode);
+  if (noSpace !== undefined) return noSpace;
+  store.write(offset, dataOut);
+  return GOOD;
+}
+
+function readSpec(opcode: number, name: string, l: RwLayout): CommandSpec {
+  return defineCommand<RwCommand>({ opcode, name, cdbLength: l.cdbLength, usage: usage(opcode, l), decode: decodeRw(l, false), execute: executeRead });
+}
+
+function writeSpec(opcode: number, name: string, l: RwLayout): CommandSpec {
+  return defineCommand<RwCommand>({ opcode, name, cdbLength: l.cdbLength, usage: usage(opcode, l), decode: decodeRw(l, true), execute: executeWrite });
+}
+
+/** @internal */
+export const READ_WRITE_COMMANDS: readonly CommandSpec[] = [
+  readSpec(Opcode.READ_10, 'READ(10)', LAYOUT_10),
+  readSpec(Opcode.READ_12, 'READ(12)', LAYOUT_12),
+  readSpec(Opcode.READ_16, 'READ(16)', LAYOUT_16),
+  writeSpec(Opcode.WRITE_10, 'WRITE(10)', LAYOUT_10),
+  writeSpec(Opcode.WRITE_12, 'WRITE(12)', LAYOUT_12),
+  writeSpec(Opcode.WRITE_16, 'WRITE(16)', LAYOUT_16),
+];

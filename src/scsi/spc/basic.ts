@@ -1,0 +1,149 @@
+/**
+ * TEST UNIT READY, REQUEST SENSE, REPORT LUNS and SCSI-2 RESERVE/RELEASE(6)/(10) (SPC-4 6.36, 6.29,
+ * 6.33; SPC-2 7.21-7.24). RESERVE/RELEASE is the whole-LUN locking path that ATS replaces: while one
+ * initiator holds the reservation, every other initiator's media commands get RESERVATION CONFLICT.
+ * @module
+ */
+import { readU32, truncate, writeU32 } from '../../codec/bytes.js';
+import { encodeFixedSense } from '../../codec/sense-encoder.js';
+import { Opcode } from '../../spec/opcodes.js';
+import { NO_DATA, defineCommand, type CommandSpec, type Decoded } from '../command.js';
+import type { CommandContext } from '../context.js';
+import { GOOD, invalidCdbField, withData, type Failure, type Outcome } from '../outcome.js';
+
+interface AllocationCommand extends Decoded {
+  readonly allocationLength: number;
+}
+
+interface ReportLunsCommand extends AllocationCommand {
+  readonly selectReport: number;
+}
+
+function requestSense(cmd: AllocationCommand, _d: Uint8Array, ctx: CommandContext): Outcome {
+  // A pending unit attention is returned as the sense data and cleared (SPC-4 6.29).
+  const pending = ctx.nexus.unitAttentions.shift();
+  const data = encodeFixedSense(pending ?? 'NO_SENSE');
+  return withData(truncate(data, cmd.allocationLength));
+}
+
+/** Single-level LUN (SAM-5 4.7.7): peripheral addressing below 256, flat space addressing above. */
+export function encodeLun(id: number, into: Uint8Array, at: number): void {
+  if (id < 256) {
+    into[at] = 0x00;
+    into[at + 1] = id;
+  } else {
+    into[at] = 0x40 | ((id >>> 8) & 0x3f);
+    into[at + 1] = id & 0xff;
+  }
+}
+
+function reportLuns(cmd: ReportLunsCommand, _d: Uint8Array, ctx: CommandContext): Outcome {
+  // SELECT REPORT 01h asks for well-known LUNs only, and the array has none.
+  const ids = cmd.selectReport === 0x01 ? [] : ctx.array.visibleLunIds(ctx.initiator);
+  const data = new Uint8Array(8 + 8 * ids.length);
+  writeU32(data, 0, 8 * ids.length); // LUN LIST LENGTH
+  ids.forEach((id, i) => encodeLun(id, data, 8 + 8 * i));
+  return withData(truncate(data, cmd.allocationLength));
+}
+
+function reserve(_cmd: Decoded, _d: Uint8Array, ctx: CommandContext): Outcome {
+  // A conflicting holder was already answered with RESERVATION CONFLICT by the dispatcher.
+  ctx.lun.reservationHolder = ctx.initiator;
+  return GOOD;
+}
+
+function release(_cmd: Decoded, _d: Uint8Array, ctx: CommandContext): Outcome {
+  // RELEASE from a non-holder is GOOD and changes nothing (SPC-2 7.21.2).
+  if (ctx.lun.reservationHolder === ctx.initiator) ctx.lun.reservationHolder = undefined;
+  return GOOD;
+}
+
+/** RESERVE/RELEASE(6): byte 1 bit 0 was EXTENT (obsolete): extent reservations are not supported. */
+function decodeReserve6(cdb: Uint8Array): Decoded | Failure {
+  if ((cdb[1]! & 0x01) !== 0) return invalidCdbField(1, 0);
+  return NO_DATA;
+}
+
+/** RESERVE/RELEASE(10): byte 1 bit 4 3RDPTY, bit 1 LONGID: third-party reservations are not supported. */
+function decodeReserve10(cdb: Uint8Array): Decoded | Failure {
+  if ((cdb[1]! & 0x10) !== 0) return invalidCdbField(1, 4);
+  if ((cdb[1]! & 0x02) !== 0) return invalidCdbField(1, 1);
+  return NO_DATA;
+}
+
+/** @internal */
+export const BASIC_COMMANDS: readonly CommandSpec[] = [
+  defineCommand<Decoded>({
+    opcode: Opcode.TEST_UNIT_READY,
+    name: 'TEST UNIT READY',
+    cdbLength: 6,
+    usage: [Opcode.TEST_UNIT_READY, 0, 0, 0, 0, 0],
+    decode: () => NO_DATA,
+    execute: () => GOOD,
+  }),
+  defineCommand<AllocationCommand>({
+    opcode: Opcode.REQUEST_SENSE,
+    name: 'REQUEST SENSE',
+    cdbLength: 6,
+    usage: [Opcode.REQUEST_SENSE, 0x01, 0, 0, 0xff, 0],
+    allowedUnderReservation: true,
+    ignoresUnitAttention: true,
+    decode: (cdb) => {
+      // DESC = 1 asks for descriptor-format sense, which the array does not produce (SPC-4 6.29).
+      if ((cdb[1]! & 0x01) !== 0) return invalidCdbField(1, 0);
+      return { dataOutLength: 0, allocationLength: cdb[4]! };
+    },
+    execute: requestSense,
+  }),
+  defineCommand<ReportLunsCommand>({
+    opcode: Opcode.REPORT_LUNS,
+    name: 'REPORT LUNS',
+    cdbLength: 12,
+    usage: [Opcode.REPORT_LUNS, 0, 0xff, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0, 0],
+    allowedUnderReservation: true,
+    ignoresUnitAttention: true,
+    decode: (cdb) => {
+      const selectReport = cdb[2]!;
+      if (selectReport > 0x02) return invalidCdbField(2);
+      const allocationLength = readU32(cdb, 6);
+      if (allocationLength < 16) return invalidCdbField(6); // SPC-4 6.33: at least 16 bytes
+      return { dataOutLength: 0, allocationLength, selectReport };
+    },
+    execute: reportLuns,
+  }),
+  defineCommand<Decoded>({
+    opcode: Opcode.RESERVE_6,
+    name: 'RESERVE(6)',
+    cdbLength: 6,
+    usage: [Opcode.RESERVE_6, 0x01, 0, 0, 0, 0],
+    decode: decodeReserve6,
+    execute: reserve,
+  }),
+  defineCommand<Decoded>({
+    opcode: Opcode.RELEASE_6,
+    name: 'RELEASE(6)',
+    cdbLength: 6,
+    usage: [Opcode.RELEASE_6, 0x01, 0, 0, 0, 0],
+    allowedUnderReservation: true,
+    decode: decodeReserve6,
+    execute: release,
+  }),
+  defineCommand<Decoded>({
+    opcode: Opcode.RESERVE_10,
+    name: 'RESERVE(10)',
+    cdbLength: 10,
+    usage: [Opcode.RESERVE_10, 0x12, 0, 0, 0, 0, 0, 0, 0, 0],
+    decode: decodeReserve10,
+    execute: reserve,
+  }),
+  defineCommand<Decoded>({
+    opcode: Opcode.RELEASE_10,
+    name: 'RELEASE(10)',
+    cdbLength: 10,
+    usage: [Opcode.RELEASE_10, 0x12, 0, 0, 0, 0, 0, 0, 0, 0],
+    allowedUnderReservation: true,
+    decode: decodeReserve10,
+    execute: release,
+  }),
+];
+

@@ -1,0 +1,126 @@
+/**
+ * MODE SENSE(6) and MODE SENSE(10) (SPC-4 6.11, 6.12) with the Caching (08h) and Control (0Ah) mode
+ * pages. The device-specific parameter reports DPOFUA = 1 (SBC-3 6.4.1): DPO and FUA are accepted.
+ * Nothing is changeable (MODE SELECT is not implemented), so the changeable values are all zero.
+ * @module
+ */
+import { readU16, truncate, writeU16, writeU32, writeU64 } from '../../codec/bytes.js';
+import { Opcode } from '../../spec/opcodes.js';
+import { defineCommand, type CommandSpec, type Decoded } from '../command.js';
+import type { CommandContext } from '../context.js';
+import { fail, invalidCdbField, withData, type Failure, type Outcome } from '../outcome.js';
+
+interface ModeSenseCommand extends Decoded {
+  readonly ten: boolean;
+  readonly disableBlockDescriptors: boolean;
+  readonly longLba: boolean;
+  readonly pageControl: number;
+  readonly pageCode: number;
+  readonly allocationLength: number;
+}
+
+const PAGE_CACHING = 0x08;
+const PAGE_CONTROL = 0x0a;
+const ALL_PAGES = 0x3f;
+
+/**
+ * Caching mode page (SBC-3 6.4.5), 20 bytes, all fields zero: WCE = 0 (writes are durable when they
+ * complete), RCD = 0, no pre-fetch. Current, default and changeable values are the same zeros.
+ */
+function cachingPage(): Uint8Array {
+  const p = new Uint8Array(20);
+  p[0] = PAGE_CACHING;
+  p[1] = 0x12; // PAGE LENGTH
+  return p;
+}
+
+/** Control mode page (SPC-4 7.5.8), 12 bytes: QUEUE ALGORITHM MODIFIER 1 (unrestricted reordering). */
+function controlPage(changeable: boolean): Uint8Array {
+  const p = new Uint8Array(12);
+  p[0] = PAGE_CONTROL;
+  p[1] = 0x0a; // PAGE LENGTH
+  if (!changeable) {
+    p[3] = 0x10; // QUEUE ALGORITHM MODIFIER = 1
+    writeU16(p, 8, 0xffff); // BUSY TIMEOUT PERIOD: unlimited
+  }
+  return p;
+}
+
+function decode(ten: boolean) {
+  return (cdb: Uint8Array): ModeSenseCommand | Failure => {
+    const pageControl = cdb[2]! >>> 6;
+    const pageCode = cdb[2]! & 0x3f;
+    const subpage = cdb[3]!;
+    if (pageControl === 3) return fail('SAVING_PARAMETERS_NOT_SUPPORTED', { fieldPointer: { in: 'cdb', byte: 2, bit: 7 } });
+    if (pageCode !== PAGE_CACHING && pageCode !== PAGE_CONTROL && pageCode !== ALL_PAGES) return invalidCdbField(2, 5);
+    // Only subpage 00h exists here; FFh ("all subpages") is accepted with page 3Fh.
+    if (subpage !== 0 && !(subpage === 0xff && pageCode === ALL_PAGES)) return invalidCdbField(3);
+    return {
+      dataOutLength: 0,
+      ten,
+      disableBlockDescriptors: (cdb[1]! & 0x08) !== 0,
+      longLba: ten && (cdb[1]! & 0x10) !== 0,
+      pageControl,
+      pageCode,
+      allocationLength: ten ? readU16(cdb, 7) : cdb[4]!,
+    };
+  };
+}
+
+function execute(cmd: ModeSenseCommand, _d: Uint8Array, ctx: CommandContext): Outcome {
+  const lun = ctx.lun;
+  const changeable = cmd.pageControl === 1;
+  const pages: Uint8Array[] = [];
+  if (cmd.pageCode === PAGE_CACHING || cmd.pageCode === ALL_PAGES) pages.push(cachingPage());
+  if (cmd.pageCode === PAGE_CONTROL || cmd.pageCode === ALL_PAGES) pages.push(controlPage(changeable));
+  const descriptorLength = cmd.disableBlockDescriptors ? 0 : cmd.longLba ? 16 : 8;
+  const headerLength = cmd.ten ? 8 : 4;
+  const pagesLength = pages.reduce((n, p) => n + p.length, 0);
+  const data = new Uint8Array(headerLength + descriptorLength + pagesLength);
+  const deviceSpecific = 0x10; // WP = 0, DPOFUA = 1
+  if (cmd.ten) {
+    writeU16(data, 0, data.length - 2); // MODE DATA LENGTH
+    data[3] = deviceSpecific;
+    data[4] = cmd.longLba ? 0x01 : 0x00; // LONGLBA
+    writeU16(data, 6, descriptorLength); // BLOCK DESCRIPTOR LENGTH
+  } else {
+    data[0] = Math.min(0xff, data.length - 1); // MODE DATA LENGTH
+    data[2] = deviceSpecific;
+    data[3] = descriptorLength;
+  }
+  let at = headerLength;
+  if (descriptorLength === 8) {
+    // Short LBA mode parameter block descriptor: NUMBER OF LOGICAL BLOCKS saturates at FFFFFFFFh.
+    writeU32(data, at, Math.min(lun.blockCount, 0xffffffff));
+    writeU32(data, at + 4, lun.blockSize & 0xffffff); // byte 4 reserved, 5..7 LOGICAL BLOCK LENGTH
+  } else if (descriptorLength === 16) {
+    writeU64(data, at, lun.blockCount);
+    writeU32(data, at + 12, lun.blockSize);
+  }
+  at += descriptorLength;
+  for (const p of pages) {
+    data.set(p, at);
+    at += p.length;
+  }
+  return withData(truncate(data, cmd.allocationLength));
+}
+
+/** @internal */
+export const MODE_SENSE_COMMANDS: readonly CommandSpec[] = [
+  defineCommand<ModeSenseCommand>({
+    opcode: Opcode.MODE_SENSE_6,
+    name: 'MODE SENSE(6)',
+    cdbLength: 6,
+    usage: [Opcode.MODE_SENSE_6, 0x08, 0xff, 0xff, 0xff, 0x00],
+    decode: decode(false),
+    execute,
+  }),
+  defineCommand<ModeSenseCommand>({
+    opcode: Opcode.MODE_SENSE_10,
+    name: 'MODE SENSE(10)',
+    cdbLength: 10,
+    usage: [Opcode.MODE_SENSE_10, 0x18, 0xff, 0xff, 0, 0, 0, 0xff, 0xff, 0x00],
+    decode: decode(true),
+    execute,
+  }),
+];

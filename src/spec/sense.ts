@@ -1,0 +1,99 @@
+/**
+ * Sense is data: every failure inside the array is one of these typed reasons, and this one table
+ * turns a reason into its sense key and ASC/ASCQ (SPC-4 4.5.6, annex D). Sources per row are in
+ * the shared VAAI reference (vaai-spec.md section 0).
+ * @module
+ */
+
+/** Sense keys (SPC-4 table 27). */
+export const SenseKey = {
+  NO_SENSE: 0x0,
+  RECOVERED_ERROR: 0x1,
+  NOT_READY: 0x2,
+  MEDIUM_ERROR: 0x3,
+  HARDWARE_ERROR: 0x4,
+  ILLEGAL_REQUEST: 0x5,
+  UNIT_ATTENTION: 0x6,
+  DATA_PROTECT: 0x7,
+  BLANK_CHECK: 0x8,
+  COPY_ABORTED: 0xa,
+  ABORTED_COMMAND: 0xb,
+  VOLUME_OVERFLOW: 0xd,
+  MISCOMPARE: 0xe,
+} as const;
+
+/** Sense key, ASC and ASCQ of one condition. */
+export interface SenseCode {
+  /** Sense key (byte 2 bits 3:0 of fixed-format sense). */
+  readonly key: number;
+  /** ADDITIONAL SENSE CODE (byte 12). */
+  readonly asc: number;
+  /** ADDITIONAL SENSE CODE QUALIFIER (byte 13). */
+  readonly ascq: number;
+}
+
+/**
+ * Every condition the array reports, with its T10 description. The keys are the typed reasons that
+ * handlers return; {@link SenseReason} is their union.
+ */
+export const SENSE_TABLE = {
+  NO_SENSE: { key: SenseKey.NO_SENSE, asc: 0x00, ascq: 0x00 },
+  /** INVALID COMMAND OPERATION CODE */
+  INVALID_COMMAND_OPERATION_CODE: { key: SenseKey.ILLEGAL_REQUEST, asc: 0x20, ascq: 0x00 },
+  /** INVALID FIELD IN CDB */
+  INVALID_FIELD_IN_CDB: { key: SenseKey.ILLEGAL_REQUEST, asc: 0x24, ascq: 0x00 },
+  /** INVALID FIELD IN PARAMETER LIST */
+  INVALID_FIELD_IN_PARAMETER_LIST: { key: SenseKey.ILLEGAL_REQUEST, asc: 0x26, ascq: 0x00 },
+  /** PARAMETER LIST LENGTH ERROR */
+  PARAMETER_LIST_LENGTH_ERROR: { key: SenseKey.ILLEGAL_REQUEST, asc: 0x1a, ascq: 0x00 },
+  /** LOGICAL BLOCK ADDRESS OUT OF RANGE */
+  LOGICAL_BLOCK_ADDRESS_OUT_OF_RANGE: { key: SenseKey.ILLEGAL_REQUEST, asc: 0x21, ascq: 0x00 },
+  /** TOO MANY TARGET DESCRIPTORS (CSCD descriptors, SPC-4) */
+  TOO_MANY_TARGET_DESCRIPTORS: { key: SenseKey.ILLEGAL_REQUEST, asc: 0x26, ascq: 0x06 },
+  /** UNSUPPORTED TARGET DESCRIPTOR TYPE CODE */
+  UNSUPPORTED_TARGET_DESCRIPTOR_TYPE_CODE: { key: SenseKey.ILLEGAL_REQUEST, asc: 0x26, ascq: 0x07 },
+  /** TOO MANY SEGMENT DESCRIPTORS */
+  TOO_MANY_SEGMENT_DESCRIPTORS: { key: SenseKey.ILLEGAL_REQUEST, asc: 0x26, ascq: 0x08 },
+  /** UNSUPPORTED SEGMENT DESCRIPTOR TYPE CODE */
+  UNSUPPORTED_SEGMENT_DESCRIPTOR_TYPE_CODE: { key: SenseKey.ILLEGAL_REQUEST, asc: 0x26, ascq: 0x09 },
+  /** INLINE DATA LENGTH EXCEEDED */
+  INLINE_DATA_LENGTH_EXCEEDED: { key: SenseKey.ILLEGAL_REQUEST, asc: 0x26, ascq: 0x0b },
+  /** SAVING PARAMETERS NOT SUPPORTED */
+  SAVING_PARAMETERS_NOT_SUPPORTED: { key: SenseKey.ILLEGAL_REQUEST, asc: 0x39, ascq: 0x00 },
+  /** LOGICAL UNIT NOT SUPPORTED */
+  LOGICAL_UNIT_NOT_SUPPORTED: { key: SenseKey.ILLEGAL_REQUEST, asc: 0x25, ascq: 0x00 },
+  /** COPY ABORTED, no additional sense information (per-segment copy errors, with segment pointer) */
+  COPY_ABORTED: { key: SenseKey.COPY_ABORTED, asc: 0x00, ascq: 0x00 },
+  /** COPY ABORTED, COPY TARGET DEVICE NOT REACHABLE */
+  COPY_TARGET_DEVICE_NOT_REACHABLE: { key: SenseKey.COPY_ABORTED, asc: 0x0d, ascq: 0x02 },
+  /** COPY ABORTED, INCORRECT COPY TARGET DEVICE TYPE */
+  INCORRECT_COPY_TARGET_DEVICE_TYPE: { key: SenseKey.COPY_ABORTED, asc: 0x0d, ascq: 0x03 },
+  /** MISCOMPARE DURING VERIFY OPERATION */
+  MISCOMPARE_DURING_VERIFY_OPERATION: { key: SenseKey.MISCOMPARE, asc: 0x1d, ascq: 0x00 },
+  /** SPACE ALLOCATION FAILED WRITE PROTECT (thin pool out of space, SBC-3 4.7.3.6) */
+  SPACE_ALLOCATION_FAILED_WRITE_PROTECT: { key: SenseKey.DATA_PROTECT, asc: 0x27, ascq: 0x07 },
+  /** THIN PROVISIONING SOFT THRESHOLD REACHED (unit attention) */
+  THIN_PROVISIONING_SOFT_THRESHOLD_REACHED: { key: SenseKey.UNIT_ATTENTION, asc: 0x38, ascq: 0x07 },
+  /** CAPACITY DATA HAS CHANGED (unit attention) */
+  CAPACITY_DATA_HAS_CHANGED: { key: SenseKey.UNIT_ATTENTION, asc: 0x2a, ascq: 0x09 },
+  /** POWER ON, RESET, OR BUS DEVICE RESET OCCURRED (unit attention) */
+  POWER_ON_RESET_OR_BUS_DEVICE_RESET_OCCURRED: { key: SenseKey.UNIT_ATTENTION, asc: 0x29, ascq: 0x00 },
+  /** COMMANDS CLEARED BY ANOTHER INITIATOR (unit attention) */
+  COMMANDS_CLEARED_BY_ANOTHER_INITIATOR: { key: SenseKey.UNIT_ATTENTION, asc: 0x2f, ascq: 0x00 },
+  /** LOGICAL UNIT COMMUNICATION FAILURE */
+  LOGICAL_UNIT_COMMUNICATION_FAILURE: { key: SenseKey.ABORTED_COMMAND, asc: 0x08, ascq: 0x00 },
+  /** WRITE ERROR (medium error) */
+  WRITE_ERROR: { key: SenseKey.MEDIUM_ERROR, asc: 0x0c, ascq: 0x00 },
+  /** UNRECOVERED READ ERROR (medium error) */
+  UNRECOVERED_READ_ERROR: { key: SenseKey.MEDIUM_ERROR, asc: 0x11, ascq: 0x00 },
+  /** INTERNAL TARGET FAILURE (hardware error) */
+  INTERNAL_TARGET_FAILURE: { key: SenseKey.HARDWARE_ERROR, asc: 0x44, ascq: 0x00 },
+} as const satisfies Record<string, SenseCode>;
+
+/** A typed sense reason: the key of one row of {@link SENSE_TABLE}. */
+export type SenseReason = keyof typeof SENSE_TABLE;
+
+/** True when `value` names a row of {@link SENSE_TABLE}. */
+export function isSenseReason(value: unknown): value is SenseReason {
+  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(SENSE_TABLE, value);
+}
