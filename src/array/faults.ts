@@ -22,7 +22,12 @@ export interface FaultRule {
    * EXTENDED COPY touches its segments' source and destination ranges, UNMAP its descriptors' ranges.
    * Commands without an LBA never match a rule that has one.
    */
-  readonly lba?: { readonly start: number; readonly count: number };
+  readonly lba?: {
+    /** First LBA of the range. */
+    readonly start: number;
+    /** Number of blocks in the range. */
+    readonly count: number;
+  };
   /** How many times the rule fires before it retires itself. @defaultValue unlimited */
   readonly times?: number;
   /** Probability (0..1] that a matching command is hit. @defaultValue 1 */

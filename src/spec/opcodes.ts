@@ -6,32 +6,59 @@
 
 /** Operation codes (SPC-4 / SBC-3), T10 names in SCREAMING_SNAKE_CASE. */
 export const Opcode = {
+  /** TEST UNIT READY (SPC-4 6.37) */
   TEST_UNIT_READY: 0x00,
+  /** REQUEST SENSE (SPC-4 6.29) */
   REQUEST_SENSE: 0x03,
+  /** INQUIRY (SPC-4 6.6) */
   INQUIRY: 0x12,
+  /** RESERVE(6) (SPC-2 7.21) */
   RESERVE_6: 0x16,
+  /** RELEASE(6) (SPC-2 7.19) */
   RELEASE_6: 0x17,
+  /** MODE SENSE(6) (SPC-4 6.11) */
   MODE_SENSE_6: 0x1a,
+  /** READ CAPACITY(10) (SBC-3 5.15) */
   READ_CAPACITY_10: 0x25,
+  /** READ(10) (SBC-3 5.11) */
   READ_10: 0x28,
+  /** WRITE(10) (SBC-3 5.35) */
   WRITE_10: 0x2a,
+  /** SYNCHRONIZE CACHE(10) (SBC-3 5.24) */
   SYNCHRONIZE_CACHE_10: 0x35,
+  /** WRITE SAME(10) (SBC-3 5.41) */
   WRITE_SAME_10: 0x41,
+  /** UNMAP (SBC-3 5.28) */
   UNMAP: 0x42,
+  /** RESERVE(10) (SPC-2 7.22) */
   RESERVE_10: 0x56,
+  /** RELEASE(10) (SPC-2 7.20) */
   RELEASE_10: 0x57,
+  /** MODE SENSE(10) (SPC-4 6.12) */
   MODE_SENSE_10: 0x5a,
+  /** EXTENDED COPY (SPC-4 6.4) */
   EXTENDED_COPY: 0x83,
+  /** RECEIVE COPY RESULTS (SPC-4 6.18) */
   RECEIVE_COPY_RESULTS: 0x84,
+  /** READ(16) (SBC-3 5.13) */
   READ_16: 0x88,
+  /** COMPARE AND WRITE (SBC-3 5.2) */
   COMPARE_AND_WRITE: 0x89,
+  /** WRITE(16) (SBC-3 5.37) */
   WRITE_16: 0x8a,
+  /** SYNCHRONIZE CACHE(16) (SBC-3 5.25) */
   SYNCHRONIZE_CACHE_16: 0x91,
+  /** WRITE SAME(16) (SBC-3 5.42) */
   WRITE_SAME_16: 0x93,
+  /** SERVICE ACTION IN(16): READ CAPACITY(16), GET LBA STATUS */
   SERVICE_ACTION_IN_16: 0x9e,
+  /** REPORT LUNS (SPC-4 6.33) */
   REPORT_LUNS: 0xa0,
+  /** MAINTENANCE IN: REPORT SUPPORTED OPERATION CODES */
   MAINTENANCE_IN: 0xa3,
+  /** READ(12) (SBC-3 5.12) */
   READ_12: 0xa8,
+  /** WRITE(12) (SBC-3 5.36) */
   WRITE_12: 0xaa,
 } as const;
 
@@ -55,10 +82,15 @@ export const ServiceAction = {
 
 /** SCSI status codes (SAM-5) that the array returns. */
 export const ScsiStatus = {
+  /** GOOD: the command completed. */
   GOOD: 0x00,
+  /** CHECK CONDITION: sense data describes the failure. */
   CHECK_CONDITION: 0x02,
+  /** BUSY (only by fault injection). */
   BUSY: 0x08,
+  /** RESERVATION CONFLICT: another initiator holds a reservation. */
   RESERVATION_CONFLICT: 0x18,
+  /** TASK SET FULL (only by fault injection). */
   TASK_SET_FULL: 0x28,
 } as const;
 
@@ -67,11 +99,18 @@ export type ScsiStatusCode = (typeof ScsiStatus)[keyof typeof ScsiStatus];
 
 /** VPD page codes (SPC-4 7.8, SBC-3 6.6) that the array serves. */
 export const VpdPage = {
+  /** Supported VPD Pages */
   SUPPORTED_VPD_PAGES: 0x00,
+  /** Unit Serial Number */
   UNIT_SERIAL_NUMBER: 0x80,
+  /** Device Identification */
   DEVICE_IDENTIFICATION: 0x83,
+  /** Third-party Copy */
   THIRD_PARTY_COPY: 0x8f,
+  /** Block Limits (SBC-3) */
   BLOCK_LIMITS: 0xb0,
+  /** Block Device Characteristics (SBC-3) */
   BLOCK_DEVICE_CHARACTERISTICS: 0xb1,
+  /** Logical Block Provisioning (SBC-3) */
   LOGICAL_BLOCK_PROVISIONING: 0xb2,
 } as const;

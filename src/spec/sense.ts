@@ -7,18 +7,31 @@
 
 /** Sense keys (SPC-4 table 27). */
 export const SenseKey = {
+  /** NO SENSE */
   NO_SENSE: 0x0,
+  /** RECOVERED ERROR */
   RECOVERED_ERROR: 0x1,
+  /** NOT READY */
   NOT_READY: 0x2,
+  /** MEDIUM ERROR */
   MEDIUM_ERROR: 0x3,
+  /** HARDWARE ERROR */
   HARDWARE_ERROR: 0x4,
+  /** ILLEGAL REQUEST */
   ILLEGAL_REQUEST: 0x5,
+  /** UNIT ATTENTION */
   UNIT_ATTENTION: 0x6,
+  /** DATA PROTECT */
   DATA_PROTECT: 0x7,
+  /** BLANK CHECK */
   BLANK_CHECK: 0x8,
+  /** COPY ABORTED */
   COPY_ABORTED: 0xa,
+  /** ABORTED COMMAND */
   ABORTED_COMMAND: 0xb,
+  /** VOLUME OVERFLOW */
   VOLUME_OVERFLOW: 0xd,
+  /** MISCOMPARE */
   MISCOMPARE: 0xe,
 } as const;
 
@@ -33,10 +46,11 @@ export interface SenseCode {
 }
 
 /**
- * Every condition the array reports, with its T10 description. The keys are the typed reasons that
- * handlers return; {@link SenseReason} is their union.
+ * Every condition the array reports: typed reason to sense key and ASC/ASCQ. Handlers return the
+ * reasons; this is the one table that turns them into bytes.
  */
-export const SENSE_TABLE = {
+export const SENSE_TABLE: { readonly [R in SenseReason]: SenseCode } = {
+  /** NO SENSE */
   NO_SENSE: { key: SenseKey.NO_SENSE, asc: 0x00, ascq: 0x00 },
   /** INVALID COMMAND OPERATION CODE */
   INVALID_COMMAND_OPERATION_CODE: { key: SenseKey.ILLEGAL_REQUEST, asc: 0x20, ascq: 0x00 },
@@ -88,10 +102,36 @@ export const SENSE_TABLE = {
   UNRECOVERED_READ_ERROR: { key: SenseKey.MEDIUM_ERROR, asc: 0x11, ascq: 0x00 },
   /** INTERNAL TARGET FAILURE (hardware error) */
   INTERNAL_TARGET_FAILURE: { key: SenseKey.HARDWARE_ERROR, asc: 0x44, ascq: 0x00 },
-} as const satisfies Record<string, SenseCode>;
+};
 
-/** A typed sense reason: the key of one row of {@link SENSE_TABLE}. */
-export type SenseReason = keyof typeof SENSE_TABLE;
+/** A typed sense reason: the key of one row of {@link SENSE_TABLE}, named after its T10 description. */
+export type SenseReason =
+  | 'NO_SENSE'
+  | 'INVALID_COMMAND_OPERATION_CODE'
+  | 'INVALID_FIELD_IN_CDB'
+  | 'INVALID_FIELD_IN_PARAMETER_LIST'
+  | 'PARAMETER_LIST_LENGTH_ERROR'
+  | 'LOGICAL_BLOCK_ADDRESS_OUT_OF_RANGE'
+  | 'TOO_MANY_TARGET_DESCRIPTORS'
+  | 'UNSUPPORTED_TARGET_DESCRIPTOR_TYPE_CODE'
+  | 'TOO_MANY_SEGMENT_DESCRIPTORS'
+  | 'UNSUPPORTED_SEGMENT_DESCRIPTOR_TYPE_CODE'
+  | 'INLINE_DATA_LENGTH_EXCEEDED'
+  | 'SAVING_PARAMETERS_NOT_SUPPORTED'
+  | 'LOGICAL_UNIT_NOT_SUPPORTED'
+  | 'COPY_ABORTED'
+  | 'COPY_TARGET_DEVICE_NOT_REACHABLE'
+  | 'INCORRECT_COPY_TARGET_DEVICE_TYPE'
+  | 'MISCOMPARE_DURING_VERIFY_OPERATION'
+  | 'SPACE_ALLOCATION_FAILED_WRITE_PROTECT'
+  | 'THIN_PROVISIONING_SOFT_THRESHOLD_REACHED'
+  | 'CAPACITY_DATA_HAS_CHANGED'
+  | 'POWER_ON_RESET_OR_BUS_DEVICE_RESET_OCCURRED'
+  | 'COMMANDS_CLEARED_BY_ANOTHER_INITIATOR'
+  | 'LOGICAL_UNIT_COMMUNICATION_FAILURE'
+  | 'WRITE_ERROR'
+  | 'UNRECOVERED_READ_ERROR'
+  | 'INTERNAL_TARGET_FAILURE';
 
 /** True when `value` names a row of {@link SENSE_TABLE}. */
 export function isSenseReason(value: unknown): value is SenseReason {
