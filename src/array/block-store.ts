@@ -22,6 +22,8 @@ export interface Extent {
   refs: number;
   /** References from thin LUN slots: the extent is charged to the pool while this is > 0. */
   thinRefs: number;
+  /** A 32-bit view of `data`, made on first compare. */
+  words?: Uint32Array;
 }
 
 /** @internal Bytes moved by a copy, by method. */
@@ -170,13 +172,8 @@ export class BlockStore {
       const u = Math.floor(pos / ub);
       const inUnit = pos - u * ub;
       const n = Math.min(this.unitLength(u) - inUnit, end - pos);
-      const e = this.units.get(u);
-      if (e === undefined) {
-        for (let i = 0; i < n; i++) if (expected[o + i] !== 0) return o + i - expectedOffset;
-      } else {
-        const d = e.data;
-        for (let i = 0; i < n; i++) if (expected[o + i] !== d[inUnit + i]) return o + i - expectedOffset;
-      }
+      const at = compareRun(this.units.get(u), inUnit, expected, o, n);
+      if (at >= 0) return o + at - expectedOffset;
       pos += n;
       o += n;
     }
@@ -199,19 +196,27 @@ export class BlockStore {
 
   /** Writes `src` at `offset`. Whole units that are unmapped or shared get a fresh buffer, never a copy. */
   write(offset: number, src: Uint8Array): void {
+    const ub = this.unitBytes;
+    const end = offset + src.length;
+    let pos = offset;
     let s = 0;
-    this.#forEachPiece(offset, src.length, (u, inUnit, n) => {
-      const piece = src.subarray(s, s + n);
+    while (pos < end) {
+      const u = Math.floor(pos / ub);
+      const inUnit = pos - u * ub;
+      const n = Math.min(this.unitLength(u) - inUnit, end - pos);
       const e = this.units.get(u);
-      if (n === this.unitLength(u) && (e === undefined || e.refs > 1)) {
+      if (e !== undefined && e.refs === 1) {
+        e.data.set(n === src.length ? src : src.subarray(s, s + n), inUnit);
+      } else if (n === this.unitLength(u)) {
         const data = this.pool.takeBuffer(n, false);
-        data.set(piece);
+        data.set(src.subarray(s, s + n));
         this.#install(u, data);
       } else {
-        this.#writable(u).data.set(piece, inUnit);
+        this.#writable(u).data.set(src.subarray(s, s + n), inUnit);
       }
+      pos += n;
       s += n;
-    });
+    }
   }
 
   /** Writes `pattern` (one logical block, not all zero) repeatedly over [offset, offset+length). */
@@ -361,6 +366,65 @@ export class BlockStore {
     }
     tally.copied += n;
   }
+}
+
+/**
+ * Offset (from `at`) of the first of `n` bytes of `expected` that differs from `extent` at `inUnit`
+ * (zeros when unmapped), or -1. Compares 32-bit words when both sides are 4-byte aligned, which
+ * they are for block-sized Data-Out buffers, then finds the byte inside the differing word.
+ */
+function compareRun(extent: Extent | undefined, inUnit: number, expected: Uint8Array, at: number, n: number): number {
+  const start = expected.byteOffset + at;
+  if (((start | inUnit | n) & 3) === 0) {
+    const want = wordsOf(expected.buffer);
+    const e0 = start >>> 2;
+    const count = n >>> 2;
+    if (extent === undefined) {
+      for (let i = 0; i < count; i++) if (want[e0 + i] !== 0) return firstByte(expected, at + 4 * i, 4, undefined, 0) + 4 * i;
+      return -1;
+    }
+    const words = (extent.words ??= new Uint32Array(extent.data.buffer, extent.data.byteOffset, extent.data.length >>> 2));
+    const w0 = inUnit >>> 2;
+    let i = 0;
+    // Eight words per test: the XORs are OR-ed so the loop branches once per 32 bytes.
+    for (; i + 8 <= count; i += 8) {
+      const x = e0 + i;
+      const y = w0 + i;
+      const diff =
+        (want[x]! ^ words[y]!) | (want[x + 1]! ^ words[y + 1]!) | (want[x + 2]! ^ words[y + 2]!) | (want[x + 3]! ^ words[y + 3]!) |
+        (want[x + 4]! ^ words[y + 4]!) | (want[x + 5]! ^ words[y + 5]!) | (want[x + 6]! ^ words[y + 6]!) | (want[x + 7]! ^ words[y + 7]!);
+      if (diff !== 0) return firstByte(expected, at + 4 * i, 32, extent.data, inUnit + 4 * i) + 4 * i;
+    }
+    for (; i < count; i++) {
+      if (want[e0 + i] !== words[w0 + i]) return firstByte(expected, at + 4 * i, 4, extent.data, inUnit + 4 * i) + 4 * i;
+    }
+    return -1;
+  }
+  return firstByte(expected, at, n, extent?.data, inUnit);
+}
+
+/**
+ * A 32-bit view of a whole ArrayBuffer, cached: callers reuse their Data-Out buffers, so the view is
+ * made once per buffer instead of once per command.
+ */
+const wordViews = new WeakMap<ArrayBufferLike, Uint32Array>();
+function wordsOf(buffer: ArrayBufferLike): Uint32Array {
+  let view = wordViews.get(buffer);
+  if (view === undefined || view.length !== buffer.byteLength >>> 2) {
+    view = new Uint32Array(buffer, 0, buffer.byteLength >>> 2);
+    wordViews.set(buffer, view);
+  }
+  return view;
+}
+
+/** Byte-wise: offset of the first of `n` bytes where `expected[at..]` differs from `actual[from..]` (zeros when absent), or -1. */
+function firstByte(expected: Uint8Array, at: number, n: number, actual: Uint8Array | undefined, from: number): number {
+  if (actual === undefined) {
+    for (let i = 0; i < n; i++) if (expected[at + i] !== 0) return i;
+  } else {
+    for (let i = 0; i < n; i++) if (expected[at + i] !== actual[from + i]) return i;
+  }
+  return -1;
 }
 
 /** Fills target[offset, offset+length) with `pattern` repeated; `length` is a multiple of the pattern's. */
