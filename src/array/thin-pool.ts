@@ -25,8 +25,11 @@ export interface PoolStatus {
   readonly softThresholdPercent: number | undefined;
 }
 
-/** How many free unit buffers the pool keeps for reuse (bounded, so freed memory is returned). */
-const MAX_RECYCLED_BUFFERS = 64;
+/**
+ * Bytes of freed unit buffers the pool keeps for reuse. Reuse avoids both the zeroing of a fresh
+ * allocation and the page faults of touching new memory; the bound returns the rest to the GC.
+ */
+const MAX_RECYCLED_BYTES = 256 * 1024 * 1024;
 
 /** @internal Pool accounting. Mutated only by block stores and the array. */
 export class ThinPool {
@@ -86,7 +89,7 @@ export class ThinPool {
 
   /** Returns a buffer no extent references any more. */
   recycle(buffer: Uint8Array): void {
-    if (buffer.length === this.unitBytes && this.#recycled.length < MAX_RECYCLED_BUFFERS) this.#recycled.push(buffer);
+    if (buffer.length === this.unitBytes && (this.#recycled.length + 1) * this.unitBytes <= MAX_RECYCLED_BYTES) this.#recycled.push(buffer);
   }
 
   status(): PoolStatus {
