@@ -1,0 +1,304 @@
+/**
+ * The fabric cost model: hosts with a CPU, a queue depth and a full-duplex link, connected to one
+ * array with a pool of back-end engines, all on a {@link SimClock}. Every command really executes
+ * on the in-process array (when it reaches the array in simulated time, so hosts race as they
+ * would), and is charged simulated time for each resource it uses. The same host code that drives
+ * a plain LUN drives a {@link FabricPort}.
+ * @module
+ */
+import { InvalidArgumentError, checkOptionKeys } from '../array/errors.js';
+import type { Lun } from '../array/lun.js';
+import type { StorageArray } from '../array/storage-array.js';
+import type { ExecuteOptions } from '../scsi/context.js';
+import type { ScsiResult } from '../scsi/outcome.js';
+import { isAllZero, readU16, readU32 } from '../codec/bytes.js';
+import { Resource, SimClock } from './sim/clock.js';
+import type { ScsiTarget } from './target.js';
+
+/** Parameters of the cost model. Every field is documented with the default's source in the README. */
+export interface FabricModel {
+  /** Payload bandwidth of each host's link, per direction, in bytes per second. */
+  readonly linkBytesPerSecond: number;
+  /** Round-trip time of one command through the fabric and the target's front end, in milliseconds. */
+  readonly commandLatencyMs: number;
+  /** Bandwidth at which the array's back end reads or writes host data, in bytes per second. */
+  readonly arrayMediaBytesPerSecond: number;
+  /** Bandwidth at which the array copies data internally (EXTENDED COPY that moves bytes), in bytes per second. */
+  readonly arrayCopyBytesPerSecond: number;
+  /** Allocation units the array shares or deallocates per second (metadata-only work). */
+  readonly arrayMetadataUnitsPerSecond: number;
+  /** Commands the array's back end serves at once. */
+  readonly arrayParallelism: number;
+  /** Host CPU time per command, in microseconds. */
+  readonly hostCpuPerCommandUs: number;
+  /** Host CPU time per byte moved through host memory, in nanoseconds. */
+  readonly hostCpuPerByteNs: number;
+  /** Commands each host keeps outstanding at most. */
+  readonly queueDepth: number;
+}
+
+const MB = 1_000_000;
+
+/**
+ * Fabric presets. Link payload rates: 16GFC carries 1600 MB/s per direction (FCIA speed map);
+ * 10GbE and 25GbE carry 94.1 % of the line rate as TCP payload at MTU 1500 (1448 of 1538 bytes per
+ * frame), less the 48-byte iSCSI header per PDU. Latency, array and host figures are modelling
+ * assumptions, stated in the README, and every one can be overridden.
+ */
+export const FABRIC_PRESETS = {
+  /** 16 Gb/s Fibre Channel. */
+  '16gfc': {
+    linkBytesPerSecond: 1600 * MB,
+    commandLatencyMs: 0.05,
+    arrayMediaBytesPerSecond: 4000 * MB,
+    arrayCopyBytesPerSecond: 2000 * MB,
+    arrayMetadataUnitsPerSecond: 200_000,
+    arrayParallelism: 16,
+    hostCpuPerCommandUs: 5,
+    hostCpuPerByteNs: 0.25,
+    queueDepth: 32,
+  },
+  /** 10 Gb/s Ethernet, iSCSI. */
+  '10gbe-iscsi': {
+    linkBytesPerSecond: 1170 * MB,
+    commandLatencyMs: 0.1,
+    arrayMediaBytesPerSecond: 4000 * MB,
+    arrayCopyBytesPerSecond: 2000 * MB,
+    arrayMetadataUnitsPerSecond: 200_000,
+    arrayParallelism: 16,
+    hostCpuPerCommandUs: 15,
+    hostCpuPerByteNs: 0.5,
+    queueDepth: 32,
+  },
+  /** 25 Gb/s Ethernet, iSCSI. */
+  '25gbe-iscsi': {
+    linkBytesPerSecond: 2930 * MB,
+    commandLatencyMs: 0.08,
+    arrayMediaBytesPerSecond: 4000 * MB,
+    arrayCopyBytesPerSecond: 2000 * MB,
+    arrayMetadataUnitsPerSecond: 200_000,
+    arrayParallelism: 16,
+    hostCpuPerCommandUs: 15,
+    hostCpuPerByteNs: 0.5,
+    queueDepth: 32,
+  },
+} as const satisfies Record<string, FabricModel>;
+
+/** Name of a {@link FABRIC_PRESETS} entry. */
+export type FabricPreset = keyof typeof FABRIC_PRESETS;
+
+/** Counters of one host (or of the whole fabric). */
+export interface FabricStats {
+  /** Commands completed. */
+  commands: number;
+  /** Payload bytes that crossed the fabric: Data-Out plus Data-In (parameter lists included). */
+  fabricBytes: number;
+  /** Host CPU time charged, in simulated milliseconds. */
+  hostCpuMs: number;
+}
+
+function emptyStats(): FabricStats {
+  return { commands: 0, fabricBytes: 0, hostCpuMs: 0 };
+}
+
+const MODEL_KEYS = Object.keys(FABRIC_PRESETS['16gfc']);
+
+/** A fabric of hosts in front of one array, on one simulated clock. */
+export class Fabric {
+  /** The simulated clock. */
+  readonly clock: SimClock;
+  /** The model in force. */
+  readonly model: FabricModel;
+  /** The array behind the fabric. */
+  readonly array: StorageArray;
+  /** Totals over every host. */
+  readonly stats: FabricStats = emptyStats();
+  /** @internal The array's back end. */
+  readonly backEnd: Resource;
+  readonly #hosts = new Map<string, FabricHost>();
+
+  /**
+   * @param array - the in-process array the hosts reach
+   * @param model - a preset name, or a preset with fields overridden
+   */
+  constructor(array: StorageArray, model: FabricPreset | (Partial<FabricModel> & { preset?: FabricPreset }) = '16gfc', clock = new SimClock()) {
+    this.array = array;
+    this.clock = clock;
+    if (typeof model === 'string') {
+      if (!(model in FABRIC_PRESETS)) throw new InvalidArgumentError(`Fabric: unknown preset '${model}' (known: ${Object.keys(FABRIC_PRESETS).join(', ')})`);
+      this.model = FABRIC_PRESETS[model];
+    } else {
+      checkOptionKeys(model, [...MODEL_KEYS, 'preset'], 'Fabric');
+      const { preset, ...overrides } = model;
+      const merged: FabricModel = { ...FABRIC_PRESETS[preset ?? '16gfc'], ...overrides };
+      for (const [k, v] of Object.entries(merged)) {
+        if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new InvalidArgumentError(`Fabric: ${k} must be a positive number, got ${String(v)}`);
+      }
+      if (!Number.isInteger(merged.queueDepth) || !Number.isInteger(merged.arrayParallelism)) {
+        throw new InvalidArgumentError('Fabric: queueDepth and arrayParallelism must be integers');
+      }
+      this.model = merged;
+    }
+    this.backEnd = new Resource(clock, this.model.arrayParallelism);
+  }
+
+  /** The host named `name` (its initiator name), created on first use. */
+  host(name: string): FabricHost {
+    let h = this.#hosts.get(name);
+    if (h === undefined) {
+      h = new FabricHost(this, name);
+      this.#hosts.set(name, h);
+    }
+    return h;
+  }
+
+  /** Every host, in creation order. */
+  get hosts(): readonly FabricHost[] {
+    return [...this.#hosts.values()];
+  }
+}
+
+/** One host on the fabric: a CPU, a queue depth, a full-duplex link, and its counters. */
+export class FabricHost {
+  /** Initiator name: the I_T nexus its commands use. */
+  readonly name: string;
+  /** This host's counters. */
+  readonly stats: FabricStats = emptyStats();
+  readonly #fabric: Fabric;
+  readonly #queue: Resource;
+  readonly #cpu: Resource;
+  readonly #tx: Resource;
+  readonly #rx: Resource;
+
+  /** @internal Use {@link Fabric.host}. */
+  constructor(fabric: Fabric, name: string) {
+    this.#fabric = fabric;
+    this.name = name;
+    const clock = fabric.clock;
+    this.#queue = new Resource(clock, fabric.model.queueDepth);
+    this.#cpu = new Resource(clock, 1);
+    this.#tx = new Resource(clock, 1);
+    this.#rx = new Resource(clock, 1);
+  }
+
+  /** A port through which this host reaches `lun`. */
+  port(lun: Lun): FabricPort {
+    return new FabricPort(this.#fabric, this, lun);
+  }
+
+  /** @internal Runs one command through the model. */
+  async run(lun: Lun, cdb: Uint8Array, dataOut: Uint8Array | undefined, options: ExecuteOptions | undefined): Promise<ScsiResult> {
+    const fabric = this.#fabric;
+    const m = fabric.model;
+    const clock = fabric.clock;
+    const out = dataOut?.length ?? 0;
+    await this.#queue.acquire();
+    try {
+      const cpuOut = m.hostCpuPerCommandUs / 1000 + (out * m.hostCpuPerByteNs) / 1e6;
+      await this.#cpu.use(cpuOut);
+      await this.#tx.use((out / m.linkBytesPerSecond) * 1000);
+      await clock.sleep(m.commandLatencyMs / 2);
+      // The command executes when it reaches the array, so concurrent hosts race as on a real fabric.
+      const work = { shared: 0, transferred: 0 };
+      const off = fabric.array.on('copyProgress', (e) => {
+        work.shared = e.bytesShared;
+        work.transferred = e.bytesTransferred;
+      });
+      let result: ScsiResult;
+      try {
+        result = await lun.execute(cdb, dataOut, { ...options, initiator: this.name });
+      } finally {
+        off();
+      }
+      await fabric.backEnd.use(arrayServiceMs(m, lun, cdb, dataOut, result, work));
+      await clock.sleep(m.commandLatencyMs / 2);
+      const inBytes = result.data?.length ?? 0;
+      await this.#rx.use((inBytes / m.linkBytesPerSecond) * 1000);
+      const cpuIn = (inBytes * m.hostCpuPerByteNs) / 1e6;
+      await this.#cpu.use(cpuIn);
+      for (const s of [this.stats, fabric.stats]) {
+        s.commands++;
+        s.fabricBytes += out + inBytes;
+        s.hostCpuMs += cpuOut + cpuIn;
+      }
+      return result;
+    } finally {
+      this.#queue.release();
+    }
+  }
+}
+
+/** A LUN as one host sees it through the fabric: the {@link ScsiTarget} contract, on simulated time. */
+export class FabricPort implements ScsiTarget {
+  readonly #fabric: Fabric;
+  /** The host this port belongs to. */
+  readonly host: FabricHost;
+  /** The LUN behind it. */
+  readonly lun: Lun;
+
+  /** @internal Use {@link FabricHost.port}. */
+  constructor(fabric: Fabric, host: FabricHost, lun: Lun) {
+    this.#fabric = fabric;
+    this.host = host;
+    this.lun = lun;
+  }
+
+  /** The simulated clock this port runs on. */
+  get clock(): SimClock {
+    return this.#fabric.clock;
+  }
+
+  /** Executes one command through the fabric model (always asynchronous). */
+  execute(cdb: Uint8Array, dataOut?: Uint8Array, options?: ExecuteOptions): Promise<ScsiResult> {
+    return this.host.run(this.lun, cdb, dataOut, options);
+  }
+}
+
+/**
+ * Simulated milliseconds the array's back end spends on a completed command: media time for data
+ * it reads or writes, metadata time for units it shares or deallocates, copy time for bytes it
+ * copies internally. Failed commands cost nothing beyond the fabric round trip.
+ */
+function arrayServiceMs(
+  m: FabricModel,
+  lun: Lun,
+  cdb: Uint8Array,
+  dataOut: Uint8Array | undefined,
+  result: ScsiResult,
+  copy: { shared: number; transferred: number },
+): number {
+  const opcode = cdb[0];
+  const unit = lun.array.pool.unitBytes;
+  const media = (bytes: number): number => (bytes / m.arrayMediaBytesPerSecond) * 1000;
+  const metadata = (bytes: number): number => (Math.ceil(bytes / unit) / m.arrayMetadataUnitsPerSecond) * 1000;
+  if (opcode === 0x83) {
+    // EXTENDED COPY: even a copy that failed part-way did the work it reports.
+    return metadata(copy.shared) + ((copy.transferred - copy.shared) / m.arrayCopyBytesPerSecond) * 1000;
+  }
+  if (result.status !== 0) return 0;
+  switch (opcode) {
+    case 0x28:
+    case 0xa8:
+    case 0x88:
+      return media(result.data?.length ?? 0);
+    case 0x2a:
+    case 0xaa:
+    case 0x8a:
+    case 0x89:
+      return media(dataOut?.length ?? 0);
+    case 0x41:
+    case 0x93: {
+      const blocks = opcode === 0x41 ? readU16(cdb, 7) : readU32(cdb, 10);
+      const bytes = blocks * lun.blockSize;
+      // A zero pattern (or NDOB) is deallocation; any other pattern is written to the media.
+      return dataOut === undefined || dataOut.length === 0 || isAllZero(dataOut) ? metadata(bytes) : media(bytes);
+    }
+    case 0x42: {
+      let blocks = 0;
+      for (let at = 8; dataOut !== undefined && at + 16 <= dataOut.length; at += 16) blocks += readU32(dataOut, at + 8);
+      return metadata(blocks * lun.blockSize);
+    }
+    default:
+      return 0;
+  }
+}

@@ -1,0 +1,15 @@
+/**
+ * The contract every host-side path talks to: anything with `execute(cdb, dataOut, options)`. A
+ * local {@link Lun} satisfies it, and so does a LUN behind a simulated fabric or (later) a remote
+ * target, so the same host code drives all of them.
+ * @module
+ */
+import type { ExecuteOptions } from '../scsi/context.js';
+import type { MaybePromise } from '../scsi/dispatch.js';
+import type { ScsiResult } from '../scsi/outcome.js';
+
+/** Something that executes SCSI commands: a LUN, local or remote. */
+export interface ScsiTarget {
+  /** Executes one command; see {@link Lun.execute}. */
+  execute(cdb: Uint8Array, dataOut?: Uint8Array, options?: ExecuteOptions): MaybePromise<ScsiResult>;
+}
