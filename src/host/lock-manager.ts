@@ -1,0 +1,235 @@
+/**
+ * An on-disk lock manager in the manner of a clustered file system (VMFS): each lock is one block
+ * holding its owner and a generation, and hosts prove liveness by rewriting a heartbeat block.
+ * Two methods: `ats` takes and gives locks with COMPARE AND WRITE on the lock's block alone;
+ * `reservation` brackets a READ and a WRITE with SCSI-2 RESERVE/RELEASE of the whole LUN, which
+ * blocks every other host's I/O to that LUN while held.
+ * @module
+ */
+import { InvalidArgumentError, checkInteger, checkOptionKeys } from '../array/errors.js';
+import { readU32, writeU32 } from '../codec/bytes.js';
+import * as cdb from '../codec/cdb-encoder.js';
+import type { ScsiResult } from '../scsi/outcome.js';
+import { HostIoError } from './errors.js';
+import type { ScsiTarget } from './target.js';
+
+/** How locks are taken. */
+export type LockMethod = 'ats' | 'reservation';
+
+/** Options of {@link LockManager}. */
+export interface LockManagerOptions {
+  /** The shared LUN. */
+  readonly target: ScsiTarget;
+  /** This host's id (1..2^32-1), written into the locks it holds. */
+  readonly hostId: number;
+  /** `ats` (COMPARE AND WRITE) or `reservation` (SCSI-2 RESERVE/RELEASE). */
+  readonly method: LockMethod;
+  /** Waits `ms` before a retry: the simulated clock's sleep, or a real timer. */
+  readonly sleep: (ms: number) => Promise<void>;
+  /** Delay between attempts on a busy lock or a reservation conflict, in ms. @defaultValue 1 */
+  readonly retryDelayMs?: number;
+  /** Logical block size of the LUN. @defaultValue 512 */
+  readonly blockSize?: number;
+  /** Initiator name for every command. */
+  readonly initiator?: string;
+}
+
+/** Counters of one lock manager. */
+export interface LockStats {
+  /** Locks acquired. */
+  acquisitions: number;
+  /** Locks released. */
+  releases: number;
+  /** Heartbeats written. */
+  heartbeats: number;
+  /** COMPARE AND WRITE miscompares (lost races). */
+  miscompares: number;
+  /** RESERVATION CONFLICT answers. */
+  reservationConflicts: number;
+  /** Attempts that found the lock held by another host. */
+  busy: number;
+  /** Commands issued. */
+  commands: number;
+}
+
+const MAGIC = 0x564c434b; // 'VLCK'
+
+/** A lock block: MAGIC (0..3), OWNER (4..7, 0 = free), GENERATION (8..11). */
+function lockImage(blockSize: number, owner: number, generation: number): Uint8Array {
+  const b = new Uint8Array(blockSize);
+  writeU32(b, 0, MAGIC);
+  writeU32(b, 4, owner);
+  writeU32(b, 8, generation >>> 0);
+  return b;
+}
+
+const KEYS = ['target', 'hostId', 'method', 'sleep', 'retryDelayMs', 'blockSize', 'initiator'];
+
+/** One host's view of the on-disk locks of a shared LUN. */
+export class LockManager {
+  /** This host's counters. */
+  readonly stats: LockStats = { acquisitions: 0, releases: 0, heartbeats: 0, miscompares: 0, reservationConflicts: 0, busy: 0, commands: 0 };
+  /** This host's id. */
+  readonly hostId: number;
+  /** The method in use. */
+  readonly method: LockMethod;
+  readonly #target: ScsiTarget;
+  readonly #sleep: (ms: number) => Promise<void>;
+  readonly #retry: number;
+  readonly #bs: number;
+  readonly #exec: { initiator: string } | undefined;
+  /** Generation of each lock this host holds, by LBA. */
+  readonly #held = new Map<number, number>();
+  /** Last heartbeat image written, by LBA. */
+  readonly #beats = new Map<number, Uint8Array>();
+
+  /** @param options - see {@link LockManagerOptions} */
+  constructor(options: LockManagerOptions) {
+    checkOptionKeys(options, KEYS, 'LockManager');
+    this.hostId = checkInteger(options.hostId, 1, 0xffffffff, 'LockManager: hostId');
+    if (options.method !== 'ats' && options.method !== 'reservation') throw new InvalidArgumentError(`LockManager: method must be 'ats' or 'reservation'`);
+    if (typeof options.sleep !== 'function') throw new InvalidArgumentError('LockManager: sleep must be a function');
+    this.method = options.method;
+    this.#target = options.target;
+    this.#sleep = options.sleep;
+    this.#retry = options.retryDelayMs ?? 1;
+    this.#bs = checkInteger(options.blockSize ?? 512, 512, 65536, 'LockManager: blockSize');
+    this.#exec = options.initiator === undefined ? undefined : { initiator: options.initiator };
+  }
+
+  /** True while this host holds the lock at `lba`. */
+  holds(lba: number): boolean {
+    return this.#held.has(lba);
+  }
+
+  async #run(c: Uint8Array, dataOut?: Uint8Array): Promise<ScsiResult> {
+    this.stats.commands++;
+    return await this.#target.execute(c, dataOut, this.#exec);
+  }
+
+  async #readBlock(lba: number): Promise<Uint8Array> {
+    const c = cdb.read16({ lba, blocks: 1 });
+    const r = await this.#run(c);
+    if (r.status !== 0 || r.data === undefined) throw new HostIoError('lock: READ', c, r);
+    return r.data.slice();
+  }
+
+  async #compareAndWrite(lba: number, expected: Uint8Array, next: Uint8Array): Promise<boolean> {
+    const payload = new Uint8Array(2 * this.#bs);
+    payload.set(expected, 0);
+    payload.set(next, this.#bs);
+    const c = cdb.compareAndWrite({ lba, blocks: 1 });
+    const r = await this.#run(c, payload);
+    if (r.status === 0) return true;
+    if (r.status === 2 && r.sense !== undefined && (r.sense[2]! & 0x0f) === 0x0e) {
+      this.stats.miscompares++;
+      return false;
+    }
+    throw new HostIoError('lock: COMPARE AND WRITE', c, r);
+  }
+
+  async #write(lba: number, image: Uint8Array): Promise<void> {
+    const c = cdb.write16({ lba, blocks: 1 });
+    const r = await this.#run(c, image);
+    if (r.status !== 0) throw new HostIoError('lock: WRITE', c, r);
+  }
+
+  /** RESERVE(6), retried while another host holds the LUN. */
+  async #reserve(): Promise<void> {
+    for (;;) {
+      const c = cdb.reserve6();
+      const r = await this.#run(c);
+      if (r.status === 0) return;
+      if (r.status !== 0x18) throw new HostIoError('lock: RESERVE', c, r);
+      this.stats.reservationConflicts++;
+      await this.#sleep(this.#retry);
+    }
+  }
+
+  async #releaseReservation(): Promise<void> {
+    const c = cdb.release6();
+    const r = await this.#run(c);
+    if (r.status !== 0) throw new HostIoError('lock: RELEASE', c, r);
+  }
+
+  /** Takes the lock at `lba`, waiting (and retrying) while another host holds it. */
+  async acquire(lba: number): Promise<void> {
+    if (this.#held.has(lba)) throw new InvalidArgumentError(`LockManager: host ${this.hostId} already holds the lock at LBA ${lba}`);
+    for (;;) {
+      if (this.method === 'ats') {
+        const current = await this.#readBlock(lba);
+        if (readU32(current, 4) === 0) {
+          const generation = (readU32(current, 8) + 1) >>> 0;
+          if (await this.#compareAndWrite(lba, current, lockImage(this.#bs, this.hostId, generation))) {
+            this.#held.set(lba, generation);
+            this.stats.acquisitions++;
+            return;
+          }
+          continue; // lost the race: look again at once
+        }
+      } else {
+        await this.#reserve();
+        let taken = false;
+        try {
+          const current = await this.#readBlock(lba);
+          if (readU32(current, 4) === 0) {
+            const generation = (readU32(current, 8) + 1) >>> 0;
+            await this.#write(lba, lockImage(this.#bs, this.hostId, generation));
+            this.#held.set(lba, generation);
+            taken = true;
+          }
+        } finally {
+          await this.#releaseReservation();
+        }
+        if (taken) {
+          this.stats.acquisitions++;
+          return;
+        }
+      }
+      this.stats.busy++;
+      await this.#sleep(this.#retry);
+    }
+  }
+
+  /** Gives back the lock at `lba`. Throws if the on-disk lock is no longer this host's. */
+  async release(lba: number): Promise<void> {
+    const generation = this.#held.get(lba);
+    if (generation === undefined) throw new InvalidArgumentError(`LockManager: host ${this.hostId} does not hold the lock at LBA ${lba}`);
+    const free = lockImage(this.#bs, 0, generation);
+    if (this.method === 'ats') {
+      if (!(await this.#compareAndWrite(lba, lockImage(this.#bs, this.hostId, generation), free))) {
+        throw new Error(`LockManager: the lock at LBA ${lba} was taken from host ${this.hostId}`);
+      }
+    } else {
+      await this.#reserve();
+      try {
+        await this.#write(lba, free);
+      } finally {
+        await this.#releaseReservation();
+      }
+    }
+    this.#held.delete(lba);
+    this.stats.releases++;
+  }
+
+  /** Writes this host's heartbeat at `lba` (its own block): COMPARE AND WRITE, or a reserved WRITE. */
+  async heartbeat(lba: number): Promise<void> {
+    const previous = this.#beats.get(lba);
+    const generation = previous === undefined ? 1 : readU32(previous, 8) + 1;
+    const next = lockImage(this.#bs, this.hostId, generation);
+    if (this.method === 'ats') {
+      const expected = previous ?? (await this.#readBlock(lba));
+      // A miscompare on one's own heartbeat means another host wrote it: VMFS treats that as lost access.
+      if (!(await this.#compareAndWrite(lba, expected, next))) throw new Error(`LockManager: heartbeat at LBA ${lba} of host ${this.hostId} was overwritten`);
+    } else {
+      await this.#reserve();
+      try {
+        await this.#write(lba, next);
+      } finally {
+        await this.#releaseReservation();
+      }
+    }
+    this.#beats.set(lba, next);
+    this.stats.heartbeats++;
+  }
+}
