@@ -1,0 +1,95 @@
+/**
+ * Thin provisioning as a host sees it. A soft-threshold unit attention (06/38/07) becomes a
+ * `thresholdWarning` event and the command is reissued; SPACE ALLOCATION FAILED WRITE PROTECT
+ * (07/27/07) pauses ("stuns") only the virtual machine whose write needed new blocks, which retries
+ * until space is freed or the pool grows, while every other VM keeps running.
+ * @module
+ */
+import { checkInteger, checkOptionKeys } from '../array/errors.js';
+import { TypedEmitter } from '../array/events.js';
+import type { ExecuteOptions } from '../scsi/context.js';
+import type { ScsiResult } from '../scsi/outcome.js';
+import type { ScsiTarget } from './target.js';
+
+/** Events of a {@link ThinHost}. */
+export interface ThinHostEvents {
+  /** The array reported its soft threshold (unit attention 06/38/07): a datastore usage warning. */
+  thresholdWarning: { readonly vm: string };
+  /** A VM's write hit an exhausted pool; the VM is paused until its write succeeds. */
+  stunned: { readonly vm: string; readonly opcode: number };
+  /** A stunned VM's write succeeded: the VM runs again. */
+  resumed: { readonly vm: string; readonly pausedMs: number };
+}
+
+/** Options of {@link ThinHost}. */
+export interface ThinHostOptions {
+  /** The LUN the VMs' disks live on. */
+  readonly target: ScsiTarget;
+  /** Waits `ms`: a simulated clock's sleep, or a real timer. */
+  readonly sleep: (ms: number) => Promise<void>;
+  /** Current time in ms, to report how long a VM was paused. */
+  readonly now: () => number;
+  /** How often a stunned VM retries its write, in ms. @defaultValue 100 */
+  readonly retryIntervalMs?: number;
+  /** Initiator name of the host. */
+  readonly initiator?: string;
+}
+
+function senseOf(r: ScsiResult): [key: number, asc: number, ascq: number] | undefined {
+  if (r.status !== 2 || r.sense === undefined || r.sense.length < 14) return undefined;
+  return [r.sense[2]! & 0x0f, r.sense[12]!, r.sense[13]!];
+}
+
+/** One host running VMs on a thin LUN. */
+export class ThinHost extends TypedEmitter<ThinHostEvents> {
+  readonly #options: ThinHostOptions;
+  readonly #retry: number;
+  readonly #stunned = new Set<string>();
+
+  /** @param options - see {@link ThinHostOptions} */
+  constructor(options: ThinHostOptions) {
+    super();
+    checkOptionKeys(options, ['target', 'sleep', 'now', 'retryIntervalMs', 'initiator'], 'ThinHost');
+    this.#options = options;
+    this.#retry = checkInteger(options.retryIntervalMs ?? 100, 1, 3_600_000, 'ThinHost: retryIntervalMs');
+  }
+
+  /** VMs paused right now, waiting for space. */
+  get stunnedVms(): readonly string[] {
+    return [...this.#stunned];
+  }
+
+  /** The LUN as VM `name` uses it: same contract, with the host's thin-provisioning handling. */
+  vm(name: string): ScsiTarget {
+    return { execute: (cdb, dataOut, options) => this.#execute(name, cdb, dataOut, options) };
+  }
+
+  async #execute(vm: string, cdb: Uint8Array, dataOut: Uint8Array | undefined, options: ExecuteOptions | undefined): Promise<ScsiResult> {
+    const o = this.#options;
+    const exec = o.initiator === undefined ? options : { ...options, initiator: o.initiator };
+    let stunnedAt: number | undefined;
+    for (;;) {
+      const r = await o.target.execute(cdb, dataOut, exec);
+      const s = senseOf(r);
+      if (s !== undefined && s[0] === 0x06 && s[1] === 0x38 && s[2] === 0x07) {
+        // The unit attention replaced the command, which did not run: warn and reissue.
+        this.emit('thresholdWarning', { vm });
+        continue;
+      }
+      if (s !== undefined && s[0] === 0x07 && s[1] === 0x27 && s[2] === 0x07) {
+        if (stunnedAt === undefined) {
+          stunnedAt = o.now();
+          this.#stunned.add(vm);
+          this.emit('stunned', { vm, opcode: cdb[0]! });
+        }
+        await o.sleep(this.#retry);
+        continue;
+      }
+      if (stunnedAt !== undefined) {
+        this.#stunned.delete(vm);
+        this.emit('resumed', { vm, pausedMs: o.now() - stunnedAt });
+      }
+      return r;
+    }
+  }
+}
