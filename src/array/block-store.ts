@@ -12,6 +12,7 @@
  * against the pool first, so that a command that cannot get its space changes nothing.
  * @module
  */
+import { wordsOf } from '../codec/bytes.js';
 import type { ThinPool } from './thin-pool.js';
 
 /** @internal A reference-counted allocation unit. */
@@ -401,20 +402,6 @@ function compareRun(extent: Extent | undefined, inUnit: number, expected: Uint8A
     return -1;
   }
   return firstByte(expected, at, n, extent?.data, inUnit);
-}
-
-/**
- * A 32-bit view of a whole ArrayBuffer, cached: callers reuse their Data-Out buffers, so the view is
- * made once per buffer instead of once per command.
- */
-const wordViews = new WeakMap<ArrayBufferLike, Uint32Array>();
-function wordsOf(buffer: ArrayBufferLike): Uint32Array {
-  let view = wordViews.get(buffer);
-  if (view === undefined || view.length !== buffer.byteLength >>> 2) {
-    view = new Uint32Array(buffer, 0, buffer.byteLength >>> 2);
-    wordViews.set(buffer, view);
-  }
-  return view;
 }
 
 /** Byte-wise: offset of the first of `n` bytes where `expected[at..]` differs from `actual[from..]` (zeros when absent), or -1. */

@@ -32,9 +32,14 @@ export interface StorageArrayOptions {
   readonly cloneMode?: CloneMode;
   /** 32-bit identifier placed in every LUN's NAA designator and serial number. @defaultValue random */
   readonly arrayId?: number;
+  /**
+   * Zero detection, as many arrays do inline: a WRITE whose data is all zeros is treated as zeroing
+   * (whole units deallocated, nothing allocated) instead of storing zeros. @defaultValue false
+   */
+  readonly zeroDetect?: boolean;
 }
 
-const ARRAY_OPTION_KEYS = ['capacityBytes', 'softThresholdPercent', 'allocationUnitBytes', 'cloneMode', 'arrayId'];
+const ARRAY_OPTION_KEYS = ['capacityBytes', 'softThresholdPercent', 'allocationUnitBytes', 'cloneMode', 'arrayId', 'zeroDetect'];
 const LUN_OPTION_KEYS = ['sizeBytes', 'blockSize', 'thin', 'lunId', 'initiators', 'limits'];
 const LIMIT_KEYS = Object.keys(DEFAULT_BLOCK_LIMITS);
 const MAX_LUN_ID = 16383;
@@ -51,6 +56,8 @@ export class StorageArray extends TypedEmitter<ArrayEvents> {
   readonly cloneMode: CloneMode;
   /** The 32-bit array identifier in designators and serial numbers. */
   readonly arrayId: number;
+  /** Whether all-zero WRITEs are treated as zeroing. */
+  readonly zeroDetect: boolean;
   /** @internal */
   readonly pool: ThinPool;
   /** @internal True between the soft threshold's report and the fall back below it. */
@@ -74,6 +81,8 @@ export class StorageArray extends TypedEmitter<ArrayEvents> {
     const mode = options.cloneMode ?? 'share';
     if (mode !== 'share' && mode !== 'copy') throw new InvalidArgumentError(`StorageArray: cloneMode must be 'share' or 'copy', got ${String(mode)}`);
     this.cloneMode = mode;
+    if (options.zeroDetect !== undefined && typeof options.zeroDetect !== 'boolean') throw new InvalidArgumentError('StorageArray: zeroDetect must be a boolean');
+    this.zeroDetect = options.zeroDetect ?? false;
     this.arrayId =
       options.arrayId === undefined
         ? crypto.getRandomValues(new Uint32Array(1))[0]!

@@ -75,9 +75,37 @@ export function truncate(data: Uint8Array, allocationLength: number): Uint8Array
   return allocationLength >= data.length ? data : data.subarray(0, allocationLength);
 }
 
-/** True when every byte of `bytes` is zero. */
+/**
+ * A 32-bit view of a whole ArrayBuffer, cached: callers reuse their Data-Out buffers, so the view is
+ * made once per buffer instead of once per command.
+ */
+const wordViews = new WeakMap<ArrayBufferLike, Uint32Array>();
+
+/** The cached 32-bit view of `buffer` (its trailing 0..3 bytes are not covered). */
+export function wordsOf(buffer: ArrayBufferLike): Uint32Array {
+  let view = wordViews.get(buffer);
+  if (view === undefined || view.length !== buffer.byteLength >>> 2) {
+    view = new Uint32Array(buffer, 0, buffer.byteLength >>> 2);
+    wordViews.set(buffer, view);
+  }
+  return view;
+}
+
+/** True when every byte of `bytes` is zero (word-wise over the aligned middle). */
 export function isAllZero(bytes: Uint8Array): boolean {
-  for (let i = 0; i < bytes.length; i++) if (bytes[i] !== 0) return false;
+  const n = bytes.length;
+  const start = bytes.byteOffset;
+  let i = 0;
+  // bytes up to the first 4-byte boundary
+  for (; i < n && ((start + i) & 3) !== 0; i++) if (bytes[i] !== 0) return false;
+  const wordCount = (n - i) >>> 2;
+  if (wordCount > 0) {
+    const words = wordsOf(bytes.buffer);
+    const w0 = (start + i) >>> 2;
+    for (let w = 0; w < wordCount; w++) if (words[w0 + w] !== 0) return false;
+    i += wordCount * 4;
+  }
+  for (; i < n; i++) if (bytes[i] !== 0) return false;
   return true;
 }
 

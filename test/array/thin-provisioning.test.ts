@@ -208,3 +208,20 @@ describe('thin pool: out of space', () => {
     expect(array.poolStatus.allocatedUnits).toBe(5);
   });
 });
+
+describe('zero detection', () => {
+  it('treats all-zero WRITEs as zeroing when enabled, and stores zeros when not', async () => {
+    for (const zeroDetect of [true, false]) {
+      const array = new StorageArray({ capacityBytes: 8 * MiB, zeroDetect });
+      const lun = array.createLun({ sizeBytes: TiB });
+      expectGood(await write(lun, 0, pattern(2 * MiB, 1)));
+      expectGood(await write(lun, 0, new Uint8Array(MiB))); // a whole unit of zeros over data
+      expectGood(await write(lun, 8192, new Uint8Array(4 * MiB))); // zeros over unmapped units
+      expectGood(await write(lun, 2048, new Uint8Array(512))); // a partial zero block over data
+      expect(array.poolStatus.allocatedUnits).toBe(zeroDetect ? 1 : 6);
+      const expected = pattern(2 * MiB, 1);
+      expected.fill(0, 0, MiB + 512);
+      expectBytes(await read(lun, 0, 4096), expected);
+    }
+  });
+});
