@@ -6,7 +6,6 @@
 import type { ScsiResult } from '../scsi/outcome.js';
 import { dispatch, type MaybePromise } from '../scsi/dispatch.js';
 import type { ExecuteOptions, NexusState } from '../scsi/context.js';
-import { t10VendorIdDesignator } from '../spec/identity.js';
 import { BlockStore } from './block-store.js';
 import type { StorageArray } from './storage-array.js';
 
@@ -157,16 +156,12 @@ export class Lun {
     }
   }
 
-  /** @internal True when the CSCD designator fields name this LUN (VPD 83h designators, byte for byte). */
+  /**
+   * @internal True when CSCD designator fields name this LUN. Only the NAA designator can: the T10
+   * vendor ID designator of VPD 83h is longer than the 20 bytes a CSCD descriptor holds.
+   */
   matchesDesignator(codeSet: number, associationAndType: number, designator: Uint8Array): boolean {
-    if (codeSet === 0x01 && associationAndType === 0x03) return bytesEqual(designator, this.naaDesignator);
-    if (codeSet === 0x02 && associationAndType === 0x01) {
-      const t10 = t10VendorIdDesignator(this.serialNumber);
-      if (designator.length !== t10.length) return false;
-      for (let i = 0; i < t10.length; i++) if (designator[i] !== t10.charCodeAt(i)) return false;
-      return true;
-    }
-    return false;
+    return codeSet === 0x01 && associationAndType === 0x03 && bytesEqual(designator, this.naaDesignator);
   }
 }
 

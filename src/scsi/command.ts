@@ -33,8 +33,11 @@ export interface CommandSpec<C extends Decoded = Decoded> {
   /** T10 name, verbatim. */
   readonly name: string;
   readonly cdbLength: number;
-  /** CDB USAGE DATA for REPORT SUPPORTED OPERATION CODES: byte n has a bit set for each CDB bit the array evaluates. */
-  readonly usage: readonly number[];
+  /**
+   * CDB USAGE DATA for REPORT SUPPORTED OPERATION CODES: byte n has a bit set for each CDB bit the
+   * array evaluates on this LUN; bits it rejects as unsupported (ANCHOR with ANC_SUP = 0) show as 0.
+   */
+  readonly usage: readonly number[] | ((lun: Lun) => readonly number[]);
   /** Allowed from other initiators while a SCSI-2 reservation is held (SPC-2 5.5.1). */
   readonly allowedUnderReservation?: boolean;
   /** Executed without reporting a pending unit attention (SAM-5 5.14: INQUIRY, REPORT LUNS, REQUEST SENSE). */
@@ -45,6 +48,11 @@ export interface CommandSpec<C extends Decoded = Decoded> {
   /** Decodes the parameter list (Data-Out), once its length was checked. */
   readonly decodeData?: (cmd: C, dataOut: Uint8Array, ctx: CommandContext) => C | Failure;
   readonly execute: (cmd: C, dataOut: Uint8Array, ctx: CommandContext) => Outcome;
+}
+
+/** @internal The CDB usage data of `spec` on `lun`. */
+export function usageOf(spec: CommandSpec, lun: Lun): readonly number[] {
+  return typeof spec.usage === 'function' ? spec.usage(lun) : spec.usage;
 }
 
 /** @internal Erases the command type so rows of different commands share one table. */

@@ -225,3 +225,36 @@ describe('zero detection', () => {
     }
   });
 });
+
+describe('held results of copies that fail after validation', () => {
+  it('COPY STATUS and FAILED SEGMENT DETAILS report a copy stopped by a reservation or an unreachable CSCD', async () => {
+    const array = new StorageArray({ capacityBytes: 8 * MiB });
+    const a = array.createLun({ sizeBytes: 8 * MiB });
+    const b = array.createLun({ sizeBytes: 8 * MiB });
+    expectGood(await run(b, cdb.reserve6(), undefined, 'other'));
+    const conflict = await xcopy(a, [{ from: a, to: b, blocks: 8, sourceLba: 0, destinationLba: 0 }], 5, 0, 'me');
+    expect(conflict.status).toBe(0x18);
+    let status = await run(a, cdb.receiveCopyResults({ serviceAction: 0, listId: 5 }), undefined, 'me');
+    expectGood(status);
+    expect(status.data![4]).toBe(2);
+    let details = await run(a, cdb.receiveCopyResults({ serviceAction: 4, listId: 5 }), undefined, 'me');
+    expect(details.data!.length).toBe(60);
+    expect([details.data![56], details.data![58], details.data![59]]).toEqual([0x18, 0, 0]);
+    // an unknown designator: COPY ABORTED 0A/0D/02, held with its sense
+    const list = cdb.extendedCopyParameterList({
+      listId: 6,
+      listIdUsage: 0,
+      cscds: [{ designator: new Uint8Array(16).fill(0x66), blockSize: 512 }],
+      segments: [{ source: 0, destination: 0, blocks: 1, sourceLba: 0, destinationLba: 1 }],
+    });
+    expectSense(await run(a, cdb.extendedCopy(list.length), list, 'me'), 0x0a, 0x0d, 0x02);
+    status = await run(a, cdb.receiveCopyResults({ serviceAction: 0, listId: 6 }), undefined, 'me');
+    expect(status.data![4]).toBe(2);
+    details = await run(a, cdb.receiveCopyResults({ serviceAction: 4, listId: 6 }), undefined, 'me');
+    expect(details.data![56]).toBe(2);
+    const sense = decodeSense(details.data!.subarray(60));
+    expect(sense && [sense.key, sense.asc, sense.ascq]).toEqual([0x0a, 0x0d, 0x02]);
+    // another nexus does not see them
+    expectSense(await run(a, cdb.receiveCopyResults({ serviceAction: 0, listId: 6 }), undefined, 'someone-else'), 0x05, 0x24, 0x00);
+  });
+});

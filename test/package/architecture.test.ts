@@ -3,6 +3,8 @@ import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as api from '../../src/index.js';
 import { allCommands } from '../../src/scsi/command-table.js';
+import { usageOf } from '../../src/scsi/command.js';
+import { StorageArray } from '../../src/index.js';
 
 const SRC = join(import.meta.dirname, '../../src');
 
@@ -36,13 +38,18 @@ describe('architecture', () => {
 
   it('the opcode table has one row per opcode/service action, each with usage data starting with its opcode', () => {
     const seen = new Set<string>();
+    const array = new StorageArray({ capacityBytes: 1 << 20 });
+    const luns = [array.createLun({ sizeBytes: 1 << 20 }), array.createLun({ sizeBytes: 1 << 20, thin: false })];
     for (const spec of allCommands()) {
       const key = `${spec.opcode}/${spec.serviceAction ?? '-'}`;
       expect(seen.has(key), key).toBe(false);
       seen.add(key);
-      expect(spec.usage.length, spec.name).toBe(spec.cdbLength);
-      expect(spec.usage[0], spec.name).toBe(spec.opcode);
-      if (spec.serviceAction !== undefined) expect(spec.usage[1]! & 0x1f, spec.name).toBe(0x1f);
+      for (const lun of luns) {
+        const usage = usageOf(spec, lun);
+        expect(usage.length, spec.name).toBe(spec.cdbLength);
+        expect(usage[0], spec.name).toBe(spec.opcode);
+        if (spec.serviceAction !== undefined) expect(usage[1]! & 0x1f, spec.name).toBe(0x1f);
+      }
     }
   });
 });

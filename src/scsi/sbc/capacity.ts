@@ -40,22 +40,24 @@ function readCapacity16(cmd: AllocationCommand, _d: Uint8Array, ctx: CommandCont
 
 /** Largest NUMBER OF LOGICAL BLOCKS one LBA status descriptor can hold. */
 const MAX_DESCRIPTOR_BLOCKS = 0xffffffff;
-/** Upper bound on descriptors returned at once (the rest is fetched with a later STARTING LBA). */
-const MAX_LBA_STATUS_DESCRIPTORS = 4096;
+/**
+ * Descriptors returned at most (the rest is fetched with a later STARTING LBA). Fixed, so that a
+ * short ALLOCATION LENGTH gets a prefix of the same data (SPC-4 4.2.5.6).
+ */
+const MAX_LBA_STATUS_DESCRIPTORS = 1024;
 
 /**
  * GET LBA STATUS (SBC-3 5.7): runs of mapped (0) and deallocated (1) blocks from STARTING LBA, at
- * allocation-unit granularity, as many as ALLOCATION LENGTH holds (at least one).
+ * allocation-unit granularity, up to {@link MAX_LBA_STATUS_DESCRIPTORS}, truncated to ALLOCATION LENGTH.
  */
 function getLbaStatus(cmd: LbaStatusCommand, _d: Uint8Array, ctx: CommandContext): Outcome {
   const lun = ctx.lun;
   const unitBlocks = lun.unitBlocks;
-  const wanted = Math.max(1, Math.min(MAX_LBA_STATUS_DESCRIPTORS, Math.floor((cmd.allocationLength - 8) / 16)));
   const mapped = lun.store.mappedUnitsFrom(Math.floor(cmd.startingLba / unitBlocks));
   const runs: Array<{ lba: number; blocks: number; status: number }> = [];
   let cursor = cmd.startingLba;
   let m = 0;
-  while (cursor < lun.blockCount && runs.length < wanted) {
+  while (cursor < lun.blockCount && runs.length < MAX_LBA_STATUS_DESCRIPTORS) {
     const unit = Math.floor(cursor / unitBlocks);
     while (m < mapped.length && mapped[m]! < unit) m++;
     let end: number;

@@ -58,7 +58,8 @@ export const UNMAP_COMMAND: CommandSpec = defineCommand<UnmapCommand>({
   opcode: Opcode.UNMAP,
   name: 'UNMAP',
   cdbLength: 10,
-  usage: [Opcode.UNMAP, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0x00],
+  // byte 1 bit 0 ANCHOR is rejected (ANC_SUP = 0), so it is not reported as used
+  usage: [Opcode.UNMAP, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0x00],
   supported: (lun) => lun.thin,
   decode,
   decodeData,

@@ -20,9 +20,10 @@ interface ReportLunsCommand extends AllocationCommand {
 }
 
 function requestSense(cmd: AllocationCommand, _d: Uint8Array, ctx: CommandContext): Outcome {
-  // A pending unit attention is returned as the sense data and cleared (SPC-4 6.29).
-  const pending = ctx.nexus.unitAttentions.shift();
-  const data = encodeFixedSense(pending ?? 'NO_SENSE');
+  // A LUN the initiator may not access answers with LOGICAL UNIT NOT SUPPORTED as sense data
+  // (SAM-5 5.9.4); otherwise a pending unit attention is returned and cleared (SPC-4 6.29).
+  const reason = !ctx.lun.accessibleBy(ctx.initiator) ? 'LOGICAL_UNIT_NOT_SUPPORTED' : ctx.nexus.unitAttentions.shift();
+  const data = encodeFixedSense(reason ?? 'NO_SENSE');
   return withData(truncate(data, cmd.allocationLength));
 }
 

@@ -5,7 +5,7 @@
  */
 import { readU16, readU32, truncate, writeU16, writeU32 } from '../../codec/bytes.js';
 import { Opcode, ServiceAction } from '../../spec/opcodes.js';
-import { defineCommand, type CommandSpec, type Decoded } from '../command.js';
+import { defineCommand, usageOf, type CommandSpec, type Decoded } from '../command.js';
 import { findCommand, hasServiceActions, supportedCommands } from '../command-table.js';
 import type { CommandContext } from '../context.js';
 import { invalidCdbField, withData, type Failure, type Outcome } from '../outcome.js';
@@ -66,7 +66,7 @@ function oneCommand(cmd: RsocCommand, ctx: CommandContext): Uint8Array | Failure
   if (cmd.reportingOptions === 2 && !withSa) return invalidCdbField(2, 2);
   const spec = findCommand(opcode, withSa ? cmd.requestedServiceAction : undefined);
   const supported = spec !== undefined && (spec.supported?.(ctx.lun) ?? true);
-  const usage = supported ? spec.usage : [];
+  const usage = supported ? usageOf(spec, ctx.lun) : [];
   const data = new Uint8Array(4 + usage.length + (cmd.timeouts ? TIMEOUTS_DESCRIPTOR_LENGTH : 0));
   data[1] = (cmd.timeouts ? 0x80 : 0) | (supported ? 0x03 : 0x01); // CTDP, SUPPORT (011b supported, 001b not)
   writeU16(data, 2, usage.length); // CDB SIZE

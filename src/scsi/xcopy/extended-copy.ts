@@ -124,7 +124,21 @@ function execute(cmd: ExtendedCopyCommand, _list: Uint8Array, ctx: CommandContex
   const list = cmd.list;
   if (list === undefined) return GOOD;
   const plan = resolve(list, ctx);
-  if (!Array.isArray(plan)) return plan;
+  if (!Array.isArray(plan)) {
+    // The list was valid, so its results are held even though no segment could start.
+    if (list.listIdUsage === ListIdUsage.HOLD) {
+      const failed = isFailure(plan);
+      hold(ctx, {
+        listId: list.listId,
+        copyManagerStatus: 2,
+        segmentsProcessed: 0,
+        bytesTransferred: 0,
+        commandStatus: failed ? ScsiStatus.CHECK_CONDITION : plan.status,
+        ...(failed ? { sense: encodeFixedSense(plan.fail, plan.details) } : {}),
+      });
+    }
+    return plan;
+  }
   const array = ctx.array;
   const share = array.cloneMode === 'share';
   const tally: CopyTally = { shared: 0, copied: 0 };

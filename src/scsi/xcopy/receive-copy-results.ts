@@ -51,8 +51,8 @@ function failedSegmentDetails(cmd: RcrCommand, _d: Uint8Array, ctx: CommandConte
   const record = held(cmd, ctx);
   if ('fail' in record) return record;
   // A copy that completed without errors has no failed segment: AVAILABLE DATA = 0, nothing else.
-  if (record.copyManagerStatus === 1 || record.sense === undefined) return withData(truncate(new Uint8Array(4), cmd.allocationLength));
-  const sense = record.sense;
+  if (record.copyManagerStatus === 1) return withData(truncate(new Uint8Array(4), cmd.allocationLength));
+  const sense = record.sense ?? new Uint8Array(0); // RESERVATION CONFLICT carries no sense
   const data = new Uint8Array(60 + sense.length);
   writeU32(data, 0, data.length - 4); // AVAILABLE DATA
   data[56] = record.commandStatus; // COPY COMMAND STATUS
