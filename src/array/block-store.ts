@@ -103,13 +103,26 @@ export class BlockStore {
     return e.refs > 1 && e.thinRefs > 1 ? 1 : 0;
   }
 
-  /** Units a write of `length` bytes at `offset` must newly charge. */
+  /**
+   * Units a write of `length` bytes at `offset` must newly charge. When several of the written units
+   * share one extent, each copy-on-write drops a reference, so the last of them may find the extent
+   * private: the count follows the references as the write will see them, unit by unit.
+   */
   writeNeed(offset: number, length: number): number {
     if (!this.thin || length === 0) return 0;
     const first = Math.floor(offset / this.unitBytes);
     const last = Math.floor((offset + length - 1) / this.unitBytes);
     let need = 0;
-    for (let u = first; u <= last; u++) need += this.unitWriteNeed(u);
+    let dropped: Map<Extent, number> | undefined;
+    for (let u = first; u <= last; u++) {
+      const e = this.units.get(u);
+      if (e === undefined) need++;
+      else if (e.refs > 1) {
+        const j = dropped?.get(e) ?? 0;
+        if (e.refs - j > 1 && e.thinRefs - j > 1) need++;
+        (dropped ??= new Map()).set(e, j + 1);
+      }
+    }
     return need;
   }
 
@@ -325,6 +338,8 @@ export class BlockStore {
       const loss = old !== undefined && old.thinRefs === 1 ? 1 : 0;
       return Math.max(0, gain - loss);
     }
+    // A piece copied onto itself (same extent, same offset) changes nothing and needs no space.
+    if (this.units.get(du) === srcExtent && sPos - su * src.unitBytes === dPos - du * this.unitBytes) return 0;
     return this.unitWriteNeed(du);
   }
 

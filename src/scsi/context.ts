@@ -53,6 +53,6 @@ export interface CommandContext {
 /** @internal A Data-In buffer of `length` bytes: a view of the caller's buffer when it fits. */
 export function dataInBuffer(ctx: CommandContext, length: number): Uint8Array {
   const provided = ctx.options?.dataIn;
-  if (provided !== undefined && provided.length >= length) return provided.subarray(0, length);
+  if (provided instanceof Uint8Array && provided.length >= length) return provided.subarray(0, length);
   return new Uint8Array(length);
 }

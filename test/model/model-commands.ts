@@ -1,0 +1,431 @@
+/**
+ * The model-based property shared by `array.model.test.ts` (the real array must agree with the
+ * reference model) and `broken-arrays.test.ts` (deliberately broken arrays must not): fast-check
+ * command objects that run one SCSI command on the array and on {@link ReferenceArray}, then
+ * compare the outcome and the whole observable state.
+ *
+ * Geometry is small on purpose, so that unit boundaries, shared extents and an exhausted pool are
+ * hit all the time: 512-byte blocks in 4 KiB allocation units (8 blocks per unit), two thin LUNs
+ * (64 blocks, and 60 blocks whose last unit is 4 blocks), one thick LUN of 28 blocks (its last unit
+ * is 4 blocks too, so short units can be shared), and a pool of 12 units of which the thick LUN
+ * reserves 4, leaving 8 for 16 units of thin LUNs.
+ */
+import fc from 'fast-check';
+import { StorageArray, cdb, decodeSense, type CloneMode, type Lun, type ScsiResult } from '../../src/index.js';
+import { ReferenceArray, type Expected, type ModelRange, type ModelSegment } from './reference-model.js';
+
+export const BLOCK_SIZE = 512;
+export const UNIT_BYTES = 4096;
+export const UNIT_BLOCKS = UNIT_BYTES / BLOCK_SIZE;
+export const LUN_SPECS = [
+  { thin: true, blockCount: 64 },
+  { thin: true, blockCount: 60 },
+  { thin: false, blockCount: 28 },
+] as const;
+export const CAPACITY_UNITS = 12;
+
+/** The system under test. */
+export interface Real {
+  readonly array: StorageArray;
+  readonly luns: readonly Lun[];
+}
+
+/** Counters of what the model runs executed (for the closing report). */
+export const modelStats = { runs: 0, steps: 0, byCommand: new Map<string, number>(), outcomes: new Map<string, number>(), coverage: new Map<string, number>() };
+
+function count(map: Map<string, number>, key: string): void {
+  map.set(key, (map.get(key) ?? 0) + 1);
+}
+
+
+/** A fresh array and its reference model. */
+export function setup(mode: CloneMode): { model: ReferenceArray; real: Real } {
+  const array = new StorageArray({ capacityBytes: CAPACITY_UNITS * UNIT_BYTES, allocationUnitBytes: UNIT_BYTES, cloneMode: mode, arrayId: 0x5eed });
+  const luns = LUN_SPECS.map((s, i) => array.createLun({ sizeBytes: s.blockCount * BLOCK_SIZE, blockSize: BLOCK_SIZE, thin: s.thin, lunId: i }));
+  const model = new ReferenceArray({
+    blockSize: BLOCK_SIZE,
+    unitBlocks: UNIT_BLOCKS,
+    capacityUnits: CAPACITY_UNITS,
+    share: mode === 'share',
+    luns: LUN_SPECS,
+  });
+  return { model, real: { array, luns } };
+}
+
+// ---- comparison -------------------------------------------------------------------------------------
+
+class ModelMismatch extends Error {}
+
+function fail(what: string, step: string, expected: unknown, actual: unknown): never {
+  throw new ModelMismatch(`${step}: ${what} differs\n  model: ${fmt(expected)}\n  array: ${fmt(actual)}`);
+}
+
+function fmt(v: unknown): string {
+  if (v instanceof Uint8Array) return `Uint8Array(${v.length})`;
+  return JSON.stringify(v);
+}
+
+function firstDifference(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  if (Buffer.from(a.buffer, a.byteOffset, n).equals(Buffer.from(b.buffer, b.byteOffset, n))) return a.length === b.length ? -1 : n;
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return i;
+  return n;
+}
+
+function syncResult(r: ReturnType<Lun['execute']>, step: string): ScsiResult {
+  if (r instanceof Promise) throw new ModelMismatch(`${step}: execute returned a Promise with no fault installed`);
+  return r;
+}
+
+/** Status, sense (key/ASC/ASCQ, INFORMATION when predicted) and Data-In. */
+function compareOutcome(expected: Expected, actual: ScsiResult, step: string): void {
+  const sense = decodeSense(actual.sense);
+  const got = { status: actual.status, ...(sense ? { key: sense.key, asc: sense.asc, ascq: sense.ascq, information: sense.information } : {}) };
+  const want = { status: expected.status, ...(expected.sense ? { information: undefined, ...expected.sense } : {}) };
+  if (got.status !== want.status) fail('status', step, want, got);
+  if (expected.status === 0x00) {
+    if (actual.sense !== undefined) fail('sense with GOOD', step, undefined, got);
+  } else {
+    if (sense === undefined) fail('sense', step, want, 'undecodable');
+    const e = expected.sense!;
+    if (sense.key !== e.key || sense.asc !== e.asc || sense.ascq !== e.ascq) fail('sense key/ASC/ASCQ', step, want, got);
+    if (e.information !== undefined && sense.information !== e.information) fail('sense INFORMATION', step, want, got);
+  }
+  if ((expected.data === undefined) !== (actual.data === undefined)) fail('presence of Data-In', step, expected.data, actual.data);
+  if (expected.data !== undefined) {
+    const at = firstDifference(expected.data, actual.data!);
+    if (at >= 0) fail(`Data-In at byte ${at}`, step, expected.data[at], actual.data![at]);
+  }
+}
+
+/** LUN contents, mapped units and pool accounting. */
+function compareState(model: ReferenceArray, real: Real, step: string): void {
+  model.selfCheck();
+  real.luns.forEach((lun, i) => {
+    const want = model.contents(i);
+    const got = new Uint8Array(lun.sizeBytes);
+    lun.store.read(0, lun.sizeBytes, got, 0);
+    const at = firstDifference(want, got);
+    if (at >= 0) fail(`LUN ${i} contents at byte ${at} (LBA ${Math.floor(at / BLOCK_SIZE)})`, step, want[at], got[at]);
+    const mapped = model.mapped(i);
+    const gotMapped = mapped.map((_, u) => lun.store.isMapped(u));
+    if (mapped.some((m, u) => m !== gotMapped[u])) fail(`LUN ${i} mapped units`, step, mapped.map(Number).join(''), gotMapped.map(Number).join(''));
+  });
+  const pool = real.array.poolStatus;
+  const want = { allocatedUnits: model.allocatedUnits, usedBytes: model.usedUnits * UNIT_BYTES, capacityUnits: model.capacityUnits };
+  const got = { allocatedUnits: pool.allocatedUnits, usedBytes: pool.usedBytes, capacityUnits: pool.capacityUnits };
+  if (want.allocatedUnits !== got.allocatedUnits || want.usedBytes !== got.usedBytes || want.capacityUnits !== got.capacityUnits) {
+    fail('pool status', step, want, got);
+  }
+}
+
+// ---- data -------------------------------------------------------------------------------------------
+
+/** Deterministic bytes from `seed` (mulberry32); seed 0 gives zeros. */
+export function seededBytes(seed: number, length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  if (seed === 0) return out;
+  let s = seed >>> 0;
+  for (let i = 0; i < length; i += 4) {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(s ^ (s >>> 15), s | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    t = (t ^ (t >>> 14)) >>> 0;
+    out[i] = t & 0xff;
+    if (i + 1 < length) out[i + 1] = (t >>> 8) & 0xff;
+    if (i + 2 < length) out[i + 2] = (t >>> 16) & 0xff;
+    if (i + 3 < length) out[i + 3] = t >>> 24;
+  }
+  return out;
+}
+
+// ---- commands ---------------------------------------------------------------------------------------
+
+abstract class ArrayCommand implements fc.Command<ReferenceArray, Real> {
+  abstract readonly name: string;
+  check(): boolean {
+    return true; // every command is legal in every state: errors are predicted, not avoided
+  }
+  run(model: ReferenceArray, real: Real): void {
+    modelStats.steps++;
+    count(modelStats.byCommand, this.name);
+    const step = this.toString();
+    const [expected, actual] = this.exec(model, real);
+    for (const [rule, n] of model.coverage) modelStats.coverage.set(rule, (modelStats.coverage.get(rule) ?? 0) + n);
+    model.coverage.clear();
+    count(modelStats.outcomes, expected.sense ? `${expected.sense.key.toString(16)}/${expected.sense.asc.toString(16)}/${expected.sense.ascq.toString(16)}` : 'GOOD');
+    if (actual !== undefined) compareOutcome(expected, syncResult(actual, step), step);
+    compareState(model, real, step);
+  }
+  /** Applies the command to the model and the array: [model prediction, array result]. */
+  protected abstract exec(model: ReferenceArray, real: Real): [Expected, ReturnType<Lun['execute']> | undefined];
+  abstract toString(): string;
+}
+
+class Write16 extends ArrayCommand {
+  readonly name = 'WRITE(16)';
+  constructor(readonly lun: number, readonly lba: number, readonly blocks: number, readonly seed: number) {
+    super();
+  }
+  protected exec(model: ReferenceArray, real: Real): [Expected, ReturnType<Lun['execute']>] {
+    const data = seededBytes(this.seed, this.blocks * BLOCK_SIZE);
+    return [model.write16(this.lun, this.lba, data), real.luns[this.lun]!.execute(cdb.write16({ lba: this.lba, blocks: this.blocks }), data)];
+  }
+  toString(): string {
+    return `WRITE(16) lun=${this.lun} lba=${this.lba} blocks=${this.blocks} seed=${this.seed}`;
+  }
+}
+
+class Read16 extends ArrayCommand {
+  readonly name = 'READ(16)';
+  constructor(readonly lun: number, readonly lba: number, readonly blocks: number) {
+    super();
+  }
+  protected exec(model: ReferenceArray, real: Real): [Expected, ReturnType<Lun['execute']>] {
+    return [model.read16(this.lun, this.lba, this.blocks), real.luns[this.lun]!.execute(cdb.read16({ lba: this.lba, blocks: this.blocks }))];
+  }
+  toString(): string {
+    return `READ(16) lun=${this.lun} lba=${this.lba} blocks=${this.blocks}`;
+  }
+}
+
+/** The Data-Out block of a WRITE SAME: zeros, NDOB (none), a random block, or zeros but for one byte. */
+export type WriteSamePattern = 'zero' | 'ndob' | 'firstByte' | 'lastByte' | { readonly seed: number };
+
+function patternBlock(p: WriteSamePattern): Uint8Array | undefined {
+  if (p === 'ndob') return undefined;
+  const block = new Uint8Array(BLOCK_SIZE);
+  if (p === 'firstByte') block[0] = 0x5a;
+  else if (p === 'lastByte') block[BLOCK_SIZE - 1] = 0xa5;
+  else if (p !== 'zero') {
+    block.set(seededBytes(p.seed, BLOCK_SIZE));
+    block[0]! |= 1; // never all zero
+  }
+  return block;
+}
+
+class WriteSame16 extends ArrayCommand {
+  readonly name = 'WRITE SAME(16)';
+  constructor(readonly lun: number, readonly lba: number, readonly blocks: number, readonly unmap: boolean, readonly pattern: WriteSamePattern) {
+    super();
+  }
+  protected exec(model: ReferenceArray, real: Real): [Expected, ReturnType<Lun['execute']>] {
+    const block = patternBlock(this.pattern);
+    const c = cdb.writeSame16({ lba: this.lba, blocks: this.blocks, unmap: this.unmap, ndob: this.pattern === 'ndob' });
+    return [model.writeSame16(this.lun, this.lba, this.blocks, this.unmap, block), real.luns[this.lun]!.execute(c, block)];
+  }
+  toString(): string {
+    return `WRITE SAME(16) lun=${this.lun} lba=${this.lba} blocks=${this.blocks} unmap=${this.unmap} pattern=${JSON.stringify(this.pattern)}`;
+  }
+}
+
+class Unmap extends ArrayCommand {
+  readonly name = 'UNMAP';
+  constructor(readonly lun: number, readonly ranges: readonly ModelRange[]) {
+    super();
+  }
+  protected exec(model: ReferenceArray, real: Real): [Expected, ReturnType<Lun['execute']>] {
+    const list = cdb.unmapParameterList(this.ranges);
+    return [model.unmap(this.lun, this.ranges), real.luns[this.lun]!.execute(cdb.unmap({ parameterListLength: list.length }), list)];
+  }
+  toString(): string {
+    return `UNMAP lun=${this.lun} ${this.ranges.map((r) => `[${r.lba}+${r.blocks}]`).join(' ')}`;
+  }
+}
+
+/** Where a mismatching COMPARE AND WRITE differs from the medium. */
+export type MismatchAt = 'first' | 'last' | 'endOfFirstBlock' | number;
+
+class CompareAndWrite extends ArrayCommand {
+  readonly name = 'COMPARE AND WRITE';
+  constructor(readonly lun: number, readonly lba: number, readonly blocks: number, readonly seed: number, readonly mismatch: MismatchAt | null) {
+    super();
+  }
+  protected exec(model: ReferenceArray, real: Real): [Expected, ReturnType<Lun['execute']>] {
+    const length = this.blocks * BLOCK_SIZE;
+    // The verify instance is what the model says the medium holds (zeros when out of range)...
+    const verify = model.read16(this.lun, this.lba, this.blocks).data?.slice() ?? new Uint8Array(length);
+    // ...made to differ at one byte for a mismatching compare.
+    if (this.mismatch !== null && length > 0) {
+      const m = this.mismatch;
+      const at = m === 'first' ? 0 : m === 'last' ? length - 1 : m === 'endOfFirstBlock' ? BLOCK_SIZE - 1 : m % length;
+      verify[at]! ^= 1 + (this.seed % 255);
+    }
+    const write = seededBytes(this.seed, length);
+    const dataOut = new Uint8Array(2 * length);
+    dataOut.set(verify, 0);
+    dataOut.set(write, length);
+    return [model.compareAndWrite(this.lun, this.lba, verify, write), real.luns[this.lun]!.execute(cdb.compareAndWrite({ lba: this.lba, blocks: this.blocks }), dataOut)];
+  }
+  toString(): string {
+    return `COMPARE AND WRITE lun=${this.lun} lba=${this.lba} blocks=${this.blocks} seed=${this.seed} mismatch=${JSON.stringify(this.mismatch)}`;
+  }
+}
+
+class ExtendedCopy extends ArrayCommand {
+  readonly name = 'EXTENDED COPY';
+  constructor(readonly via: number, readonly segments: readonly ModelSegment[]) {
+    super();
+  }
+  protected exec(model: ReferenceArray, real: Real): [Expected, ReturnType<Lun['execute']>] {
+    const list = cdb.extendedCopyParameterList({
+      cscds: real.luns.map((l) => ({ designator: l.naaDesignator, blockSize: l.blockSize })),
+      segments: this.segments.map((s) => ({ source: s.src, destination: s.dst, blocks: s.blocks, sourceLba: s.srcLba, destinationLba: s.dstLba })),
+    });
+    return [model.extendedCopy(this.segments), real.luns[this.via]!.execute(cdb.extendedCopy(list.length), list)];
+  }
+  toString(): string {
+    return `EXTENDED COPY via=${this.via} ${this.segments.map((s) => `[${s.src}:${s.srcLba} -> ${s.dst}:${s.dstLba} x${s.blocks}]`).join(' ')}`;
+  }
+}
+
+class GrowPool extends ArrayCommand {
+  readonly name = 'growPool';
+  constructor(readonly bytes: number) {
+    super();
+  }
+  protected exec(model: ReferenceArray, real: Real): [Expected, undefined] {
+    model.growPool(this.bytes, UNIT_BYTES);
+    real.array.growPool(this.bytes);
+    return [{ status: 0x00 }, undefined];
+  }
+  toString(): string {
+    return `growPool ${this.bytes}`;
+  }
+}
+
+// ---- arbitraries ------------------------------------------------------------------------------------
+
+const lunIndex = fc.integer({ min: 0, max: LUN_SPECS.length - 1 });
+
+/** LBAs that favour unit boundaries (first, second, middle and last block of a unit) and the end of the LUN. */
+function lbaFor(lun: number): fc.Arbitrary<number> {
+  const blockCount = LUN_SPECS[lun]!.blockCount;
+  const units = Math.ceil(blockCount / UNIT_BLOCKS);
+  return fc.oneof(
+    { arbitrary: fc.integer({ min: 0, max: units - 1 }).map((u) => u * UNIT_BLOCKS), weight: 4 },
+    { arbitrary: fc.tuple(fc.integer({ min: 0, max: units - 1 }), fc.constantFrom(1, 4, UNIT_BLOCKS - 1)).map(([u, o]) => u * UNIT_BLOCKS + o), weight: 3 },
+    { arbitrary: fc.integer({ min: 0, max: blockCount }), weight: 2 },
+    { arbitrary: fc.constantFrom(blockCount - 1, blockCount, blockCount + 1), weight: 1 },
+  );
+}
+
+/** Transfer lengths that favour whole units and one-off-a-unit counts. */
+const blockCount = fc.oneof(
+  { arbitrary: fc.constantFrom(UNIT_BLOCKS, 2 * UNIT_BLOCKS, 3 * UNIT_BLOCKS), weight: 2 },
+  { arbitrary: fc.constantFrom(1, UNIT_BLOCKS - 1, UNIT_BLOCKS + 1), weight: 1 },
+  { arbitrary: fc.integer({ min: 0, max: 3 * UNIT_BLOCKS }), weight: 2 },
+);
+
+/**
+ * An LBA range on `lun`: nine times in ten clipped to the LUN (so that most commands get past the
+ * range check), otherwise as drawn (often beyond the end: LBA OUT OF RANGE, COPY ABORTED).
+ */
+function rangeFor(lun: number, blocks: fc.Arbitrary<number> = blockCount): fc.Arbitrary<{ lba: number; blocks: number }> {
+  const end = LUN_SPECS[lun]!.blockCount;
+  return fc.tuple(lbaFor(lun), blocks, fc.integer({ min: 0, max: 9 })).map(([lba, n, clip]) =>
+    clip === 0 ? { lba, blocks: n } : { lba: Math.min(lba, end), blocks: Math.max(0, Math.min(n, end - lba)) },
+  );
+}
+
+const lunAndRange = (blocks?: fc.Arbitrary<number>) => lunIndex.chain((lun) => rangeFor(lun, blocks).map((r) => ({ lun, ...r })));
+const dataSeed = fc.oneof({ arbitrary: fc.constant(0), weight: 1 }, { arbitrary: fc.integer({ min: 1, max: 0x7fffffff }), weight: 5 });
+
+const write16 = fc.tuple(lunAndRange(), dataSeed).map(([{ lun, lba, blocks }, seed]) => new Write16(lun, lba, blocks, seed));
+const read16 = lunAndRange().map(({ lun, lba, blocks }) => new Read16(lun, lba, blocks));
+const writeSamePattern: fc.Arbitrary<WriteSamePattern> = fc.oneof(
+  fc.constantFrom<WriteSamePattern>('zero', 'ndob', 'firstByte', 'lastByte'),
+  fc.integer({ min: 1, max: 0x7fffffff }).map((seed) => ({ seed })),
+);
+const writeSame16 = fc
+  .tuple(lunAndRange(), fc.boolean(), writeSamePattern)
+  .map(([{ lun, lba, blocks }, unmap, pattern]) => new WriteSame16(lun, lba, blocks, unmap, pattern));
+const unmap = lunIndex.chain((lun) => fc.array(rangeFor(lun), { minLength: 1, maxLength: 3 }).map((ranges) => new Unmap(lun, ranges)));
+const mismatchAt: fc.Arbitrary<MismatchAt | null> = fc.oneof(
+  { arbitrary: fc.constant(null), weight: 3 },
+  { arbitrary: fc.constantFrom<MismatchAt>('first', 'last', 'endOfFirstBlock'), weight: 2 },
+  { arbitrary: fc.nat(), weight: 1 },
+);
+const compareAndWrite = fc
+  .tuple(lunAndRange(fc.oneof(fc.constantFrom(0, 1, UNIT_BLOCKS), fc.integer({ min: 0, max: 12 }))), dataSeed, mismatchAt)
+  .map(([{ lun, lba, blocks }, seed, mismatch]) => new CompareAndWrite(lun, lba, blocks, seed, mismatch));
+
+/** A segment: same LUN (often overlapping, destination a few blocks either side) or across LUNs. */
+const segment: fc.Arbitrary<ModelSegment> = fc
+  .tuple(lunIndex, lunIndex, fc.boolean())
+  .chain(([src, other, sameLun]) => {
+    const dst = sameLun ? src : other;
+    return fc
+      .record({
+        srcLba: lbaFor(src),
+        dstLba: lbaFor(dst),
+        shift: fc.option(
+          fc.oneof(fc.constantFrom(0, -UNIT_BLOCKS, UNIT_BLOCKS, -1, 1, 4), fc.integer({ min: -2 * UNIT_BLOCKS - 1, max: 2 * UNIT_BLOCKS + 1 })),
+          { freq: 2 },
+        ),
+        blocks: blockCount,
+        clip: fc.integer({ min: 0, max: 9 }),
+      })
+      .map(({ srcLba, dstLba, shift, blocks, clip }) => {
+        const d = shift === null ? dstLba : Math.max(0, srcLba + shift);
+        const room = Math.min(LUN_SPECS[src]!.blockCount - srcLba, LUN_SPECS[dst]!.blockCount - d);
+        return { src, dst, srcLba, dstLba: d, blocks: clip === 0 ? blocks : Math.max(0, Math.min(blocks, room)) };
+      });
+  });
+const extendedCopy = fc
+  .tuple(lunIndex, fc.array(segment, { minLength: 1, maxLength: 3 }))
+  .map(([via, segments]) => new ExtendedCopy(via, segments));
+const growPool = fc
+  .tuple(fc.integer({ min: 0, max: 1 }), fc.constantFrom(0, 100))
+  .map(([units, extra]) => new GrowPool(units * UNIT_BYTES + extra));
+
+/** Every command, weighted by repetition (fc.commands picks among the arbitraries uniformly). */
+export const commandArbitraries: Array<fc.Arbitrary<fc.Command<ReferenceArray, Real>>> = [
+  ...Array<typeof write16>(4).fill(write16),
+  read16,
+  writeSame16,
+  writeSame16,
+  unmap,
+  unmap,
+  compareAndWrite,
+  compareAndWrite,
+  ...Array<typeof extendedCopy>(4).fill(extendedCopy),
+  growPool,
+];
+
+/** The property: for any command sequence, the array in `mode` behaves as the reference model. */
+export function arrayMatchesModel(
+  mode: CloneMode,
+  maxCommands: number,
+): fc.IPropertyWithHooks<[Iterable<fc.Command<ReferenceArray, Real>>]> {
+  return fc.property(fc.commands(commandArbitraries, { maxCommands, size: 'max' }), (cmds) => {
+    modelStats.runs++;
+    fc.modelRun(() => setup(mode), cmds);
+  });
+}
+
+/**
+ * Runs `commands` (built with {@link commandsFrom}) once against a fresh array and the model; throws
+ * on the first difference. Returns both, and the model rules the run hit.
+ */
+export function runScenario(
+  mode: CloneMode,
+  commands: readonly fc.Command<ReferenceArray, Real>[],
+): { model: ReferenceArray; real: Real; rulesHit: Set<string> } {
+  const { model, real } = setup(mode);
+  const before = new Map(modelStats.coverage);
+  for (const c of commands) c.run(model, real);
+  const rulesHit = new Set([...modelStats.coverage].filter(([k, v]) => v !== before.get(k)).map(([k]) => k));
+  return { model, real, rulesHit };
+}
+
+/** Command constructors, for fixed scenarios (regressions, counterexamples). */
+export const commandsFrom = {
+  write16: (lun: number, lba: number, blocks: number, seed: number) => new Write16(lun, lba, blocks, seed),
+  read16: (lun: number, lba: number, blocks: number) => new Read16(lun, lba, blocks),
+  writeSame16: (lun: number, lba: number, blocks: number, unmap: boolean, pattern: WriteSamePattern) => new WriteSame16(lun, lba, blocks, unmap, pattern),
+  unmap: (lun: number, ranges: readonly ModelRange[]) => new Unmap(lun, ranges),
+  compareAndWrite: (lun: number, lba: number, blocks: number, seed: number, mismatch: MismatchAt | null) => new CompareAndWrite(lun, lba, blocks, seed, mismatch),
+  extendedCopy: (via: number, segments: readonly ModelSegment[]) => new ExtendedCopy(via, segments),
+  growPool: (bytes: number) => new GrowPool(bytes),
+};

@@ -1,0 +1,468 @@
+/**
+ * A trivially correct reference model of the array, for the model-based tests (style.md item 9).
+ *
+ * It is deliberately naive and shares no code or structure with `src/array/block-store.ts`:
+ *
+ * - data: per LUN a `Map` from LBA to that block's bytes (absent = zeros, LBPRZ);
+ * - provisioning: per LUN and allocation unit a *slot* holding nothing (unmapped) or an extent
+ *   *token* (a number). Two slots holding the same token share one extent (EXTENDED COPY in 'share'
+ *   mode); a write always gives the slot a fresh token (copy-on-write);
+ * - accounting, recomputed from scratch every time it is asked for: thick reservations plus the
+ *   number of distinct tokens referenced by at least one *thin* slot.
+ *
+ * Each command method returns the {@link Expected} outcome (status, sense key/ASC/ASCQ, Data-In)
+ * and applies the command's effect to the model, following the array's documented rules
+ * (block-store.ts header, vaai-spec.md 1.3-1.5, 1.10):
+ *
+ * - a write to a slot needs a new unit when the slot is unmapped or its token is also held by another
+ *   thin slot (evaluated slot by slot as the write proceeds); a command that needs more new units than
+ *   are free fails with DATA PROTECT 27/07 and changes nothing;
+ * - zeroing (WRITE SAME with an all-zero block or NDOB, with or without UNMAP; UNMAP) clears every
+ *   slot it covers whole; a partial piece of a mapped slot is a write of zeros, of an unmapped one
+ *   nothing at all;
+ * - UNMAP never fails for space: a partial piece that would need a new unit while none is free is
+ *   left as it is (UNMAP is advisory);
+ * - EXTENDED COPY works piece by piece (a piece is the intersection of one source unit and one
+ *   destination unit), memmove-like within one LUN, and stops at the first piece the pool cannot
+ *   supply, keeping what it did. In 'share' mode a piece that is a whole unit on both sides makes the
+ *   destination slot hold the source token; a piece whose source slot is unmapped clears a whole
+ *   destination slot (zeroes a partial one); a piece copied onto itself does nothing; any other piece
+ *   copies bytes (a write).
+ */
+
+/** Geometry of one model LUN. */
+export interface ModelLunSpec {
+  readonly thin: boolean;
+  readonly blockCount: number;
+}
+
+/** Sense the model predicts (fixed format, key/ASC/ASCQ, and INFORMATION when it is defined). */
+export interface ExpectedSense {
+  readonly key: number;
+  readonly asc: number;
+  readonly ascq: number;
+  readonly information?: number;
+}
+
+/** What the model predicts for one command. */
+export interface Expected {
+  readonly status: 0x00 | 0x02;
+  readonly sense?: ExpectedSense;
+  readonly data?: Uint8Array;
+}
+
+/** One EXTENDED COPY block-to-block segment, by model LUN index. */
+export interface ModelSegment {
+  readonly src: number;
+  readonly dst: number;
+  readonly srcLba: number;
+  readonly dstLba: number;
+  readonly blocks: number;
+}
+
+/** One UNMAP block descriptor. */
+export interface ModelRange {
+  readonly lba: number;
+  readonly blocks: number;
+}
+
+const GOOD: Expected = { status: 0x00 };
+const checkCondition = (key: number, asc: number, ascq: number, information?: number): Expected => ({
+  status: 0x02,
+  sense: information === undefined ? { key, asc, ascq } : { key, asc, ascq, information },
+});
+/** ILLEGAL REQUEST, LOGICAL BLOCK ADDRESS OUT OF RANGE */
+const LBA_OUT_OF_RANGE = checkCondition(0x05, 0x21, 0x00);
+/** ILLEGAL REQUEST, INVALID FIELD IN CDB */
+const INVALID_FIELD_IN_CDB = checkCondition(0x05, 0x24, 0x00);
+/** ILLEGAL REQUEST, INVALID COMMAND OPERATION CODE */
+const INVALID_OPCODE = checkCondition(0x05, 0x20, 0x00);
+/** DATA PROTECT, SPACE ALLOCATION FAILED WRITE PROTECT */
+const OUT_OF_SPACE = checkCondition(0x07, 0x27, 0x07);
+/** COPY ABORTED, no additional sense (segment out of range) */
+const COPY_ABORTED = checkCondition(0x0a, 0x00, 0x00);
+
+class ModelLun {
+  readonly thin: boolean;
+  readonly blockCount: number;
+  /** LBA -> block bytes; absent blocks read as zeros. */
+  readonly blocks = new Map<number, Uint8Array>();
+  /** Allocation unit -> extent token; undefined = unmapped. */
+  readonly slots: Array<number | undefined>;
+
+  constructor(spec: ModelLunSpec, unitBlocks: number) {
+    this.thin = spec.thin;
+    this.blockCount = spec.blockCount;
+    this.slots = new Array<number | undefined>(Math.ceil(spec.blockCount / unitBlocks)).fill(undefined);
+  }
+}
+
+/** The reference array: LUNs, slots, tokens and a pool capacity. */
+export class ReferenceArray {
+  readonly blockSize: number;
+  readonly unitBlocks: number;
+  readonly share: boolean;
+  capacityUnits: number;
+  readonly luns: ModelLun[];
+  /** How often each rule fired (coverage of the property, reported by the tests). */
+  readonly coverage = new Map<string, number>();
+  #nextToken = 1;
+
+  constructor(options: {
+    blockSize: number;
+    unitBlocks: number;
+    capacityUnits: number;
+    share: boolean;
+    luns: readonly ModelLunSpec[];
+  }) {
+    this.blockSize = options.blockSize;
+    this.unitBlocks = options.unitBlocks;
+    this.capacityUnits = options.capacityUnits;
+    this.share = options.share;
+    this.luns = options.luns.map((l) => new ModelLun(l, options.unitBlocks));
+  }
+
+  #hit(rule: string): void {
+    this.coverage.set(rule, (this.coverage.get(rule) ?? 0) + 1);
+  }
+
+  // ---- accounting, always recomputed from scratch ------------------------------------------------
+
+  /** Units reserved by thick LUNs (their whole size, rounded up to units). */
+  get reservedUnits(): number {
+    let n = 0;
+    for (const l of this.luns) if (!l.thin) n += l.slots.length;
+    return n;
+  }
+
+  /** Distinct tokens referenced by at least one thin slot. */
+  get allocatedUnits(): number {
+    return this.#thinTokens().size;
+  }
+
+  get usedUnits(): number {
+    return this.reservedUnits + this.allocatedUnits;
+  }
+
+  get freeUnits(): number {
+    return Math.max(0, this.capacityUnits - this.usedUnits);
+  }
+
+  #thinTokens(): Set<number> {
+    const tokens = new Set<number>();
+    for (const l of this.luns) {
+      if (!l.thin) continue;
+      for (const t of l.slots) if (t !== undefined) tokens.add(t);
+    }
+    return tokens;
+  }
+
+  /** Thin slots (other than `lun`/`slot`) that hold `token`. */
+  #otherThinHolders(token: number, lun: ModelLun, slot: number): number {
+    let n = 0;
+    for (const l of this.luns) {
+      if (!l.thin) continue;
+      l.slots.forEach((t, s) => {
+        if (t === token && !(l === lun && s === slot)) n++;
+      });
+    }
+    return n;
+  }
+
+  /** New units a write giving `slot` a fresh token needs: unmapped, or its token held by another thin slot. */
+  #writeNeed(lun: ModelLun, slot: number): number {
+    if (!lun.thin) return 0;
+    const t = lun.slots[slot];
+    if (t === undefined) return 1;
+    return this.#otherThinHolders(t, lun, slot) > 0 ? 1 : 0;
+  }
+
+  // ---- geometry ----------------------------------------------------------------------------------
+
+  #slotOf(lba: number): number {
+    return Math.floor(lba / this.unitBlocks);
+  }
+
+  /** First LBA and block count of `slot` (the last slot of a LUN may be short). */
+  #slotRange(lun: ModelLun, slot: number): [first: number, count: number] {
+    const first = slot * this.unitBlocks;
+    return [first, Math.min(this.unitBlocks, lun.blockCount - first)];
+  }
+
+  /** [slot, first LBA, blocks] for each slot piece of [lba, lba+blocks). */
+  #pieces(lba: number, blocks: number): Array<[slot: number, lba: number, blocks: number]> {
+    const out: Array<[number, number, number]> = [];
+    let at = lba;
+    while (at < lba + blocks) {
+      const slot = this.#slotOf(at);
+      const end = Math.min(lba + blocks, (slot + 1) * this.unitBlocks);
+      out.push([slot, at, end - at]);
+      at = end;
+    }
+    return out;
+  }
+
+  #coversSlot(lun: ModelLun, slot: number, lba: number, blocks: number): boolean {
+    const [first, count] = this.#slotRange(lun, slot);
+    return lba === first && blocks === count;
+  }
+
+  #inRange(lun: ModelLun, lba: number, blocks: number): boolean {
+    return lba <= lun.blockCount && lba + blocks <= lun.blockCount;
+  }
+
+  // ---- primitive effects -------------------------------------------------------------------------
+
+  #readBlocks(lun: ModelLun, lba: number, blocks: number): Uint8Array {
+    const bs = this.blockSize;
+    const out = new Uint8Array(blocks * bs);
+    for (let i = 0; i < blocks; i++) {
+      const b = lun.blocks.get(lba + i);
+      if (b !== undefined) out.set(b, i * bs);
+    }
+    return out;
+  }
+
+  /** Writes `data` (whole blocks) at `lba` and gives every touched slot a fresh token. */
+  #writeBlocks(lun: ModelLun, lba: number, data: Uint8Array): void {
+    const bs = this.blockSize;
+    const blocks = data.length / bs;
+    for (let i = 0; i < blocks; i++) lun.blocks.set(lba + i, data.slice(i * bs, (i + 1) * bs));
+    for (const [slot] of this.#pieces(lba, blocks)) {
+      const old = lun.slots[slot];
+      if (old !== undefined && this.luns.some((l) => l.slots.some((t, s) => t === old && !(l === lun && s === slot)))) this.#hit('write to a shared slot');
+      lun.slots[slot] = this.#nextToken++;
+    }
+  }
+
+  /** Unmaps `slot`: no token, and its blocks read as zeros. */
+  #clearSlot(lun: ModelLun, slot: number): void {
+    lun.slots[slot] = undefined;
+    const [first, count] = this.#slotRange(lun, slot);
+    for (let i = 0; i < count; i++) lun.blocks.delete(first + i);
+  }
+
+  /** Zeroing of one slot piece: whole slot -> unmapped; partial mapped -> a write of zeros; partial unmapped -> nothing. */
+  #zeroPiece(lun: ModelLun, slot: number, lba: number, blocks: number): void {
+    if (this.#coversSlot(lun, slot, lba, blocks)) this.#clearSlot(lun, slot);
+    else if (lun.slots[slot] !== undefined) this.#writeBlocks(lun, lba, new Uint8Array(blocks * this.blockSize));
+  }
+
+  /** New units a zeroing of [lba, lba+blocks) needs (only partial pieces of mapped slots are written). */
+  #zeroNeed(lun: ModelLun, lba: number, blocks: number): number {
+    let need = 0;
+    for (const [slot, at, n] of this.#pieces(lba, blocks)) {
+      if (!this.#coversSlot(lun, slot, at, n) && lun.slots[slot] !== undefined) need += this.#writeNeed(lun, slot);
+    }
+    return need;
+  }
+
+  /**
+   * New units a write of [lba, lba+blocks) needs, slot by slot as the write goes: each slot it gives
+   * a fresh token stops sharing, so a later slot holding the same old token may find it private.
+   */
+  #writeNeedRange(lun: ModelLun, lba: number, blocks: number): number {
+    const saved = lun.slots.slice();
+    let need = 0;
+    for (const [slot] of this.#pieces(lba, blocks)) {
+      need += this.#writeNeed(lun, slot);
+      lun.slots[slot] = -1 - slot; // a token no other slot holds, for the slots after this one
+    }
+    saved.forEach((t, i) => (lun.slots[i] = t));
+    return need;
+  }
+
+  // ---- commands ----------------------------------------------------------------------------------
+
+  /** READ(16). */
+  read16(lunIndex: number, lba: number, blocks: number): Expected {
+    const lun = this.luns[lunIndex]!;
+    if (!this.#inRange(lun, lba, blocks)) return LBA_OUT_OF_RANGE;
+    if (blocks === 0) return GOOD; // SBC-3: TRANSFER LENGTH 0 transfers nothing
+    return { status: 0x00, data: this.#readBlocks(lun, lba, blocks) };
+  }
+
+  /** WRITE(16) of `data` (blocks x block size bytes). */
+  write16(lunIndex: number, lba: number, data: Uint8Array): Expected {
+    const lun = this.luns[lunIndex]!;
+    const blocks = data.length / this.blockSize;
+    if (!this.#inRange(lun, lba, blocks)) return LBA_OUT_OF_RANGE;
+    if (blocks === 0) return GOOD;
+    if (this.#writeNeedRange(lun, lba, blocks) > this.freeUnits) return this.#outOfSpace('write');
+    this.#writeBlocks(lun, lba, data);
+    return GOOD;
+  }
+
+  #outOfSpace(what: string): Expected {
+    this.#hit(`out of space: ${what}`);
+    return OUT_OF_SPACE;
+  }
+
+  /** WRITE SAME(16): `pattern` is the one Data-Out block, or undefined with NDOB (zeros). */
+  writeSame16(lunIndex: number, lba: number, blocks: number, unmap: boolean, pattern: Uint8Array | undefined): Expected {
+    const lun = this.luns[lunIndex]!;
+    if (unmap && !lun.thin) return INVALID_FIELD_IN_CDB; // LBPWS = 0 on a fully provisioned LUN
+    if (!this.#inRange(lun, lba, blocks)) return LBA_OUT_OF_RANGE;
+    if (blocks === 0) return INVALID_FIELD_IN_CDB; // WSNZ = 1
+    const zero = pattern === undefined || pattern.every((b) => b === 0);
+    if (zero) {
+      if (this.#zeroNeed(lun, lba, blocks) > this.freeUnits) return this.#outOfSpace('partial zeroing');
+      for (const [slot, at, n] of this.#pieces(lba, blocks)) this.#zeroPiece(lun, slot, at, n);
+      return GOOD;
+    }
+    if (this.#writeNeedRange(lun, lba, blocks) > this.freeUnits) return this.#outOfSpace('write same');
+    const data = new Uint8Array(blocks * this.blockSize);
+    for (let i = 0; i < blocks; i++) data.set(pattern, i * this.blockSize);
+    this.#writeBlocks(lun, lba, data);
+    return GOOD;
+  }
+
+  /** UNMAP with the given block descriptors. */
+  unmap(lunIndex: number, ranges: readonly ModelRange[]): Expected {
+    const lun = this.luns[lunIndex]!;
+    if (!lun.thin) return INVALID_OPCODE; // UNMAP is implemented on thin LUNs only
+    if (ranges.some((r) => !this.#inRange(lun, r.lba, r.blocks))) return LBA_OUT_OF_RANGE;
+    for (const r of ranges) {
+      for (const [slot, at, n] of this.#pieces(r.lba, r.blocks)) {
+        const partialMapped = !this.#coversSlot(lun, slot, at, n) && lun.slots[slot] !== undefined;
+        // Advisory: a partial piece that would need a unit the pool does not have stays as it is.
+        if (partialMapped && this.#writeNeed(lun, slot) > this.freeUnits) {
+          this.#hit('unmap: partial piece kept for lack of space');
+          continue;
+        }
+        this.#zeroPiece(lun, slot, at, n);
+      }
+    }
+    return GOOD;
+  }
+
+  /** COMPARE AND WRITE: `verify` and `write` are each blocks x block size bytes. */
+  compareAndWrite(lunIndex: number, lba: number, verify: Uint8Array, write: Uint8Array): Expected {
+    const lun = this.luns[lunIndex]!;
+    const blocks = verify.length / this.blockSize;
+    if (!this.#inRange(lun, lba, blocks)) return LBA_OUT_OF_RANGE;
+    if (blocks === 0) return GOOD; // SBC-4 5.3
+    const current = this.#readBlocks(lun, lba, blocks);
+    for (let i = 0; i < current.length; i++) {
+      if (current[i] !== verify[i]) return checkCondition(0x0e, 0x1d, 0x00, i); // INFORMATION = offset in Data-Out
+    }
+    if (this.#writeNeedRange(lun, lba, blocks) > this.freeUnits) return this.#outOfSpace('compare and write');
+    this.#writeBlocks(lun, lba, write);
+    return GOOD;
+  }
+
+  /** EXTENDED COPY (LID1) with block-to-block segments between model LUNs. */
+  extendedCopy(segments: readonly ModelSegment[]): Expected {
+    // Every segment is validated before any data moves.
+    for (const s of segments) {
+      if (!this.#inRange(this.luns[s.src]!, s.srcLba, s.blocks) || !this.#inRange(this.luns[s.dst]!, s.dstLba, s.blocks)) {
+        return COPY_ABORTED;
+      }
+    }
+    for (const s of segments) {
+      if (s.blocks === 0) continue; // NUMBER OF BLOCKS 0: nothing to copy
+      const src = this.luns[s.src]!;
+      const dst = this.luns[s.dst]!;
+      // Split [0, blocks) at every unit boundary of either side: each piece lies in one source slot
+      // and one destination slot.
+      const cuts = [0];
+      for (let k = 1; k < s.blocks; k++) {
+        if ((s.srcLba + k) % this.unitBlocks === 0 || (s.dstLba + k) % this.unitBlocks === 0) cuts.push(k);
+      }
+      cuts.push(s.blocks);
+      const pieces: Array<[number, number]> = [];
+      for (let i = 0; i + 1 < cuts.length; i++) pieces.push([cuts[i]!, cuts[i + 1]! - cuts[i]!]);
+      // memmove: when the ranges overlap within one LUN and the destination lies above the source,
+      // the pieces are taken from the end.
+      if (src === dst && s.dstLba > s.srcLba && s.dstLba < s.srcLba + s.blocks) {
+        pieces.reverse();
+        this.#hit('xcopy: overlapping, backward');
+      } else if (src === dst && s.dstLba < s.srcLba && s.dstLba + s.blocks > s.srcLba) this.#hit('xcopy: overlapping, forward');
+      let done = 0;
+      for (const [k, n] of pieces) {
+        if (!this.#copyPiece(src, s.srcLba + k, dst, s.dstLba + k, n)) {
+          return this.#outOfSpace(done > 0 || s !== segments[0] ? 'xcopy after progress' : 'xcopy at first piece');
+        }
+        done++;
+      }
+    }
+    return GOOD;
+  }
+
+  /** One copy piece; false (and nothing changed) when the pool cannot supply it. */
+  #copyPiece(src: ModelLun, srcLba: number, dst: ModelLun, dstLba: number, n: number): boolean {
+    const srcSlot = this.#slotOf(srcLba);
+    const dstSlot = this.#slotOf(dstLba);
+    const srcToken = src.slots[srcSlot];
+    const wholeDst = this.#coversSlot(dst, dstSlot, dstLba, n);
+    if (srcToken === undefined) {
+      // An unmapped source reads as zeros: zeroing of the destination piece.
+      const need = !wholeDst && dst.slots[dstSlot] !== undefined ? this.#writeNeed(dst, dstSlot) : 0;
+      if (need > this.freeUnits) return false;
+      this.#hit(wholeDst ? 'xcopy piece: unmapped source clears a slot' : 'xcopy piece: unmapped source, partial');
+      this.#zeroPiece(dst, dstSlot, dstLba, n);
+      return true;
+    }
+    if (this.share && wholeDst && this.#coversSlot(src, srcSlot, srcLba, n)) {
+      // Share the source extent. What the pool must supply: the growth of the thin token count.
+      const before = this.allocatedUnits;
+      const free = this.freeUnits;
+      const old = dst.slots[dstSlot];
+      dst.slots[dstSlot] = srcToken;
+      const growth = this.allocatedUnits - before;
+      if (growth > free) {
+        dst.slots[dstSlot] = old;
+        return false;
+      }
+      this.#hit(old === srcToken ? 'xcopy piece: share, already shared' : 'xcopy piece: share');
+      const bytes = this.#readBlocks(src, srcLba, n);
+      for (let i = 0; i < n; i++) dst.blocks.set(dstLba + i, bytes.slice(i * this.blockSize, (i + 1) * this.blockSize));
+      return true;
+    }
+    // A piece copied onto itself (the same token at the same offset) changes nothing and needs no space.
+    if (dst.slots[dstSlot] === srcToken && srcLba % this.unitBlocks === dstLba % this.unitBlocks) {
+      this.#hit('xcopy piece: onto itself');
+      return true;
+    }
+    if (this.#writeNeed(dst, dstSlot) > this.freeUnits) return false;
+    this.#hit(this.#writeNeed(dst, dstSlot) > 0 && dst.slots[dstSlot] !== undefined ? 'xcopy piece: copy into a shared slot' : 'xcopy piece: copy');
+    this.#writeBlocks(dst, dstLba, this.#readBlocks(src, srcLba, n));
+    return true;
+  }
+
+  /** Grows the pool by whole units of `bytes`. */
+  growPool(bytes: number, unitBytes: number): void {
+    this.capacityUnits += Math.floor(bytes / unitBytes);
+  }
+
+  // ---- observation -------------------------------------------------------------------------------
+
+  /** The whole contents of LUN `lunIndex`. */
+  contents(lunIndex: number): Uint8Array {
+    const lun = this.luns[lunIndex]!;
+    return this.#readBlocks(lun, 0, lun.blockCount);
+  }
+
+  /** Per slot of LUN `lunIndex`: mapped or not. */
+  mapped(lunIndex: number): boolean[] {
+    return this.luns[lunIndex]!.slots.map((t) => t !== undefined);
+  }
+
+  /** Self-check of the model: an unmapped slot holds no non-zero byte; slots sharing a token hold equal bytes. */
+  selfCheck(): void {
+    const byToken = new Map<number, Uint8Array>();
+    this.luns.forEach((lun) => {
+      lun.slots.forEach((t, slot) => {
+        const [first, count] = this.#slotRange(lun, slot);
+        const bytes = this.#readBlocks(lun, first, count);
+        if (t === undefined) {
+          if (bytes.some((b) => b !== 0)) throw new Error('model: unmapped slot holds data');
+          return;
+        }
+        const seen = byToken.get(t);
+        if (seen === undefined) byToken.set(t, bytes);
+        else if (seen.length !== bytes.length || seen.some((b, i) => b !== bytes[i])) throw new Error('model: shared token with different bytes');
+      });
+    });
+  }
+}
