@@ -4,6 +4,7 @@
  * Values are written as given (truncated to the field), so deliberately malformed commands can be built too.
  * @module
  */
+import { RW_LAYOUT_10, RW_LAYOUT_12, RW_LAYOUT_16, type RwLayout } from '../spec/cdb-layouts.js';
 import { writeU16, writeU24, writeU32, writeU64 } from './bytes.js';
 
 /** Flags common to READ and WRITE CDBs. */
@@ -24,45 +25,29 @@ function rwFlags(f: ReadWriteFields): number {
   return ((f.protect ?? 0) << 5) | (f.dpo ? 0x10 : 0) | (f.fua ? 0x08 : 0);
 }
 
-function rw10(opcode: number, f: ReadWriteFields): Uint8Array {
-  const c = new Uint8Array(10);
+function rw(opcode: number, l: RwLayout, f: ReadWriteFields): Uint8Array {
+  const c = new Uint8Array(l.cdbLength);
   c[0] = opcode;
   c[1] = rwFlags(f);
-  writeU32(c, 2, f.lba);
-  writeU16(c, 7, f.blocks);
-  return c;
-}
-
-function rw12(opcode: number, f: ReadWriteFields): Uint8Array {
-  const c = new Uint8Array(12);
-  c[0] = opcode;
-  c[1] = rwFlags(f);
-  writeU32(c, 2, f.lba);
-  writeU32(c, 6, f.blocks);
-  return c;
-}
-
-function rw16(opcode: number, f: ReadWriteFields): Uint8Array {
-  const c = new Uint8Array(16);
-  c[0] = opcode;
-  c[1] = rwFlags(f);
-  writeU64(c, 2, f.lba);
-  writeU32(c, 10, f.blocks);
+  if (l.lbaBytes === 4) writeU32(c, l.lbaAt, f.lba);
+  else writeU64(c, l.lbaAt, f.lba);
+  if (l.lengthBytes === 2) writeU16(c, l.lengthAt, f.blocks);
+  else writeU32(c, l.lengthAt, f.blocks);
   return c;
 }
 
 /** READ(10). */
-export const read10 = (f: ReadWriteFields): Uint8Array => rw10(0x28, f);
+export const read10 = (f: ReadWriteFields): Uint8Array => rw(0x28, RW_LAYOUT_10, f);
 /** READ(12). */
-export const read12 = (f: ReadWriteFields): Uint8Array => rw12(0xa8, f);
+export const read12 = (f: ReadWriteFields): Uint8Array => rw(0xa8, RW_LAYOUT_12, f);
 /** READ(16). */
-export const read16 = (f: ReadWriteFields): Uint8Array => rw16(0x88, f);
+export const read16 = (f: ReadWriteFields): Uint8Array => rw(0x88, RW_LAYOUT_16, f);
 /** WRITE(10). */
-export const write10 = (f: ReadWriteFields): Uint8Array => rw10(0x2a, f);
+export const write10 = (f: ReadWriteFields): Uint8Array => rw(0x2a, RW_LAYOUT_10, f);
 /** WRITE(12). */
-export const write12 = (f: ReadWriteFields): Uint8Array => rw12(0xaa, f);
+export const write12 = (f: ReadWriteFields): Uint8Array => rw(0xaa, RW_LAYOUT_12, f);
 /** WRITE(16). */
-export const write16 = (f: ReadWriteFields): Uint8Array => rw16(0x8a, f);
+export const write16 = (f: ReadWriteFields): Uint8Array => rw(0x8a, RW_LAYOUT_16, f);
 
 /** Fields of WRITE SAME(10)/(16). */
 export interface WriteSameFields {

@@ -146,10 +146,16 @@ export class LockManager {
     }
   }
 
-  async #releaseReservation(): Promise<void> {
-    const c = cdb.release6();
-    const r = await this.#run(c);
-    if (r.status !== 0) throw new HostIoError('lock: RELEASE', c, r);
+  /** Runs `work` while holding the LUN's SCSI-2 reservation: RESERVE (retried), work, RELEASE. */
+  async #reserved<T>(work: () => Promise<T>): Promise<T> {
+    await this.#reserve();
+    try {
+      return await work();
+    } finally {
+      const c = cdb.release6();
+      const r = await this.#run(c);
+      if (r.status !== 0) throw new HostIoError('lock: RELEASE', c, r);
+    }
   }
 
   /** Takes the lock at `lba`, waiting (and retrying) while another host holds it. */
@@ -168,19 +174,14 @@ export class LockManager {
           continue; // lost the race: look again at once
         }
       } else {
-        await this.#reserve();
-        let taken = false;
-        try {
+        const taken = await this.#reserved(async () => {
           const current = await this.#readBlock(lba);
-          if (readU32(current, 4) === 0) {
-            const generation = (readU32(current, 8) + 1) >>> 0;
-            await this.#write(lba, lockImage(this.#bs, this.hostId, generation));
-            this.#held.set(lba, generation);
-            taken = true;
-          }
-        } finally {
-          await this.#releaseReservation();
-        }
+          if (readU32(current, 4) !== 0) return false;
+          const generation = (readU32(current, 8) + 1) >>> 0;
+          await this.#write(lba, lockImage(this.#bs, this.hostId, generation));
+          this.#held.set(lba, generation);
+          return true;
+        });
         if (taken) {
           this.stats.acquisitions++;
           return;
@@ -201,12 +202,7 @@ export class LockManager {
         throw new Error(`LockManager: the lock at LBA ${lba} was taken from host ${this.hostId}`);
       }
     } else {
-      await this.#reserve();
-      try {
-        await this.#write(lba, free);
-      } finally {
-        await this.#releaseReservation();
-      }
+      await this.#reserved(() => this.#write(lba, free));
     }
     this.#held.delete(lba);
     this.stats.releases++;
@@ -222,12 +218,7 @@ export class LockManager {
       // A miscompare on one's own heartbeat means another host wrote it: VMFS treats that as lost access.
       if (!(await this.#compareAndWrite(lba, expected, next))) throw new Error(`LockManager: heartbeat at LBA ${lba} of host ${this.hostId} was overwritten`);
     } else {
-      await this.#reserve();
-      try {
-        await this.#write(lba, next);
-      } finally {
-        await this.#releaseReservation();
-      }
+      await this.#reserved(() => this.#write(lba, next));
     }
     this.#beats.set(lba, next);
     this.stats.heartbeats++;

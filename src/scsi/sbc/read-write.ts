@@ -5,23 +5,11 @@
  */
 import { isAllZero, readU16, readU32, readU64 } from '../../codec/bytes.js';
 import { Opcode } from '../../spec/opcodes.js';
+import { RW_LAYOUT_10 as LAYOUT_10, RW_LAYOUT_12 as LAYOUT_12, RW_LAYOUT_16 as LAYOUT_16, type RwLayout } from '../../spec/cdb-layouts.js';
 import { defineCommand, type CommandSpec, type Decoded } from '../command.js';
 import { dataInBuffer, type CommandContext } from '../context.js';
 import { GOOD, invalidCdbField, withData, type Failure } from '../outcome.js';
 import { checkLbaRange, checkSpace } from './common.js';
-
-/** @internal Where LOGICAL BLOCK ADDRESS and TRANSFER LENGTH sit in one CDB size. */
-interface RwLayout {
-  readonly cdbLength: 10 | 12 | 16;
-  readonly lbaAt: number;
-  readonly lbaBytes: 4 | 8;
-  readonly lengthAt: number;
-  readonly lengthBytes: 2 | 4;
-}
-
-const LAYOUT_10: RwLayout = { cdbLength: 10, lbaAt: 2, lbaBytes: 4, lengthAt: 7, lengthBytes: 2 };
-const LAYOUT_12: RwLayout = { cdbLength: 12, lbaAt: 2, lbaBytes: 4, lengthAt: 6, lengthBytes: 4 };
-const LAYOUT_16: RwLayout = { cdbLength: 16, lbaAt: 2, lbaBytes: 8, lengthAt: 10, lengthBytes: 4 };
 
 /** @internal A decoded READ or WRITE. */
 export interface RwCommand extends Decoded {
