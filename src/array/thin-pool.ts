@@ -26,10 +26,10 @@ export interface PoolStatus {
 }
 
 /**
- * Bytes of freed unit buffers the pool keeps for reuse. Reuse avoids both the zeroing of a fresh
- * allocation and the page faults of touching new memory; the bound returns the rest to the GC.
+ * Default bytes of freed unit buffers the pool keeps for reuse. Reuse avoids both the zeroing of a
+ * fresh allocation and the page faults of touching new memory; the bound returns the rest to the GC.
  */
-const MAX_RECYCLED_BYTES = 256 * 1024 * 1024;
+export const DEFAULT_BUFFER_CACHE_BYTES = 256 * 1024 * 1024;
 
 /** @internal Pool accounting. Mutated only by block stores and the array. */
 export class ThinPool {
@@ -47,11 +47,13 @@ export class ThinPool {
   /** Use at the last settle, to report freed space. */
   usedAtSettle = 0;
   readonly #recycled: Uint8Array[] = [];
+  readonly #maxRecycled: number;
 
-  constructor(capacityUnits: number, unitBytes: number, softThresholdPercent: number | undefined) {
+  constructor(capacityUnits: number, unitBytes: number, softThresholdPercent: number | undefined, bufferCacheBytes = DEFAULT_BUFFER_CACHE_BYTES) {
     this.capacityUnits = capacityUnits;
     this.unitBytes = unitBytes;
     this.softThresholdPercent = softThresholdPercent;
+    this.#maxRecycled = Math.floor(bufferCacheBytes / unitBytes);
   }
 
   get usedUnits(): number {
@@ -89,7 +91,7 @@ export class ThinPool {
 
   /** Returns a buffer no extent references any more. */
   recycle(buffer: Uint8Array): void {
-    if (buffer.length === this.unitBytes && (this.#recycled.length + 1) * this.unitBytes <= MAX_RECYCLED_BYTES) this.#recycled.push(buffer);
+    if (buffer.length === this.unitBytes && this.#recycled.length < this.#maxRecycled) this.#recycled.push(buffer);
   }
 
   status(): PoolStatus {

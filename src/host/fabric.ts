@@ -21,14 +21,12 @@ export interface FabricModel {
   readonly linkBytesPerSecond: number;
   /** Round-trip time of one command through the fabric and the target's front end, in milliseconds. */
   readonly commandLatencyMs: number;
-  /** Bandwidth at which the array's back end reads or writes host data, in bytes per second. */
+  /** Bandwidth at which the array's back end reads or writes host data, in bytes per second, shared by all commands. */
   readonly arrayMediaBytesPerSecond: number;
-  /** Bandwidth at which the array copies data internally (EXTENDED COPY that moves bytes), in bytes per second. */
+  /** Bandwidth at which the array copies data internally (EXTENDED COPY that moves bytes), in bytes per second, shared. */
   readonly arrayCopyBytesPerSecond: number;
-  /** Allocation units the array shares or deallocates per second (metadata-only work). */
+  /** Allocation units the array shares or deallocates per second (metadata-only work), shared. */
   readonly arrayMetadataUnitsPerSecond: number;
-  /** Commands the array's back end serves at once. */
-  readonly arrayParallelism: number;
   /** Host CPU time per command, in microseconds. */
   readonly hostCpuPerCommandUs: number;
   /** Host CPU time per byte moved through host memory, in nanoseconds. */
@@ -53,7 +51,6 @@ export const FABRIC_PRESETS = {
     arrayMediaBytesPerSecond: 4000 * MB,
     arrayCopyBytesPerSecond: 2000 * MB,
     arrayMetadataUnitsPerSecond: 200_000,
-    arrayParallelism: 16,
     hostCpuPerCommandUs: 5,
     hostCpuPerByteNs: 0.25,
     queueDepth: 32,
@@ -65,7 +62,6 @@ export const FABRIC_PRESETS = {
     arrayMediaBytesPerSecond: 4000 * MB,
     arrayCopyBytesPerSecond: 2000 * MB,
     arrayMetadataUnitsPerSecond: 200_000,
-    arrayParallelism: 16,
     hostCpuPerCommandUs: 15,
     hostCpuPerByteNs: 0.5,
     queueDepth: 32,
@@ -77,7 +73,6 @@ export const FABRIC_PRESETS = {
     arrayMediaBytesPerSecond: 4000 * MB,
     arrayCopyBytesPerSecond: 2000 * MB,
     arrayMetadataUnitsPerSecond: 200_000,
-    arrayParallelism: 16,
     hostCpuPerCommandUs: 15,
     hostCpuPerByteNs: 0.5,
     queueDepth: 32,
@@ -134,12 +129,11 @@ export class Fabric {
       for (const [k, v] of Object.entries(merged)) {
         if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new InvalidArgumentError(`Fabric: ${k} must be a positive number, got ${String(v)}`);
       }
-      if (!Number.isInteger(merged.queueDepth) || !Number.isInteger(merged.arrayParallelism)) {
-        throw new InvalidArgumentError('Fabric: queueDepth and arrayParallelism must be integers');
-      }
+      if (!Number.isInteger(merged.queueDepth)) throw new InvalidArgumentError('Fabric: queueDepth must be an integer');
       this.model = merged;
     }
-    this.backEnd = new Resource(clock, this.model.arrayParallelism);
+    // The back end's bandwidths are the array's totals: commands take their turn on one server.
+    this.backEnd = new Resource(clock, 1);
   }
 
   /** The host named `name` (its initiator name), created on first use. */

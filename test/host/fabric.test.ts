@@ -68,11 +68,11 @@ describe('Fabric cost model, hand-computed', () => {
   });
 
   it('two hosts share the array back end but not their links', async () => {
-    const { lun, fabric } = setup({ arrayParallelism: 1 });
+    const { lun, fabric } = setup();
     const a = fabric.host('a').port(lun);
     const b = fabric.host('b').port(lun);
     await fabric.clock.run(() => Promise.all([a, b].map((p, i) => p.execute(cdb.write16({ lba: i * 4096, blocks: 3125 }), new Uint8Array(bytes)))));
-    // both arrive at 1.43 ms; the second waits 0.4 ms for the single back-end engine
+    // both arrive at 1.43 ms; the second waits 0.4 ms for the array's shared media bandwidth
     expect(fabric.clock.now).toBeCloseTo(1.855 + 0.4, 9);
   });
 

@@ -1,0 +1,67 @@
+/**
+ * The benchmark's result types: one {@link ScenarioResult} per scenario and path, the targets
+ * checked against them, and the file written as `bench-results/results.json`.
+ * @module
+ */
+import type { FabricModel } from '../host/fabric.js';
+
+/** Which way the work was done. */
+export type BenchPath = 'offload' | 'host';
+
+/** One scenario done one way: measured on the simulator and modelled on the fabric clock. */
+export interface ScenarioResult {
+  /** Scenario name, e.g. `clone-1GiB`. */
+  readonly scenario: string;
+  /** `offload` (EXTENDED COPY, WRITE SAME, COMPARE AND WRITE, UNMAP) or `host` (the same work done by the host). */
+  readonly path: BenchPath;
+  /** What distinguishes results of one path, e.g. `shared extents` or `byte copy`. */
+  readonly variant?: string;
+  /** Bytes of user data the scenario moves or zeroes (0 for locking). */
+  readonly bytes: number;
+  /** Measured wall-clock time of the simulator doing the work in-process, in ms (mean of `wallSamples`). */
+  readonly wallMs: number;
+  /** How many measured runs `wallMs` averages. */
+  readonly wallSamples: number;
+  /** Simulated time on the fabric model, in ms. */
+  readonly simulatedMs: number;
+  /** Payload bytes that crossed the modelled fabric. */
+  readonly fabricBytes: number;
+  /** SCSI commands issued on the modelled fabric. */
+  readonly commands: number;
+  /** Host CPU time charged by the model, in ms. */
+  readonly hostCpuMs: number;
+  /** Scenario-specific figures (lock operations per simulated second, stun time, ...). */
+  readonly metrics?: Readonly<Record<string, number>>;
+}
+
+/** One performance target of the project, checked against this run. */
+export interface TargetCheck {
+  /** What is measured. */
+  readonly name: string;
+  /** The target, in words. */
+  readonly target: string;
+  /** What this run measured, in words. */
+  readonly measured: string;
+  /** Whether the target was met. */
+  readonly met: boolean;
+}
+
+/** Everything one benchmark run produced (`results.json`). */
+export interface BenchResults {
+  /** ISO time the run finished. */
+  readonly generatedAt: string;
+  /** Node.js version, platform and CPU count of the machine. */
+  readonly machine: { readonly node: string; readonly platform: string; readonly cpus: number };
+  /** The fabric model used for simulated figures. */
+  readonly fabric: { readonly preset: string; readonly model: FabricModel };
+  /** Whether the scaled-down `--quick` sizes were used. */
+  readonly quick: boolean;
+  /** Every scenario result. */
+  readonly scenarios: readonly ScenarioResult[];
+  /** The project's targets, met or missed. */
+  readonly targets: readonly TargetCheck[];
+  /** Peak resident set size of the process during the run, in bytes. */
+  readonly peakRssBytes: number;
+  /** Total wall-clock time of the run, in ms. */
+  readonly totalWallMs: number;
+}
