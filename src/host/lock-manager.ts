@@ -82,6 +82,8 @@ export class LockManager {
   readonly #held = new Map<number, number>();
   /** Last heartbeat image written, by LBA. */
   readonly #beats = new Map<number, Uint8Array>();
+  /** Settles when this host's previous reservation bracket has ended. */
+  #reservationTurn: Promise<void> = Promise.resolve();
 
   /** @param options - see {@link LockManagerOptions} */
   constructor(options: LockManagerOptions) {
@@ -146,15 +148,27 @@ export class LockManager {
     }
   }
 
-  /** Runs `work` while holding the LUN's SCSI-2 reservation: RESERVE (retried), work, RELEASE. */
+  /**
+   * Runs `work` while holding the LUN's SCSI-2 reservation: RESERVE (retried), work, RELEASE. A
+   * reservation belongs to the initiator, not to one task, so this host's own brackets (a lock
+   * operation and a heartbeat, say) take turns: otherwise one's RELEASE would end the other's.
+   */
   async #reserved<T>(work: () => Promise<T>): Promise<T> {
-    await this.#reserve();
+    const previous = this.#reservationTurn;
+    let done!: () => void;
+    this.#reservationTurn = new Promise<void>((resolve) => (done = resolve));
+    await previous;
     try {
-      return await work();
+      await this.#reserve();
+      try {
+        return await work();
+      } finally {
+        const c = cdb.release6();
+        const r = await this.#run(c);
+        if (r.status !== 0) throw new HostIoError('lock: RELEASE', c, r);
+      }
     } finally {
-      const c = cdb.release6();
-      const r = await this.#run(c);
-      if (r.status !== 0) throw new HostIoError('lock: RELEASE', c, r);
+      done();
     }
   }
 
