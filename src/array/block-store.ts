@@ -29,7 +29,7 @@ export interface Extent {
 
 /** @internal Bytes moved by a copy, by method. */
 export interface CopyTally {
-  /** Bytes moved by sharing whole extents. */
+  /** Bytes moved as metadata: whole extents shared, or whole units deallocated where the source is unmapped. */
   shared: number;
   /** Bytes moved by copying (or zeroing) data. */
   copied: number;
@@ -352,9 +352,14 @@ export class BlockStore {
     const whole = n === this.unitLength(du);
     if (srcExtent === undefined) {
       // LBPRZ source: the copy manager knows these blocks are deallocated and reads them as zeros.
-      if (whole) this.deallocate(du);
-      else if (this.units.has(du)) this.#writable(du).data.fill(0, dIn, dIn + n);
-      tally.copied += n;
+      // A whole destination unit is deallocated (metadata only); a partial one is zero-filled.
+      if (whole) {
+        this.deallocate(du);
+        tally.shared += n;
+      } else {
+        if (this.units.has(du)) this.#writable(du).data.fill(0, dIn, dIn + n);
+        tally.copied += n;
+      }
       return;
     }
     const old = this.units.get(du);

@@ -50,7 +50,10 @@ export interface CopyProgressEvent {
   readonly segmentCount: number;
   /** Bytes moved so far, in total. */
   readonly bytesTransferred: number;
-  /** Of those, bytes moved by sharing extents (no data copied). */
+  /**
+   * Of those, bytes moved as metadata with no data copied: whole extents shared, or whole units
+   * deallocated where the source is unmapped.
+   */
   readonly bytesShared: number;
 }
 

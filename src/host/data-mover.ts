@@ -131,7 +131,7 @@ export async function cloneRange(options: CloneOptions): Promise<CloneReport> {
   const segmentCount = Math.ceil(blocks / segmentBlocks);
   let next = 0;
   const worker = async (): Promise<void> => {
-    const buffer = new Uint8Array(hostBlocks * bs); // one reusable buffer per worker
+    let buffer: Uint8Array | undefined; // one reusable buffer per worker, made on its first host copy
     for (;;) {
       const i = next++;
       if (i >= segmentCount) return;
@@ -155,6 +155,7 @@ export async function cloneRange(options: CloneOptions): Promise<CloneReport> {
         if (r.sense![12] === 0x20) offloadWorks = false;
         fallbackSegments++;
       }
+      buffer ??= new Uint8Array(hostBlocks * bs);
       await hostCopy(from, to, count, buffer);
     }
   };

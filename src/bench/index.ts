@@ -1,0 +1,13 @@
+/**
+ * `vaai-sim/bench`: the offload-versus-host benchmark as a library: run it with options and get
+ * the same results `vaai-sim bench` writes to results.json.
+ * @packageDocumentation
+ */
+
+export { runBenchmark, resultTable, SUITES } from './run.js';
+export type { BenchOptions, SuiteName } from './run.js';
+export type { BenchResults, ScenarioResult, TargetCheck, BenchPath } from './results.js';
+export { checkTargets, renderReport } from './report.js';
+export type { TargetInputs } from './report.js';
+export { chartSpecs, renderCharts } from './charts.js';
+export type { ChartSpec } from './charts.js';

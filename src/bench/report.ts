@@ -1,0 +1,126 @@
+/**
+ * The benchmark's verdicts and its human-readable report: which targets this run met, with the
+ * figures, and `report.md`.
+ * @module
+ */
+import { formatBytes, formatMs } from './measure.js';
+import type { BenchResults, ScenarioResult, TargetCheck } from './results.js';
+
+const GiB = 1024 ** 3;
+
+function find(results: readonly ScenarioResult[], scenario: string, path: string, variant?: string): ScenarioResult | undefined {
+  return results.find((r) => r.scenario === scenario && r.path === path && (variant === undefined || r.variant === variant));
+}
+
+/** Extra figures the targets need that are not scenario results. */
+export interface TargetInputs {
+  /** Mean ms of `Uint8Array.set` over the clone's bytes. */
+  readonly typedArraySetMs?: number;
+  /** Name of the full-disk clone scenario. */
+  readonly cloneScenario?: string;
+  /** Names of the zeroing pair: WRITE SAME UNMAP over the large LUN, host zeros over the small one. */
+  readonly zeroPair?: readonly [offload: string, host: string];
+  /** Peak RSS of the run in bytes. */
+  readonly peakRssBytes: number;
+}
+
+/** Checks the project's performance targets against this run's results. */
+export function checkTargets(results: readonly ScenarioResult[], inputs: TargetInputs): TargetCheck[] {
+  const out: TargetCheck[] = [];
+  const clone = inputs.cloneScenario;
+  if (clone !== undefined) {
+    const shared = find(results, clone, 'offload', 'shared extents');
+    const host = find(results, clone, 'host');
+    if (shared && host) {
+      const ratio = host.wallMs / shared.wallMs;
+      out.push({ name: `${clone}: offload (shared extents) vs host, wall-clock`, target: 'at least 100x faster', measured: `${ratio.toFixed(0)}x (${formatMs(shared.wallMs)} vs ${formatMs(host.wallMs)})`, met: ratio >= 100 });
+    }
+    const copy = find(results, clone, 'offload', 'byte copy');
+    if (copy && inputs.typedArraySetMs !== undefined) {
+      const ratio = inputs.typedArraySetMs / copy.wallMs;
+      out.push({
+        name: `${clone}: offload in byte-copy mode vs Uint8Array.set of the same bytes`,
+        target: 'at least 0.7x the bandwidth',
+        measured: `${ratio.toFixed(2)}x (${formatMs(copy.wallMs)} vs ${formatMs(inputs.typedArraySetMs)})`,
+        met: ratio >= 0.7,
+      });
+    }
+  }
+  if (inputs.zeroPair !== undefined) {
+    const big = find(results, inputs.zeroPair[0], 'offload');
+    const small = find(results, inputs.zeroPair[1], 'host');
+    if (big && small) {
+      out.push({
+        name: `zero ${formatBytes(big.bytes)} with WRITE SAME UNMAP vs host-writing zeros over ${formatBytes(small.bytes)}, wall-clock`,
+        target: 'less wall-clock',
+        measured: `${formatMs(big.wallMs)} vs ${formatMs(small.wallMs)}`,
+        met: big.wallMs < small.wallMs,
+      });
+    }
+  }
+  const ats = find(results, 'ats-1block', 'offload');
+  if (ats?.metrics !== undefined) {
+    const ops = ats.metrics['opsPerSecond']!;
+    const raw = ats.metrics['rawLoopOpsPerSecond']!;
+    out.push({ name: 'COMPARE AND WRITE of one block through execute', target: 'at least 2,000,000 per second', measured: `${Math.round(ops).toLocaleString('en-US')} per second`, met: ops >= 2e6 });
+    out.push({ name: 'COMPARE AND WRITE vs a raw compare-then-copy loop', target: 'at least 0.25x', measured: `${(ops / raw).toFixed(2)}x`, met: ops / raw >= 0.25 });
+  }
+  const ats32 = find(results, 'locking-32-hosts', 'offload');
+  const res32 = find(results, 'locking-32-hosts', 'host');
+  if (ats32?.metrics && res32?.metrics) {
+    const ratio = ats32.metrics['lockOpsPerSecond']! / res32.metrics['lockOpsPerSecond']!;
+    out.push({ name: 'locking, 32 hosts: lock operations per simulated second, ATS vs reservations', target: 'at least 10x', measured: `${ratio.toFixed(1)}x (${Math.round(ats32.metrics['lockOpsPerSecond']!)} vs ${Math.round(res32.metrics['lockOpsPerSecond']!)})`, met: ratio >= 10 });
+    const vm = ats32.metrics['vmIoPerSecond']! / res32.metrics['vmIoPerSecond']!;
+    out.push({
+      name: 'locking, 32 hosts: VM I/O on the other hosts',
+      target: 'keeps flowing under ATS, stalls under reservations',
+      measured: `${Math.round(ats32.metrics['vmIoPerSecond']!)} vs ${Math.round(res32.metrics['vmIoPerSecond']!)} VM I/O per simulated second; ${res32.metrics['vmReservationConflicts']} conflicts under reservations, ${ats32.metrics['vmReservationConflicts']} under ATS`,
+      met: vm >= 2 && ats32.metrics['vmReservationConflicts'] === 0,
+    });
+  }
+  out.push({ name: 'peak RSS of the benchmark', target: 'under 2 GiB', measured: formatBytes(inputs.peakRssBytes), met: inputs.peakRssBytes < 2 * GiB });
+  return out;
+}
+
+function row(cells: readonly string[]): string {
+  return `| ${cells.join(' | ')} |`;
+}
+
+/** `report.md`: how the run was made, the targets, every scenario, and the charts. */
+export function renderReport(results: BenchResults, charts: readonly string[], chartNote: string | undefined): string {
+  const lines: string[] = [];
+  lines.push('# vaai-sim benchmark report', '');
+  lines.push(`Generated ${results.generatedAt} on Node ${results.machine.node}, ${results.machine.platform}, ${results.machine.cpus} CPU(s)${results.quick ? ', with --quick sizes' : ''}; total ${formatMs(results.totalWallMs)}.`, '');
+  lines.push('*Wall* is measured: the in-process simulator doing the work (tinybench mean of the runs shown). *Simulated* is modelled: the same host code on the fabric model');
+  lines.push(`(preset \`${results.fabric.preset}\`; link ${(results.fabric.model.linkBytesPerSecond / 1e6).toFixed(0)} MB/s per direction, ${results.fabric.model.commandLatencyMs} ms per command round trip, queue depth ${results.fabric.model.queueDepth}). Ratios are from this one run.`, '');
+  lines.push('## Targets', '');
+  lines.push(row(['', 'measure', 'target', 'this run']), row(['---', '---', '---', '---']));
+  for (const t of results.targets) lines.push(row([t.met ? 'met' : '**missed**', t.name, t.target, t.measured]));
+  lines.push('', '## Scenarios', '');
+  lines.push(row(['scenario', 'path', 'how', 'bytes', 'wall', 'runs', 'simulated', 'fabric bytes', 'commands', 'host CPU (model)']), row(Array(10).fill('---')));
+  for (const s of results.scenarios) {
+    lines.push(row([s.scenario, s.path, s.variant ?? '', s.bytes > 0 ? formatBytes(s.bytes) : '', formatMs(s.wallMs), String(s.wallSamples), formatMs(s.simulatedMs), formatBytes(s.fabricBytes), s.commands.toLocaleString('en-US'), formatMs(s.hostCpuMs)]));
+  }
+  const locking = results.scenarios.filter((s) => s.scenario.startsWith('locking-'));
+  if (locking.length > 0) {
+    lines.push('', '## Locking', '');
+    lines.push(row(['hosts', 'method', 'lock ops / simulated s', 'VM I/O / simulated s', 'VM I/O conflicts', 'worst VM I/O latency']), row(Array(6).fill('---')));
+    for (const s of locking) {
+      const m = s.metrics!;
+      lines.push(row([String(m['hosts']), s.variant ?? s.path, Math.round(m['lockOpsPerSecond']!).toLocaleString('en-US'), Math.round(m['vmIoPerSecond']!).toLocaleString('en-US'), String(m['vmReservationConflicts']), formatMs(m['vmMaxLatencyMs']!)]));
+    }
+  }
+  const thin = results.scenarios.filter((s) => s.scenario === 'thin-pool-out-of-space');
+  if (thin.length > 0) {
+    lines.push('', '## Thin pool out of space', '');
+    lines.push(row(['path', 'how', 'VMs stunned', 'stunned VM-ms', 'pool exhausted at', 'all resumed at', 'finished at']), row(Array(7).fill('---')));
+    for (const s of thin) {
+      const m = s.metrics!;
+      lines.push(row([s.path, s.variant ?? '', String(m['stunnedVms']), formatMs(m['stunnedVmMs']!), formatMs(m['exhaustedAtMs']!), formatMs(m['recoveredAtMs']!), formatMs(s.simulatedMs)]));
+    }
+  }
+  lines.push('', '## Charts', '');
+  if (chartNote !== undefined) lines.push(chartNote, '');
+  for (const c of charts) lines.push(`![${c}](${c})`, '');
+  return lines.join('\n');
+}

@@ -1,0 +1,157 @@
+/**
+ * The benchmark run: every suite in turn, progress as it goes, then `results.json`, `report.md`
+ * and SVG charts in the output folder. `npm run bench` and `vaai-sim bench` both come here.
+ * @module
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { InvalidArgumentError, checkOptionKeys } from '../array/errors.js';
+import { FABRIC_PRESETS, type FabricModel, type FabricPreset } from '../host/fabric.js';
+import { chartSpecs, renderCharts } from './charts.js';
+import { formatBytes, formatMs, peakRss, type SuiteContext } from './measure.js';
+import { checkTargets, renderReport } from './report.js';
+import type { BenchResults, ScenarioResult } from './results.js';
+import { atsSuite } from './suites/ats.js';
+import { cloneSuite } from './suites/clone.js';
+import { lockingSuite } from './suites/locking.js';
+import { thinPoolSuite } from './suites/thin-pool.js';
+import { zeroSuite } from './suites/zero.js';
+
+const MiB = 1024 * 1024;
+const GiB = 1024 * MiB;
+const TiB = 1024 * GiB;
+
+/** The suites, one per primitive. */
+export const SUITES = ['clone', 'zero', 'ats', 'locking', 'thin'] as const;
+/** One of {@link SUITES}. */
+export type SuiteName = (typeof SUITES)[number];
+
+/** Options of {@link runBenchmark}; sizes default to the full scenarios, or to small ones with `quick`. */
+export interface BenchOptions {
+  /** Small sizes, for a run of well under a minute. @defaultValue false */
+  readonly quick?: boolean;
+  /** Which suites to run. @defaultValue all */
+  readonly suites?: readonly SuiteName[];
+  /** Folder for results.json, report.md and the charts; nothing is written when null. @defaultValue 'bench-results' */
+  readonly outDir?: string | null;
+  /** Fabric preset for simulated figures. @defaultValue '16gfc' */
+  readonly preset?: FabricPreset;
+  /** Fabric model fields that differ from the preset. */
+  readonly model?: Partial<FabricModel>;
+  /** Size of the fully written disk that is cloned. @defaultValue 1 GiB (quick: 128 MiB) */
+  readonly cloneBytes?: number;
+  /** Size of the thin disk that is cloned. @defaultValue 10 GiB (quick: 1 GiB) */
+  readonly thinDiskBytes?: number;
+  /** Fraction of the thin disk that is written. @defaultValue 0.3 */
+  readonly thinWrittenFraction?: number;
+  /** Size of the disk that is eager-zeroed both ways. @defaultValue 10 GiB (quick: 1 GiB) */
+  readonly zeroBytes?: number;
+  /** Host counts of the locking suite. @defaultValue [1, 8, 32, 64] (quick: [1, 8, 32]) */
+  readonly hosts?: readonly number[];
+  /** Simulated duration of each locking run, ms. @defaultValue 500 (quick: 100) */
+  readonly lockingMs?: number;
+  /** Measured runs of each whole-disk task. @defaultValue 3 (quick: 2) */
+  readonly iterations?: number;
+  /** Progress messages. @defaultValue written to stderr */
+  readonly progress?: (message: string) => void;
+}
+
+const OPTION_KEYS = ['quick', 'suites', 'outDir', 'preset', 'model', 'cloneBytes', 'thinDiskBytes', 'thinWrittenFraction', 'zeroBytes', 'hosts', 'lockingMs', 'iterations', 'progress'];
+
+/** Runs the benchmark and writes its results; returns them. */
+export async function runBenchmark(options: BenchOptions = {}): Promise<BenchResults> {
+  checkOptionKeys(options, OPTION_KEYS, 'runBenchmark');
+  const quick = options.quick ?? false;
+  const preset = options.preset ?? '16gfc';
+  if (!(preset in FABRIC_PRESETS)) throw new InvalidArgumentError(`runBenchmark: unknown fabric preset '${preset}'`);
+  const model: FabricModel = { ...FABRIC_PRESETS[preset], ...options.model };
+  const suites = new Set(options.suites ?? SUITES);
+  for (const s of suites) if (!SUITES.includes(s)) throw new InvalidArgumentError(`runBenchmark: unknown suite '${s}' (known: ${SUITES.join(', ')})`);
+  const started = performance.now();
+  const say = options.progress ?? ((m: string) => process.stderr.write(`${m}\n`));
+  const progress = (m: string): void => say(`[${formatMs(performance.now() - started).padStart(9)}] ${m}`);
+  const ctx: SuiteContext = { preset, model, quick, iterations: options.iterations ?? (quick ? 2 : 3), progress };
+  const cloneBytes = options.cloneBytes ?? (quick ? 128 * MiB : GiB);
+  const thinBytes = options.thinDiskBytes ?? (quick ? GiB : 10 * GiB);
+  const fraction = options.thinWrittenFraction ?? 0.3;
+  const zeroBytes = options.zeroBytes ?? (quick ? GiB : 10 * GiB);
+  const bigZero = quick ? 64 * GiB : TiB;
+  const smallZero = quick ? 64 * MiB : GiB;
+
+  const scenarios: ScenarioResult[] = [];
+  let typedArraySetMs: number | undefined;
+  const cloneName = `clone-${formatBytes(cloneBytes).replace(' ', '')}`;
+  const zeroPair: [string, string] = [`zero-${formatBytes(bigZero).replace(' ', '')}`, `zero-${formatBytes(smallZero).replace(' ', '')}`];
+  if (suites.has('clone')) {
+    const full = await cloneSuite(ctx, { scenario: cloneName, bytes: cloneBytes, writtenFraction: 1, withByteCopy: true });
+    scenarios.push(...full.results);
+    typedArraySetMs = full.extras.typedArraySetMs;
+    const thin = await cloneSuite(ctx, { scenario: `clone-${formatBytes(thinBytes).replace(' ', '')}-thin-${Math.round(fraction * 100)}pct`, bytes: thinBytes, writtenFraction: fraction, withByteCopy: false });
+    scenarios.push(...thin.results);
+  }
+  if (suites.has('zero')) {
+    const eager = `eager-zero-${formatBytes(zeroBytes).replace(' ', '')}`;
+    scenarios.push(
+      ...(await zeroSuite(ctx, [
+        { scenario: eager, bytes: zeroBytes, path: 'offload' },
+        { scenario: eager, bytes: zeroBytes, path: 'host' },
+        { scenario: zeroPair[0], bytes: bigZero, path: 'offload' },
+        { scenario: zeroPair[1], bytes: smallZero, path: 'host' },
+      ])),
+    );
+  }
+  if (suites.has('ats')) scenarios.push(...(await atsSuite(ctx)));
+  if (suites.has('locking')) {
+    ctx.progress('locking');
+    scenarios.push(...(await lockingSuite(ctx, options.hosts ?? (quick ? [1, 8, 32] : [1, 8, 32, 64]), { durationMs: options.lockingMs ?? (quick ? 100 : 500) })));
+  }
+  if (suites.has('thin')) {
+    scenarios.push(...(await thinPoolSuite(ctx, quick ? { poolBytes: 64 * MiB, bytesPerGrower: 14 * MiB } : { poolBytes: 512 * MiB, bytesPerGrower: 112 * MiB })));
+  }
+
+  const peakRssBytes = peakRss();
+  const results: BenchResults = {
+    generatedAt: new Date().toISOString(),
+    machine: { node: process.version, platform: `${process.platform}-${process.arch}`, cpus: cpus().length },
+    fabric: { preset, model },
+    quick,
+    scenarios,
+    targets: checkTargets(scenarios, {
+      ...(typedArraySetMs === undefined ? {} : { typedArraySetMs }),
+      ...(suites.has('clone') ? { cloneScenario: cloneName } : {}),
+      ...(suites.has('zero') ? { zeroPair } : {}),
+      peakRssBytes,
+    }),
+    peakRssBytes,
+    totalWallMs: performance.now() - started,
+  };
+
+  const outDir = options.outDir === undefined ? 'bench-results' : options.outDir;
+  if (outDir !== null) {
+    mkdirSync(outDir, { recursive: true });
+    writeFileSync(join(outDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+    const svgs = await renderCharts(chartSpecs(scenarios));
+    const written: string[] = [];
+    for (const [file, svg] of svgs ?? []) {
+      writeFileSync(join(outDir, file), svg);
+      written.push(file);
+    }
+    const note = svgs === undefined ? 'Charts need the optional packages `vega` and `vega-lite` (`npm install vega vega-lite`).' : undefined;
+    writeFileSync(join(outDir, 'report.md'), renderReport(results, written, note));
+    progress(`wrote ${join(outDir, 'results.json')}, report.md${written.length > 0 ? ` and ${written.length} charts` : ''}`);
+  }
+  return results;
+}
+
+/** A console table of the results, as `npm run bench` prints it. */
+export function resultTable(results: BenchResults): Array<Record<string, string>> {
+  return results.scenarios.map((s) => ({
+    scenario: s.scenario,
+    path: s.variant === undefined ? s.path : `${s.path} (${s.variant})`,
+    wall: formatMs(s.wallMs),
+    simulated: formatMs(s.simulatedMs),
+    'fabric bytes': formatBytes(s.fabricBytes),
+    commands: String(s.commands),
+  }));
+}

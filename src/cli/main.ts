@@ -1,0 +1,117 @@
+/**
+ * The `vaai-sim` command line. `vaai-sim bench` runs the offload-versus-host benchmark with options.
+ * @module
+ */
+import { parseArgs } from 'node:util';
+import { FABRIC_PRESETS, type FabricModel, type FabricPreset } from '../host/fabric.js';
+import { SUITES, resultTable, runBenchmark, type BenchOptions, type SuiteName } from '../bench/run.js';
+
+const HELP = `vaai-sim: a simulated block array with the VAAI offloads
+
+Usage:
+  vaai-sim bench [options]    run the offload vs host-side benchmark
+  vaai-sim help               show this help
+
+bench options:
+  --quick                     small sizes (well under a minute)
+  --suite NAME                run only this suite (repeatable): ${SUITES.join(', ')}
+  --out DIR                   where results.json, report.md and charts go (default bench-results)
+  --fabric NAME               fabric preset: ${Object.keys(FABRIC_PRESETS).join(', ')} (default 16gfc)
+  --clone-mib N               size of the fully written disk that is cloned (default 1024)
+  --thin-gib N                size of the 30 %-written thin disk that is cloned (default 10)
+  --thin-written F            fraction of the thin disk written, 0..1 (default 0.3)
+  --zero-gib N                size of the disk eager-zeroed both ways (default 10)
+  --hosts LIST                locking host counts, e.g. 1,8,32,64
+  --locking-ms N              simulated duration of each locking run (default 500)
+  --iterations N              measured runs of each whole-disk task (default 3)
+  --link-mbps N               model: link payload bandwidth, MB/s per direction
+  --latency-ms N              model: command round-trip latency, ms
+  --queue-depth N             model: outstanding commands per host
+  --array-copy-mbps N         model: array internal copy bandwidth, MB/s
+  --array-media-mbps N        model: array media bandwidth, MB/s
+  --host-cpu-ns-per-byte N    model: host CPU per byte, ns
+  --host-cpu-us-per-command N model: host CPU per command, µs
+`;
+
+function number(value: string | undefined, name: string, min: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < min) throw new Error(`--${name} must be a number of at least ${min}, got '${value}'`);
+  return n;
+}
+
+/** Runs the command line with `argv` (without the node and script paths); returns the exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+    process.stdout.write(HELP);
+    return command === undefined ? 1 : 0;
+  }
+  if (command !== 'bench') {
+    process.stderr.write(`vaai-sim: unknown command '${command}'\n\n${HELP}`);
+    return 2;
+  }
+  const { values } = parseArgs({
+    args: [...rest],
+    strict: true,
+    options: {
+      quick: { type: 'boolean' },
+      suite: { type: 'string', multiple: true },
+      out: { type: 'string' },
+      fabric: { type: 'string' },
+      'clone-mib': { type: 'string' },
+      'thin-gib': { type: 'string' },
+      'thin-written': { type: 'string' },
+      'zero-gib': { type: 'string' },
+      hosts: { type: 'string' },
+      'locking-ms': { type: 'string' },
+      iterations: { type: 'string' },
+      'link-mbps': { type: 'string' },
+      'latency-ms': { type: 'string' },
+      'queue-depth': { type: 'string' },
+      'array-copy-mbps': { type: 'string' },
+      'array-media-mbps': { type: 'string' },
+      'host-cpu-ns-per-byte': { type: 'string' },
+      'host-cpu-us-per-command': { type: 'string' },
+    },
+  });
+  const MiB = 1024 * 1024;
+  const model: Partial<Record<keyof FabricModel, number>> = {};
+  const set = (key: keyof FabricModel, v: number | undefined): void => {
+    if (v !== undefined) model[key] = v;
+  };
+  set('linkBytesPerSecond', mul(number(values['link-mbps'], 'link-mbps', 1), 1e6));
+  set('commandLatencyMs', number(values['latency-ms'], 'latency-ms', 0.000001));
+  set('queueDepth', number(values['queue-depth'], 'queue-depth', 1));
+  set('arrayCopyBytesPerSecond', mul(number(values['array-copy-mbps'], 'array-copy-mbps', 1), 1e6));
+  set('arrayMediaBytesPerSecond', mul(number(values['array-media-mbps'], 'array-media-mbps', 1), 1e6));
+  set('hostCpuPerByteNs', number(values['host-cpu-ns-per-byte'], 'host-cpu-ns-per-byte', 0.000001));
+  set('hostCpuPerCommandUs', number(values['host-cpu-us-per-command'], 'host-cpu-us-per-command', 0.000001));
+  const gib = (v: string | undefined, name: string): number | undefined => mul(number(v, name, 0.001), 1024 * MiB);
+  const options: BenchOptions = {
+    quick: values.quick ?? false,
+    ...(values.suite ? { suites: values.suite as SuiteName[] } : {}),
+    ...(values.out ? { outDir: values.out } : {}),
+    ...(values.fabric ? { preset: values.fabric as FabricPreset } : {}),
+    ...(Object.keys(model).length > 0 ? { model } : {}),
+    ...opt('cloneBytes', mul(number(values['clone-mib'], 'clone-mib', 1), MiB)),
+    ...opt('thinDiskBytes', gib(values['thin-gib'], 'thin-gib')),
+    ...opt('thinWrittenFraction', number(values['thin-written'], 'thin-written', 0)),
+    ...opt('zeroBytes', gib(values['zero-gib'], 'zero-gib')),
+    ...(values.hosts ? { hosts: values.hosts.split(',').map((h) => number(h, 'hosts', 1)!) } : {}),
+    ...opt('lockingMs', number(values['locking-ms'], 'locking-ms', 1)),
+    ...opt('iterations', number(values.iterations, 'iterations', 1)),
+  };
+  const results = await runBenchmark(options);
+  console.table(resultTable(results));
+  for (const t of results.targets) process.stdout.write(`${t.met ? 'met    ' : 'MISSED '} ${t.name}: ${t.measured} (target: ${t.target})\n`);
+  return 0;
+}
+
+function mul(v: number | undefined, by: number): number | undefined {
+  return v === undefined ? undefined : Math.round(v * by);
+}
+
+function opt<K extends string>(key: K, v: number | undefined): { [P in K]?: number } {
+  return (v === undefined ? {} : { [key]: v }) as { [P in K]?: number };
+}

@@ -1,0 +1,34 @@
+/**
+ * `vaai-sim/host`: the host side. A data mover, eager zeroing, an on-disk lock manager and thin-
+ * provisioning handling that talk to any target through `execute`, and a fabric cost model on a
+ * discrete-event clock that runs the same code on simulated time.
+ *
+ * @example
+ * ```ts
+ * import { StorageArray } from 'vaai-sim';
+ * import { Fabric, cloneRange } from 'vaai-sim/host';
+ * const array = new StorageArray({ capacityBytes: 1 << 30 });
+ * const [a, b] = [array.createLun({ sizeBytes: 1 << 28 }), array.createLun({ sizeBytes: 1 << 28 })];
+ * const fabric = new Fabric(array, '16gfc');
+ * const host = fabric.host('esx-1');
+ * const report = await fabric.clock.run(() => cloneRange({ source: host.port(a), destination: host.port(b) }));
+ * console.log(report.offloadedBytes, fabric.clock.now, fabric.stats.fabricBytes);
+ * ```
+ * @packageDocumentation
+ */
+
+export type { ScsiTarget } from './target.js';
+export { probeLun } from './probe.js';
+export type { LunInfo, Designator, CopyManagerLimits } from './probe.js';
+export { cloneRange, DEFAULT_TRANSFER_BYTES, MAX_TRANSFER_BYTES } from './data-mover.js';
+export type { CloneOptions, CloneReport } from './data-mover.js';
+export { zeroRange } from './zeroing.js';
+export type { ZeroOptions, ZeroReport } from './zeroing.js';
+export { LockManager } from './lock-manager.js';
+export type { LockManagerOptions, LockMethod, LockStats } from './lock-manager.js';
+export { ThinHost } from './thin-host.js';
+export type { ThinHostOptions, ThinHostEvents } from './thin-host.js';
+export { HostIoError } from './errors.js';
+export { Fabric, FabricHost, FabricPort, FABRIC_PRESETS } from './fabric.js';
+export type { FabricModel, FabricPreset, FabricStats } from './fabric.js';
+export { SimClock, Resource } from './sim/clock.js';
