@@ -12,7 +12,7 @@
  * against the pool first, so that a command that cannot get its space changes nothing.
  * @module
  */
-import { wordsOf } from '../codec/bytes.js';
+import { isAllZero, wordsOf } from '../codec/bytes.js';
 import type { ThinPool } from './thin-pool.js';
 
 /** @internal A reference-counted allocation unit. */
@@ -108,7 +108,7 @@ export class BlockStore {
    * share one extent, each copy-on-write drops a reference, so the last of them may find the extent
    * private: the count follows the references as the write will see them, unit by unit.
    */
-  writeNeed(offset: number, length: number): number {
+  writeNeed(offset: number, length: number, zeroDetect?: Uint8Array): number {
     if (!this.thin || length === 0) return 0;
     const first = Math.floor(offset / this.unitBytes);
     const last = Math.floor((offset + length - 1) / this.unitBytes);
@@ -116,6 +116,7 @@ export class BlockStore {
     let dropped: Map<Extent, number> | undefined;
     for (let u = first; u <= last; u++) {
       const e = this.units.get(u);
+      if (zeroDetect !== undefined && this.#zeroPieceNeedsNothing(u, e, offset, zeroDetect)) continue;
       if (e === undefined) need++;
       else if (e.refs > 1) {
         const j = dropped?.get(e) ?? 0;
@@ -208,8 +209,25 @@ export class BlockStore {
 
   // ---- writes ---------------------------------------------------------------------------------
 
-  /** Writes `src` at `offset`. Whole units that are unmapped or shared get a fresh buffer, never a copy. */
-  write(offset: number, src: Uint8Array): void {
+  /**
+   * Unit `u`'s piece of a write of `src` at `offset` is all zeros and, with zero detection, changes
+   * nothing that needs space: the unit is unmapped (it already reads zeros) or wholly covered (it is
+   * deallocated instead of written).
+   */
+  #zeroPieceNeedsNothing(u: number, e: Extent | undefined, offset: number, src: Uint8Array): boolean {
+    const ub = this.unitBytes;
+    const start = Math.max(offset, u * ub);
+    const end = Math.min(offset + src.length, u * ub + this.unitLength(u));
+    if (e !== undefined && end - start !== this.unitLength(u)) return false;
+    return isAllZero(src.subarray(start - offset, end - offset));
+  }
+
+  /**
+   * Writes `src` at `offset`. Whole units that are unmapped or shared get a fresh buffer, never a
+   * copy. With `zeroDetect`, a piece of zeros deallocates a whole unit and leaves an unmapped one
+   * alone, as arrays with inline zero detection do (per allocation unit).
+   */
+  write(offset: number, src: Uint8Array, zeroDetect = false): void {
     const ub = this.unitBytes;
     const end = offset + src.length;
     let pos = offset;
@@ -219,7 +237,9 @@ export class BlockStore {
       const inUnit = pos - u * ub;
       const n = Math.min(this.unitLength(u) - inUnit, end - pos);
       const e = this.units.get(u);
-      if (e !== undefined && e.refs === 1) {
+      if (zeroDetect && (e === undefined || n === this.unitLength(u)) && isAllZero(n === src.length ? src : src.subarray(s, s + n))) {
+        if (e !== undefined) this.deallocate(u);
+      } else if (e !== undefined && e.refs === 1) {
         e.data.set(n === src.length ? src : src.subarray(s, s + n), inUnit);
       } else if (n === this.unitLength(u)) {
         const data = this.pool.takeBuffer(n, false);

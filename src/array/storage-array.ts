@@ -33,8 +33,9 @@ export interface StorageArrayOptions {
   /** 32-bit identifier placed in every LUN's NAA designator and serial number. @defaultValue random */
   readonly arrayId?: number;
   /**
-   * Zero detection, as many arrays do inline: a WRITE whose data is all zeros is treated as zeroing
-   * (whole units deallocated, nothing allocated) instead of storing zeros. @defaultValue false
+   * Zero detection, as many arrays do inline, per allocation unit: the all-zero pieces of a WRITE
+   * deallocate the units they cover whole and allocate nothing where the unit is unmapped, instead
+   * of storing zeros. @defaultValue false
    */
   readonly zeroDetect?: boolean;
   /**

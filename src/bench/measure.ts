@@ -32,7 +32,7 @@ export interface WallTask {
   readonly beforeEach?: () => Promise<unknown> | unknown;
   /** Measured runs. @defaultValue the context's iterations */
   readonly iterations?: number;
-  /** Minimum measuring time in ms, for fast tasks. @defaultValue 0 */
+  /** Minimum measuring time in ms: fast tasks get many samples, slow ones `iterations`. @defaultValue 1000 */
   readonly timeMs?: number;
 }
 
@@ -41,7 +41,7 @@ export async function measureWall(ctx: SuiteContext, suite: string, tasks: reado
   const out = new Map<string, { ms: number; samples: number }>();
   for (const task of tasks) {
     // One Bench per task, so that each task's own iteration count and time budget apply.
-    const bench = new Bench({ name: `${suite}: ${task.name}`, iterations: task.iterations ?? ctx.iterations, time: task.timeMs ?? 0, warmup: true, warmupIterations: 1, warmupTime: 0, throws: true });
+    const bench = new Bench({ name: `${suite}: ${task.name}`, iterations: task.iterations ?? ctx.iterations, time: task.timeMs ?? 1000, warmup: true, warmupIterations: 1, warmupTime: 0, throws: true });
     bench.add(task.name, async () => {
       await task.run();
     }, task.beforeEach === undefined ? {} : { beforeEach: async () => void (await task.beforeEach!()) });

@@ -258,3 +258,27 @@ describe('held results of copies that fail after validation', () => {
     expectSense(await run(a, cdb.receiveCopyResults({ serviceAction: 0, listId: 6 }), undefined, 'someone-else'), 0x05, 0x24, 0x00);
   });
 });
+
+describe('zero detection per allocation unit', () => {
+  it('a WRITE mixing data and whole zero units stores only the data units', async () => {
+    const array = new StorageArray({ capacityBytes: 8 * MiB, zeroDetect: true });
+    const lun = array.createLun({ sizeBytes: TiB });
+    expectGood(await write(lun, 2048, pattern(MiB, 3))); // unit 1 mapped
+    const mixed = new Uint8Array(4 * MiB);
+    mixed.set(pattern(MiB, 5), 2 * MiB); // units 0, 1 and 3 zeros; unit 2 data
+    expectGood(await write(lun, 0, mixed));
+    expect([...lun.store.units.keys()].sort()).toEqual([2]); // unit 1 was deallocated by its zeros
+    expectBytes(await read(lun, 0, 8192), mixed);
+    // a partial zero piece over a mapped unit is written (the rest of the unit keeps its data)
+    expectGood(await write(lun, 4096 + 8, new Uint8Array(512)));
+    const expected = mixed.slice(2 * MiB, 3 * MiB);
+    expected.fill(0, 8 * 512, 9 * 512);
+    expectBytes(await read(lun, 4096, 2048), expected);
+    // on a full pool, zeros still go where data could not
+    const full = new StorageArray({ capacityBytes: MiB, zeroDetect: true });
+    const l2 = full.createLun({ sizeBytes: TiB });
+    expectGood(await write(l2, 0, pattern(MiB, 1)));
+    expectGood(await write(l2, 2048, new Uint8Array(3 * MiB)));
+    expectSense(await write(l2, 2048, pattern(512, 1)), 0x07, 0x27, 0x07);
+  });
+});

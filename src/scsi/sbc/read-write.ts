@@ -3,7 +3,7 @@
  * differ only in where LBA and TRANSFER LENGTH sit, so the layouts are data and one decoder serves all.
  * @module
  */
-import { isAllZero, readU16, readU32, readU64 } from '../../codec/bytes.js';
+import { readU16, readU32, readU64 } from '../../codec/bytes.js';
 import { Opcode } from '../../spec/opcodes.js';
 import { RW_LAYOUT_10 as LAYOUT_10, RW_LAYOUT_12 as LAYOUT_12, RW_LAYOUT_16 as LAYOUT_16, type RwLayout } from '../../spec/cdb-layouts.js';
 import { defineCommand, type CommandSpec, type Decoded } from '../command.js';
@@ -53,16 +53,11 @@ function executeWrite(cmd: RwCommand, dataOut: Uint8Array, ctx: CommandContext) 
   if (cmd.blocks === 0) return GOOD;
   const store = ctx.lun.store;
   const offset = cmd.lba * ctx.lun.blockSize;
-  if (ctx.array.zeroDetect && isAllZero(dataOut)) {
-    // Zero detection: the same effect as storing the zeros, without allocating for them.
-    const noSpace = checkSpace(ctx, store.zeroNeed(offset, dataOut.length), ctx.opcode);
-    if (noSpace !== undefined) return noSpace;
-    store.zero(offset, dataOut.length);
-    return GOOD;
-  }
-  const noSpace = checkSpace(ctx, store.writeNeed(offset, dataOut.length), ctx.opcode);
+  // Zero detection: all-zero pieces have the effect of storing zeros without allocating for them.
+  const zeroDetect = ctx.array.zeroDetect;
+  const noSpace = checkSpace(ctx, store.writeNeed(offset, dataOut.length, zeroDetect ? dataOut : undefined), ctx.opcode);
   if (noSpace !== undefined) return noSpace;
-  store.write(offset, dataOut);
+  store.write(offset, dataOut, zeroDetect);
   return GOOD;
 }
 
