@@ -69,6 +69,7 @@ export class StorageArray extends TypedEmitter<ArrayEvents> {
   /** @internal True between the soft threshold's report and the fall back below it. */
   thresholdReported = false;
   readonly #luns = new Map<number, Lun>();
+  #sorted: readonly Lun[] | undefined;
   #lunSerial = 0;
 
   /** Creates an array; throws {@link InvalidArgumentError} for invalid options. */
@@ -102,6 +103,7 @@ export class StorageArray extends TypedEmitter<ArrayEvents> {
     return this.#cloneMode;
   }
 
+  /** Changes how the next EXTENDED COPY moves data. */
   set cloneMode(mode: CloneMode) {
     if (mode !== 'share' && mode !== 'copy') throw new InvalidArgumentError(`StorageArray: cloneMode must be 'share' or 'copy', got ${String(mode)}`);
     this.#cloneMode = mode;
@@ -114,7 +116,9 @@ export class StorageArray extends TypedEmitter<ArrayEvents> {
 
   /** Every LUN, by ascending number. */
   get luns(): readonly Lun[] {
-    return [...this.#luns.values()].sort((a, b) => a.id - b.id);
+    // Kept sorted between creations and deletions: EXTENDED COPY resolves CSCDs through this list.
+    this.#sorted ??= Object.freeze([...this.#luns.values()].sort((a, b) => a.id - b.id));
+    return this.#sorted;
   }
 
   /** The LUN numbered `id`, if any. */
@@ -179,6 +183,7 @@ export class StorageArray extends TypedEmitter<ArrayEvents> {
       limits,
     });
     this.#luns.set(id, lun);
+    this.#sorted = undefined;
     this.settle();
     return lun;
   }
@@ -192,6 +197,7 @@ export class StorageArray extends TypedEmitter<ArrayEvents> {
     if (!found.thin) this.pool.reservedUnits -= Math.ceil(found.sizeBytes / this.pool.unitBytes);
     this.pool.dirty = true;
     this.#luns.delete(id);
+    this.#sorted = undefined;
     this.settle();
   }
 
@@ -204,8 +210,9 @@ export class StorageArray extends TypedEmitter<ArrayEvents> {
   }
 
   /** @internal LUNs `initiator` may access. */
-  lunsVisibleTo(initiator: string): Lun[] {
-    return this.luns.filter((lun) => lun.accessibleBy(initiator));
+  lunsVisibleTo(initiator: string): readonly Lun[] {
+    const all = this.luns;
+    return all.every((lun) => lun.accessibleBy(initiator)) ? all : all.filter((lun) => lun.accessibleBy(initiator));
   }
 
   /** @internal Numbers of the LUNs `initiator` may access, ascending. */

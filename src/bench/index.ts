@@ -6,7 +6,7 @@
 
 export { runBenchmark, resultTable, SUITES } from './run.js';
 export type { BenchOptions, SuiteName } from './run.js';
-export type { BenchResults, ScenarioResult, TargetCheck, BenchPath } from './results.js';
+export type { BenchResults, ScenarioResult, TargetCheck, BenchPath, MachineInfo, FabricInfo } from './results.js';
 export { checkTargets, renderReport } from './report.js';
 export type { TargetInputs } from './report.js';
 export { chartSpecs, renderCharts } from './charts.js';

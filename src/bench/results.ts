@@ -46,14 +46,32 @@ export interface TargetCheck {
   readonly met: boolean;
 }
 
+/** The machine a run was made on. */
+export interface MachineInfo {
+  /** Node.js version. */
+  readonly node: string;
+  /** Platform and architecture. */
+  readonly platform: string;
+  /** Number of CPUs. */
+  readonly cpus: number;
+}
+
+/** The fabric model of a run. */
+export interface FabricInfo {
+  /** Preset name. */
+  readonly preset: string;
+  /** The parameters in force (the preset with any overrides). */
+  readonly model: FabricModel;
+}
+
 /** Everything one benchmark run produced (`results.json`). */
 export interface BenchResults {
   /** ISO time the run finished. */
   readonly generatedAt: string;
-  /** Node.js version, platform and CPU count of the machine. */
-  readonly machine: { readonly node: string; readonly platform: string; readonly cpus: number };
+  /** The machine the run was made on. */
+  readonly machine: MachineInfo;
   /** The fabric model used for simulated figures. */
-  readonly fabric: { readonly preset: string; readonly model: FabricModel };
+  readonly fabric: FabricInfo;
   /** Whether the scaled-down `--quick` sizes were used. */
   readonly quick: boolean;
   /** Every scenario result. */

@@ -29,6 +29,7 @@ bench options:
   --queue-depth N             model: outstanding commands per host
   --array-copy-mbps N         model: array internal copy bandwidth, MB/s
   --array-media-mbps N        model: array media bandwidth, MB/s
+  --array-zero-mbps N         model: array bandwidth writing zeros on thick LUNs, MB/s
   --host-cpu-ns-per-byte N    model: host CPU per byte, ns
   --host-cpu-us-per-command N model: host CPU per command, µs
 `;
@@ -71,6 +72,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       'queue-depth': { type: 'string' },
       'array-copy-mbps': { type: 'string' },
       'array-media-mbps': { type: 'string' },
+      'array-zero-mbps': { type: 'string' },
       'host-cpu-ns-per-byte': { type: 'string' },
       'host-cpu-us-per-command': { type: 'string' },
     },
@@ -85,6 +87,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   set('queueDepth', number(values['queue-depth'], 'queue-depth', 1));
   set('arrayCopyBytesPerSecond', mul(number(values['array-copy-mbps'], 'array-copy-mbps', 1), 1e6));
   set('arrayMediaBytesPerSecond', mul(number(values['array-media-mbps'], 'array-media-mbps', 1), 1e6));
+  set('arrayZeroBytesPerSecond', mul(number(values['array-zero-mbps'], 'array-zero-mbps', 1), 1e6));
   set('hostCpuPerByteNs', number(values['host-cpu-ns-per-byte'], 'host-cpu-ns-per-byte', 0.000001));
   set('hostCpuPerCommandUs', number(values['host-cpu-us-per-command'], 'host-cpu-us-per-command', 0.000001));
   const gib = (v: string | undefined, name: string): number | undefined => mul(number(v, name, 0.001), 1024 * MiB);

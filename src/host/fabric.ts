@@ -27,6 +27,8 @@ export interface FabricModel {
   readonly arrayCopyBytesPerSecond: number;
   /** Allocation units the array shares or deallocates per second (metadata-only work), shared. */
   readonly arrayMetadataUnitsPerSecond: number;
+  /** Bandwidth at which the array writes zeros it cannot deallocate (WRITE SAME of zeros on a thick LUN), bytes per second, shared. */
+  readonly arrayZeroBytesPerSecond: number;
   /** Host CPU time per command, in microseconds. */
   readonly hostCpuPerCommandUs: number;
   /** Host CPU time per byte moved through host memory, in nanoseconds. */
@@ -43,7 +45,7 @@ const MB = 1_000_000;
  * frame), less the 48-byte iSCSI header per PDU. Latency, array and host figures are modelling
  * assumptions, stated in the README, and every one can be overridden.
  */
-export const FABRIC_PRESETS = {
+export const FABRIC_PRESETS: { readonly [P in '16gfc' | '10gbe-iscsi' | '25gbe-iscsi']: FabricModel } = {
   /** 16 Gb/s Fibre Channel. */
   '16gfc': {
     linkBytesPerSecond: 1600 * MB,
@@ -51,6 +53,7 @@ export const FABRIC_PRESETS = {
     arrayMediaBytesPerSecond: 4000 * MB,
     arrayCopyBytesPerSecond: 2000 * MB,
     arrayMetadataUnitsPerSecond: 200_000,
+    arrayZeroBytesPerSecond: 8000 * MB,
     hostCpuPerCommandUs: 5,
     hostCpuPerByteNs: 0.25,
     queueDepth: 32,
@@ -62,6 +65,7 @@ export const FABRIC_PRESETS = {
     arrayMediaBytesPerSecond: 4000 * MB,
     arrayCopyBytesPerSecond: 2000 * MB,
     arrayMetadataUnitsPerSecond: 200_000,
+    arrayZeroBytesPerSecond: 8000 * MB,
     hostCpuPerCommandUs: 15,
     hostCpuPerByteNs: 0.5,
     queueDepth: 32,
@@ -73,11 +77,12 @@ export const FABRIC_PRESETS = {
     arrayMediaBytesPerSecond: 4000 * MB,
     arrayCopyBytesPerSecond: 2000 * MB,
     arrayMetadataUnitsPerSecond: 200_000,
+    arrayZeroBytesPerSecond: 8000 * MB,
     hostCpuPerCommandUs: 15,
     hostCpuPerByteNs: 0.5,
     queueDepth: 32,
   },
-} as const satisfies Record<string, FabricModel>;
+};
 
 /** Name of a {@link FABRIC_PRESETS} entry. */
 export type FabricPreset = keyof typeof FABRIC_PRESETS;
@@ -284,8 +289,10 @@ function arrayServiceMs(
     case 0x93: {
       const blocks = opcode === 0x41 ? readU16(cdb, 7) : readU32(cdb, 10);
       const bytes = blocks * lun.blockSize;
-      // A zero pattern (or NDOB) is deallocation; any other pattern is written to the media.
-      return dataOut === undefined || dataOut.length === 0 || isAllZero(dataOut) ? metadata(bytes) : media(bytes);
+      // A zero pattern (or NDOB) deallocates on a thin LUN and is written as zeros on a thick one;
+      // any other pattern is written to the media.
+      if (dataOut !== undefined && dataOut.length > 0 && !isAllZero(dataOut)) return media(bytes);
+      return lun.thin ? metadata(bytes) : (bytes / m.arrayZeroBytesPerSecond) * 1000;
     }
     case 0x42: {
       let blocks = 0;

@@ -27,7 +27,7 @@ export type { ZeroOptions, ZeroReport } from './zeroing.js';
 export { LockManager } from './lock-manager.js';
 export type { LockManagerOptions, LockMethod, LockStats } from './lock-manager.js';
 export { ThinHost } from './thin-host.js';
-export type { ThinHostOptions, ThinHostEvents } from './thin-host.js';
+export type { ThinHostOptions, ThinHostEvents, VmEvent } from './thin-host.js';
 export { HostIoError } from './errors.js';
 export { Fabric, FabricHost, FabricPort, FABRIC_PRESETS } from './fabric.js';
 export type { FabricModel, FabricPreset, FabricStats } from './fabric.js';

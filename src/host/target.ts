@@ -1,6 +1,6 @@
 /**
  * The contract every host-side path talks to: anything with `execute(cdb, dataOut, options)`. A
- * local {@link Lun} satisfies it, and so does a LUN behind a simulated fabric or (later) a remote
+ * local `Lun` satisfies it, and so does a LUN behind a simulated fabric or (later) a remote
  * target, so the same host code drives all of them.
  * @module
  */
@@ -10,6 +10,6 @@ import type { ScsiResult } from '../scsi/outcome.js';
 
 /** Something that executes SCSI commands: a LUN, local or remote. */
 export interface ScsiTarget {
-  /** Executes one command; see {@link Lun.execute}. */
+  /** Executes one command, with the contract of `Lun.execute` in the main entry point. */
   execute(cdb: Uint8Array, dataOut?: Uint8Array, options?: ExecuteOptions): MaybePromise<ScsiResult>;
 }

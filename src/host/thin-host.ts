@@ -14,11 +14,23 @@ import type { ScsiTarget } from './target.js';
 /** Events of a {@link ThinHost}. */
 export interface ThinHostEvents {
   /** The array reported its soft threshold (unit attention 06/38/07): a datastore usage warning. */
-  thresholdWarning: { readonly vm: string };
+  thresholdWarning: VmEvent;
   /** A VM's write hit an exhausted pool; the VM is paused until its write succeeds. */
-  stunned: { readonly vm: string; readonly opcode: number };
+  stunned: VmEvent & {
+    /** Operation code of the write that needed space. */
+    readonly opcode: number;
+  };
   /** A stunned VM's write succeeded: the VM runs again. */
-  resumed: { readonly vm: string; readonly pausedMs: number };
+  resumed: VmEvent & {
+    /** How long the VM was paused, in ms of the host's clock. */
+    readonly pausedMs: number;
+  };
+}
+
+/** What every {@link ThinHostEvents} payload carries. */
+export interface VmEvent {
+  /** The VM concerned. */
+  readonly vm: string;
 }
 
 /** Options of {@link ThinHost}. */

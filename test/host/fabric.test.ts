@@ -103,6 +103,20 @@ describe('Fabric cost model, hand-computed', () => {
     }
   });
 
+  it('WRITE SAME of zeros: metadata time on a thin LUN, zeroing bandwidth on a thick one', async () => {
+    for (const thin of [true, false]) {
+      const array = new StorageArray({ capacityBytes: 1 << 30 });
+      const lun = array.createLun({ sizeBytes: 64 << 20, thin });
+      const fabric = new Fabric(array, '16gfc');
+      const port = fabric.host('h').port(lun);
+      await fabric.clock.run(() => port.execute(cdb.writeSame16({ lba: 0, blocks: 65536, unmap: thin }), new Uint8Array(512)));
+      const m = FABRIC_PRESETS['16gfc'];
+      const front = m.hostCpuPerCommandUs / 1000 + (512 * m.hostCpuPerByteNs) / 1e6 + (512 / m.linkBytesPerSecond) * 1000 + m.commandLatencyMs;
+      const back = thin ? (32 / m.arrayMetadataUnitsPerSecond) * 1000 : ((32 << 20) / m.arrayZeroBytesPerSecond) * 1000;
+      expect(fabric.clock.now).toBeCloseTo(front + back, 9);
+    }
+  });
+
   it('rejects unknown presets and invalid parameters', () => {
     const array = new StorageArray({ capacityBytes: 1 << 20 });
     expect(() => new Fabric(array, 'token-ring' as never)).toThrow(/unknown preset/);

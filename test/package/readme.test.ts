@@ -34,6 +34,23 @@ describe('README', () => {
     expect(printed).toEqual(expected);
   });
 
+  it('the host-side example runs as written', async () => {
+    const example = blocks('ts')[2]!;
+    mkdirSync(TMP, { recursive: true });
+    const file = join(TMP, 'host.ts');
+    writeFileSync(file, example.replace("from 'vaai-sim'", `from '${join(ROOT, 'src/index.js')}'`).replace("from 'vaai-sim/host'", `from '${join(ROOT, 'src/host/index.js')}'`));
+    const printed: unknown[][] = [];
+    const spy = vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => void printed.push(args));
+    try {
+      await import(file);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(printed).toHaveLength(1);
+    expect(printed[0]![0]).toBe(1 << 28); // the whole LUN went by EXTENDED COPY
+    expect(printed[0]![1]).toBeGreaterThan(0); // simulated milliseconds
+  });
+
   it('the fault-injection example uses the real API', async () => {
     const { StorageArray } = await import('../../src/index.js');
     const array = new StorageArray({ capacityBytes: 1 << 30 });

@@ -119,6 +119,7 @@ function before(a: Pending, b: Pending): boolean {
  */
 export class Resource {
   readonly #clock: SimClock;
+  /** Parallel slots. */
   readonly capacity: number;
   #busy = 0;
   readonly #waiting: Array<() => void> = [];
