@@ -116,7 +116,11 @@ export class BlockStore {
     let dropped: Map<Extent, number> | undefined;
     for (let u = first; u <= last; u++) {
       const e = this.units.get(u);
-      if (zeroDetect !== undefined && this.#zeroPieceNeedsNothing(u, e, offset, zeroDetect)) continue;
+      if (zeroDetect !== undefined && this.#zeroPieceNeedsNothing(u, e, offset, zeroDetect)) {
+        // The unit is deallocated: its extent loses this reference, as a later piece will see.
+        if (e !== undefined && e.refs > 1) (dropped ??= new Map()).set(e, (dropped.get(e) ?? 0) + 1);
+        continue;
+      }
       if (e === undefined) need++;
       else if (e.refs > 1) {
         const j = dropped?.get(e) ?? 0;

@@ -4,16 +4,13 @@
  * it) and asserts that the very property `array.model.test.ts` runs finds a counterexample.
  *
  * Every check uses a fixed seed, and the same seed is first run against the intact array (the
- * control) and must pass there, so a failure can only come from the injected bug. The property runs
- * with the array's one known deviation accepted (see array.model.test.ts), which the control would
- * otherwise trip over in share mode.
+ * control) and must pass there, so a failure can only come from the injected bug.
  */
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BlockStore, type CopyOutcome, type CopyTally } from '../../src/array/block-store.js';
 import { ThinPool } from '../../src/array/thin-pool.js';
-import type { CloneMode } from '../../src/index.js';
-import { BLOCK_SIZE, arrayMatchesModel } from './model-commands.js';
+import { BLOCK_SIZE, arrayMatchesModel, configName, type ModelConfig } from './model-commands.js';
 
 const NUM_RUNS = 300;
 const MAX_COMMANDS = 60;
@@ -39,10 +36,15 @@ const original = {
   zero: BlockStore.prototype.zero as Method<'zero'>,
 };
 
+const SHARE: ModelConfig = { mode: 'share' };
+const COPY: ModelConfig = { mode: 'copy' };
+const SHARE_ZERO_DETECT: ModelConfig = { mode: 'share', zeroDetect: true };
+
 interface Breakage {
   /** What is broken. */
   readonly name: string;
-  readonly mode: CloneMode;
+  /** The configuration whose property must catch it. */
+  readonly config: ModelConfig;
   /** Installs the breakage while `run` runs. */
   readonly apply: (run: () => void) => void;
 }
@@ -50,7 +52,7 @@ interface Breakage {
 const BREAKAGES: readonly Breakage[] = [
   {
     name: 'EXTENDED COPY ignores the overlap direction (always copies forward, block by block)',
-    mode: 'copy',
+    config: COPY,
     apply: (run) =>
       withPatch(BlockStore.prototype, 'copyFrom', {
         value: function (this: BlockStore, src: BlockStore, srcOffset: number, dstOffset: number, length: number, share: boolean, tally: CopyTally): CopyOutcome {
@@ -68,7 +70,7 @@ const BREAKAGES: readonly Breakage[] = [
   },
   {
     name: 'COMPARE AND WRITE compares all but the last byte',
-    mode: 'copy',
+    config: COPY,
     apply: (run) =>
       withPatch(BlockStore.prototype, 'compare', {
         value: function (this: BlockStore, offset: number, expected: Uint8Array, expectedOffset: number, length: number): number {
@@ -78,22 +80,22 @@ const BREAKAGES: readonly Breakage[] = [
   },
   {
     name: 'WRITE forgets to charge the pool',
-    mode: 'copy',
+    config: COPY,
     apply: (run) =>
       withPatch(BlockStore.prototype, 'write', {
-        value: function (this: BlockStore, offset: number, src: Uint8Array): void {
+        value: function (this: BlockStore, offset: number, src: Uint8Array, zeroDetect = false): void {
           const before = this.pool.allocatedUnits;
-          original.write.call(this, offset, src);
+          original.write.call(this, offset, src, zeroDetect);
           this.pool.allocatedUnits = Math.min(before, this.pool.allocatedUnits);
         },
       }, run),
   },
   {
     name: 'copy-on-write forgets to copy (a write to a shared unit changes it in place)',
-    mode: 'share',
+    config: SHARE,
     apply: (run) =>
       withPatch(BlockStore.prototype, 'write', {
-        value: function (this: BlockStore, offset: number, src: Uint8Array): void {
+        value: function (this: BlockStore, offset: number, src: Uint8Array, zeroDetect = false): void {
           for (let done = 0; done < src.length; ) {
             const pos = offset + done;
             const u = Math.floor(pos / this.unitBytes);
@@ -101,7 +103,7 @@ const BREAKAGES: readonly Breakage[] = [
             const n = Math.min(this.unitLength(u) - inUnit, src.length - done);
             const e = this.units.get(u);
             if (e !== undefined && e.refs > 1) e.data.set(src.subarray(done, done + n), inUnit);
-            else original.write.call(this, pos, src.subarray(done, done + n));
+            else original.write.call(this, pos, src.subarray(done, done + n), zeroDetect);
             done += n;
           }
         },
@@ -109,7 +111,7 @@ const BREAKAGES: readonly Breakage[] = [
   },
   {
     name: 'zeroing leaves the last whole unit mapped (zero-filled instead of deallocated)',
-    mode: 'copy',
+    config: COPY,
     apply: (run) =>
       withPatch(BlockStore.prototype, 'zero', {
         value: function (this: BlockStore, offset: number, length: number): void {
@@ -124,7 +126,7 @@ const BREAKAGES: readonly Breakage[] = [
   },
   {
     name: 'UNMAP does not zero partial pieces (only whole units are deallocated)',
-    mode: 'copy',
+    config: COPY,
     apply: (run) =>
       withPatch(BlockStore.prototype, 'unmap', {
         value: function (this: BlockStore, offset: number, length: number): number {
@@ -139,8 +141,26 @@ const BREAKAGES: readonly Breakage[] = [
       }, run),
   },
   {
+    name: 'zero detection also deallocates a mapped unit that an all-zero piece covers only in part',
+    config: SHARE_ZERO_DETECT,
+    apply: (run) =>
+      withPatch(BlockStore.prototype, 'write', {
+        value: function (this: BlockStore, offset: number, src: Uint8Array, zeroDetect = false): void {
+          for (let done = 0; done < src.length; ) {
+            const pos = offset + done;
+            const u = Math.floor(pos / this.unitBytes);
+            const n = Math.min(this.unitLength(u) - (pos - u * this.unitBytes), src.length - done);
+            const piece = src.subarray(done, done + n);
+            if (zeroDetect && this.isMapped(u) && piece.every((b) => b === 0)) this.deallocate(u);
+            else original.write.call(this, pos, piece, zeroDetect);
+            done += n;
+          }
+        },
+      }, run),
+  },
+  {
     name: 'the pool lets usage exceed its capacity by one unit',
-    mode: 'copy',
+    config: COPY,
     apply: (run) => {
       const free = Object.getOwnPropertyDescriptor(ThinPool.prototype, 'freeUnits')!.get!;
       withPatch(ThinPool.prototype, 'freeUnits', {
@@ -152,7 +172,7 @@ const BREAKAGES: readonly Breakage[] = [
   },
   {
     name: "EXTENDED COPY shares extents although the array is in 'copy' mode",
-    mode: 'copy',
+    config: COPY,
     apply: (run) =>
       withPatch(BlockStore.prototype, 'copyFrom', {
         value: function (this: BlockStore, src: BlockStore, srcOffset: number, dstOffset: number, length: number, _share: boolean, tally: CopyTally): CopyOutcome {
@@ -162,7 +182,7 @@ const BREAKAGES: readonly Breakage[] = [
   },
   {
     name: 'recycled unit buffers are handed out without zero-filling them',
-    mode: 'copy',
+    config: COPY,
     apply: (run) => {
       const take = ThinPool.prototype.takeBuffer;
       withPatch(ThinPool.prototype, 'takeBuffer', {
@@ -179,9 +199,9 @@ const caught: string[] = [];
 describe('broken arrays are caught by the model-based property', () => {
   const checkOptions = { numRuns: NUM_RUNS, seed: SEED, endOnFailure: true } as const;
 
-  for (const mode of ['share', 'copy'] as const) {
-    it(`control: the intact ${mode}-mode array passes with seed ${SEED}`, () => {
-      const details = fc.check(arrayMatchesModel(mode, MAX_COMMANDS), checkOptions);
+  for (const config of [SHARE, COPY, SHARE_ZERO_DETECT]) {
+    it(`control: the intact ${configName(config)} array passes with seed ${SEED}`, () => {
+      const details = fc.check(arrayMatchesModel(config, MAX_COMMANDS), checkOptions);
       expect(details.failed, String(details.errorInstance)).toBe(false);
     }, 120_000);
   }
@@ -190,7 +210,7 @@ describe('broken arrays are caught by the model-based property', () => {
     it(`catches: ${b.name}`, () => {
       let outcome: { failed: boolean; numRuns: number; error: string } | undefined;
       b.apply(() => {
-        const details = fc.check(arrayMatchesModel(b.mode, MAX_COMMANDS), checkOptions);
+        const details = fc.check(arrayMatchesModel(b.config, MAX_COMMANDS), checkOptions);
         outcome = { failed: details.failed, numRuns: details.numRuns, error: String(details.errorInstance).split('\n')[0]! };
       });
       expect(outcome!.failed).toBe(true);

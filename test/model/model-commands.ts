@@ -9,6 +9,9 @@
  * (64 blocks, and 60 blocks whose last unit is 4 blocks), one thick LUN of 28 blocks (its last unit
  * is 4 blocks too, so short units can be shared), and a pool of 12 units of which the thick LUN
  * reserves 4, leaving 8 for 16 units of thin LUNs.
+ *
+ * A configuration ({@link ModelConfig}) is the clone mode and whether the array does zero detection
+ * on WRITE; WRITE data is drawn so that all-zero unit pieces (whole and partial) are common.
  */
 import fc from 'fast-check';
 import { StorageArray, cdb, decodeSense, type CloneMode, type Lun, type ScsiResult } from '../../src/index.js';
@@ -38,15 +41,28 @@ function count(map: Map<string, number>, key: string): void {
 }
 
 
+/** One configuration of the array under test: its clone mode and whether WRITE does zero detection. */
+export interface ModelConfig {
+  readonly mode: CloneMode;
+  readonly zeroDetect?: boolean;
+}
+
+/** A short name of `config`, for test titles: 'share', 'copy', 'share+zero-detect'. */
+export function configName(config: ModelConfig): string {
+  return config.zeroDetect === true ? `${config.mode}+zero-detect` : config.mode;
+}
+
 /** A fresh array and its reference model. */
-export function setup(mode: CloneMode): { model: ReferenceArray; real: Real } {
-  const array = new StorageArray({ capacityBytes: CAPACITY_UNITS * UNIT_BYTES, allocationUnitBytes: UNIT_BYTES, cloneMode: mode, arrayId: 0x5eed });
+export function setup(config: ModelConfig): { model: ReferenceArray; real: Real } {
+  const { mode, zeroDetect = false } = config;
+  const array = new StorageArray({ capacityBytes: CAPACITY_UNITS * UNIT_BYTES, allocationUnitBytes: UNIT_BYTES, cloneMode: mode, zeroDetect, arrayId: 0x5eed });
   const luns = LUN_SPECS.map((s, i) => array.createLun({ sizeBytes: s.blockCount * BLOCK_SIZE, blockSize: BLOCK_SIZE, thin: s.thin, lunId: i }));
   const model = new ReferenceArray({
     blockSize: BLOCK_SIZE,
     unitBlocks: UNIT_BLOCKS,
     capacityUnits: CAPACITY_UNITS,
     share: mode === 'share',
+    zeroDetect,
     luns: LUN_SPECS,
   });
   return { model, real: { array, luns } };
@@ -162,17 +178,76 @@ abstract class ArrayCommand implements fc.Command<ReferenceArray, Real> {
   abstract toString(): string;
 }
 
+/**
+ * The Data-Out of a WRITE, by its unit pieces (the parts of the write inside one allocation unit),
+ * so that zero detection has something to detect:
+ *
+ * - a number: random bytes from that seed (0: all zeros);
+ * - `zero`: all zeros;
+ * - `onePiece`: zeros except unit piece `piece` (modulo the piece count), which is random;
+ * - `oneByte`: zeros except one byte, the first or last of unit piece `piece` (a piece that is *nearly* zero);
+ * - `zeroPieces`: random, with the unit pieces whose bit is set in `mask` zeroed.
+ */
+export type WriteData =
+  | number
+  | { readonly kind: 'zero' }
+  | { readonly kind: 'onePiece'; readonly seed: number; readonly piece: number }
+  | { readonly kind: 'oneByte'; readonly piece: number; readonly last: boolean }
+  | { readonly kind: 'zeroPieces'; readonly seed: number; readonly mask: number };
+
+/** [byte offset, byte length] in the Data-Out of each unit piece of a write of `blocks` blocks at `lba`. */
+function unitPieces(lba: number, blocks: number): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  for (let at = lba; at < lba + blocks; ) {
+    const end = Math.min(lba + blocks, (Math.floor(at / UNIT_BLOCKS) + 1) * UNIT_BLOCKS);
+    out.push([(at - lba) * BLOCK_SIZE, (end - at) * BLOCK_SIZE]);
+    at = end;
+  }
+  return out;
+}
+
+/** The bytes `data` describes for a write of `blocks` blocks at `lba`. */
+export function writeBytes(data: WriteData, lba: number, blocks: number): Uint8Array {
+  const length = blocks * BLOCK_SIZE;
+  if (typeof data === 'number') return seededBytes(data, length);
+  const pieces = unitPieces(lba, blocks);
+  switch (data.kind) {
+    case 'zero':
+      return new Uint8Array(length);
+    case 'onePiece': {
+      const out = new Uint8Array(length);
+      const p = pieces[data.piece % Math.max(1, pieces.length)];
+      if (p !== undefined) out.set(seededBytes(data.seed, p[1]), p[0]);
+      return out;
+    }
+    case 'oneByte': {
+      const out = new Uint8Array(length);
+      const p = pieces[data.piece % Math.max(1, pieces.length)];
+      if (p !== undefined) out[data.last ? p[0] + p[1] - 1 : p[0]] = 0x01;
+      return out;
+    }
+    case 'zeroPieces': {
+      const out = seededBytes(data.seed, length);
+      pieces.forEach(([at, n], i) => {
+        if ((data.mask >>> i) & 1) out.fill(0, at, at + n);
+      });
+      return out;
+    }
+  }
+}
+
 class Write16 extends ArrayCommand {
   readonly name = 'WRITE(16)';
-  constructor(readonly lun: number, readonly lba: number, readonly blocks: number, readonly seed: number) {
+  constructor(readonly lun: number, readonly lba: number, readonly blocks: number, readonly data: WriteData) {
     super();
   }
   protected exec(model: ReferenceArray, real: Real): [Expected, ReturnType<Lun['execute']>] {
-    const data = seededBytes(this.seed, this.blocks * BLOCK_SIZE);
+    const data = writeBytes(this.data, this.lba, this.blocks);
     return [model.write16(this.lun, this.lba, data), real.luns[this.lun]!.execute(cdb.write16({ lba: this.lba, blocks: this.blocks }), data)];
   }
   toString(): string {
-    return `WRITE(16) lun=${this.lun} lba=${this.lba} blocks=${this.blocks} seed=${this.seed}`;
+    const data = typeof this.data === 'number' ? `seed=${this.data}` : `data=${JSON.stringify(this.data)}`;
+    return `WRITE(16) lun=${this.lun} lba=${this.lba} blocks=${this.blocks} ${data}`;
   }
 }
 
@@ -329,9 +404,19 @@ function rangeFor(lun: number, blocks: fc.Arbitrary<number> = blockCount): fc.Ar
 }
 
 const lunAndRange = (blocks?: fc.Arbitrary<number>) => lunIndex.chain((lun) => rangeFor(lun, blocks).map((r) => ({ lun, ...r })));
-const dataSeed = fc.oneof({ arbitrary: fc.constant(0), weight: 1 }, { arbitrary: fc.integer({ min: 1, max: 0x7fffffff }), weight: 5 });
+const seed = fc.integer({ min: 1, max: 0x7fffffff });
+const dataSeed = fc.oneof({ arbitrary: fc.constant(0), weight: 1 }, { arbitrary: seed, weight: 5 });
 
-const write16 = fc.tuple(lunAndRange(), dataSeed).map(([{ lun, lba, blocks }, seed]) => new Write16(lun, lba, blocks, seed));
+/** Up to four unit pieces (a write is at most 3 units long, so 4 pieces). */
+const pieceIndex = fc.integer({ min: 0, max: 3 });
+const writeData: fc.Arbitrary<WriteData> = fc.oneof(
+  { arbitrary: seed, weight: 4 },
+  { arbitrary: fc.constant<WriteData>({ kind: 'zero' }), weight: 2 },
+  { arbitrary: fc.record({ kind: fc.constant('onePiece' as const), seed, piece: pieceIndex }), weight: 1 },
+  { arbitrary: fc.record({ kind: fc.constant('oneByte' as const), piece: pieceIndex, last: fc.boolean() }), weight: 1 },
+  { arbitrary: fc.record({ kind: fc.constant('zeroPieces' as const), seed, mask: fc.integer({ min: 1, max: 14 }) }), weight: 2 },
+);
+const write16 = fc.tuple(lunAndRange(), writeData).map(([{ lun, lba, blocks }, data]) => new Write16(lun, lba, blocks, data));
 const read16 = lunAndRange().map(({ lun, lba, blocks }) => new Read16(lun, lba, blocks));
 const writeSamePattern: fc.Arbitrary<WriteSamePattern> = fc.oneof(
   fc.constantFrom<WriteSamePattern>('zero', 'ndob', 'firstByte', 'lastByte'),
@@ -393,14 +478,14 @@ export const commandArbitraries: Array<fc.Arbitrary<fc.Command<ReferenceArray, R
   growPool,
 ];
 
-/** The property: for any command sequence, the array in `mode` behaves as the reference model. */
+/** The property: for any command sequence, the array in `config` behaves as the reference model. */
 export function arrayMatchesModel(
-  mode: CloneMode,
+  config: ModelConfig,
   maxCommands: number,
 ): fc.IPropertyWithHooks<[Iterable<fc.Command<ReferenceArray, Real>>]> {
   return fc.property(fc.commands(commandArbitraries, { maxCommands, size: 'max' }), (cmds) => {
     modelStats.runs++;
-    fc.modelRun(() => setup(mode), cmds);
+    fc.modelRun(() => setup(config), cmds);
   });
 }
 
@@ -409,10 +494,10 @@ export function arrayMatchesModel(
  * on the first difference. Returns both, and the model rules the run hit.
  */
 export function runScenario(
-  mode: CloneMode,
+  config: ModelConfig,
   commands: readonly fc.Command<ReferenceArray, Real>[],
 ): { model: ReferenceArray; real: Real; rulesHit: Set<string> } {
-  const { model, real } = setup(mode);
+  const { model, real } = setup(config);
   const before = new Map(modelStats.coverage);
   for (const c of commands) c.run(model, real);
   const rulesHit = new Set([...modelStats.coverage].filter(([k, v]) => v !== before.get(k)).map(([k]) => k));
@@ -421,7 +506,7 @@ export function runScenario(
 
 /** Command constructors, for fixed scenarios (regressions, counterexamples). */
 export const commandsFrom = {
-  write16: (lun: number, lba: number, blocks: number, seed: number) => new Write16(lun, lba, blocks, seed),
+  write16: (lun: number, lba: number, blocks: number, data: WriteData) => new Write16(lun, lba, blocks, data),
   read16: (lun: number, lba: number, blocks: number) => new Read16(lun, lba, blocks),
   writeSame16: (lun: number, lba: number, blocks: number, unmap: boolean, pattern: WriteSamePattern) => new WriteSame16(lun, lba, blocks, unmap, pattern),
   unmap: (lun: number, ranges: readonly ModelRange[]) => new Unmap(lun, ranges),

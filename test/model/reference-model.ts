@@ -22,6 +22,11 @@
  *   nothing at all;
  * - UNMAP never fails for space: a partial piece that would need a new unit while none is free is
  *   left as it is (UNMAP is advisory);
+ * - with zero detection (an array option; WRITE only, not COMPARE AND WRITE or WRITE SAME), a WRITE
+ *   is taken slot piece by slot piece: an all-zero piece that covers its slot whole clears the slot,
+ *   an all-zero piece on an unmapped slot does nothing, any other piece is a write as above (fresh
+ *   token); the space a WRITE needs is again counted slot by slot as the write proceeds, so a slot
+ *   cleared by an earlier piece no longer holds its token for the pieces after it;
  * - EXTENDED COPY works piece by piece (a piece is the intersection of one source unit and one
  *   destination unit), memmove-like within one LUN, and stops at the first piece the pool cannot
  *   supply, keeping what it did. In 'share' mode a piece that is a whole unit on both sides makes the
@@ -102,6 +107,8 @@ export class ReferenceArray {
   readonly blockSize: number;
   readonly unitBlocks: number;
   readonly share: boolean;
+  /** Zero detection on WRITE (see the header). */
+  readonly zeroDetect: boolean;
   capacityUnits: number;
   readonly luns: ModelLun[];
   /** How often each rule fired (coverage of the property, reported by the tests). */
@@ -113,12 +120,14 @@ export class ReferenceArray {
     unitBlocks: number;
     capacityUnits: number;
     share: boolean;
+    zeroDetect?: boolean;
     luns: readonly ModelLunSpec[];
   }) {
     this.blockSize = options.blockSize;
     this.unitBlocks = options.unitBlocks;
     this.capacityUnits = options.capacityUnits;
     this.share = options.share;
+    this.zeroDetect = options.zeroDetect ?? false;
     this.luns = options.luns.map((l) => new ModelLun(l, options.unitBlocks));
   }
 
@@ -167,6 +176,12 @@ export class ReferenceArray {
       });
     }
     return n;
+  }
+
+  /** `slot` holds a token that some other slot (thin or thick) holds too. */
+  #shared(lun: ModelLun, slot: number): boolean {
+    const token = lun.slots[slot];
+    return token !== undefined && this.luns.some((l) => l.slots.some((t, s) => t === token && !(l === lun && s === slot)));
   }
 
   /** New units a write giving `slot` a fresh token needs: unmapped, or its token held by another thin slot. */
@@ -229,8 +244,7 @@ export class ReferenceArray {
     const blocks = data.length / bs;
     for (let i = 0; i < blocks; i++) lun.blocks.set(lba + i, data.slice(i * bs, (i + 1) * bs));
     for (const [slot] of this.#pieces(lba, blocks)) {
-      const old = lun.slots[slot];
-      if (old !== undefined && this.luns.some((l) => l.slots.some((t, s) => t === old && !(l === lun && s === slot)))) this.#hit('write to a shared slot');
+      if (this.#shared(lun, slot)) this.#hit('write to a shared slot');
       lun.slots[slot] = this.#nextToken++;
     }
   }
@@ -288,9 +302,67 @@ export class ReferenceArray {
     const blocks = data.length / this.blockSize;
     if (!this.#inRange(lun, lba, blocks)) return LBA_OUT_OF_RANGE;
     if (blocks === 0) return GOOD;
+    if (this.zeroDetect) return this.#zeroDetectWrite(lun, lba, data);
     if (this.#writeNeedRange(lun, lba, blocks) > this.freeUnits) return this.#outOfSpace('write');
     this.#writeBlocks(lun, lba, data);
     return GOOD;
+  }
+
+  /** A WRITE with zero detection (see the header): each slot piece is cleared, skipped or written. */
+  #zeroDetectWrite(lun: ModelLun, lba: number, data: Uint8Array): Expected {
+    const bs = this.blockSize;
+    const plan = this.#pieces(lba, data.length / bs).map(([slot, at, n]) => {
+      const bytes = data.subarray((at - lba) * bs, (at - lba + n) * bs);
+      const zero = bytes.every((b) => b === 0);
+      const action: 'clear' | 'skip' | 'write' =
+        zero && this.#coversSlot(lun, slot, at, n) ? 'clear' : zero && lun.slots[slot] === undefined ? 'skip' : 'write';
+      return { slot, at, bytes, action };
+    });
+    const need = this.#zeroDetectNeed(lun, plan, true);
+    const free = this.freeUnits;
+    if (need > free) return this.#outOfSpace(plan.some((p) => p.action !== 'write') ? 'write with zero pieces' : 'write');
+    const needIfClearsStillShared = this.#zeroDetectNeed(lun, plan, false);
+
+    // Coverage of the zero-detection rules.
+    if (need !== needIfClearsStillShared) {
+      this.#hit('zero detect: a cleared slot unshares a later data piece');
+      if (needIfClearsStillShared > free) this.#hit('zero detect: a cleared slot unshares a later data piece, and that makes it fit');
+    }
+    if (this.#writeNeedRange(lun, lba, data.length / bs) > free) this.#hit('zero detect: fits only thanks to its zero pieces');
+    if (plan.some((p) => p.action === 'write') && plan.some((p) => p.action !== 'write')) this.#hit('zero detect: data and zero pieces in one write');
+    for (const p of plan) {
+      const mapped = lun.slots[p.slot] !== undefined;
+      if (p.action === 'clear') {
+        if (!mapped) this.#hit('zero detect: whole zero piece, unmapped slot (nothing)');
+        else if (this.#shared(lun, p.slot)) this.#hit('zero detect: whole zero piece clears a shared slot');
+        else this.#hit(lun.thin ? 'zero detect: whole zero piece clears a thin slot (frees a unit)' : 'zero detect: whole zero piece clears a thick slot');
+      } else if (p.action === 'skip') this.#hit('zero detect: partial zero piece, unmapped slot (nothing)');
+      else if (p.bytes.every((b) => b === 0)) this.#hit('zero detect: partial zero piece over a mapped slot (written)');
+    }
+
+    for (const p of plan) {
+      if (p.action === 'clear') this.#clearSlot(lun, p.slot);
+      else if (p.action === 'write') this.#writeBlocks(lun, p.at, p.bytes);
+    }
+    return GOOD;
+  }
+
+  /**
+   * New units a zero-detecting WRITE needs, slot by slot as it goes: written slots get a token no
+   * other slot holds; cleared slots hold nothing (with `clearsUnshare`; without, they are counted as
+   * still holding their token, only to see whether the clearing changed anything).
+   */
+  #zeroDetectNeed(lun: ModelLun, plan: ReadonlyArray<{ slot: number; action: 'clear' | 'skip' | 'write' }>, clearsUnshare: boolean): number {
+    const saved = lun.slots.slice();
+    let need = 0;
+    for (const { slot, action } of plan) {
+      if (action === 'clear' && clearsUnshare) lun.slots[slot] = undefined;
+      if (action !== 'write') continue;
+      need += this.#writeNeed(lun, slot);
+      lun.slots[slot] = -1 - slot;
+    }
+    saved.forEach((t, i) => (lun.slots[i] = t));
+    return need;
   }
 
   #outOfSpace(what: string): Expected {
@@ -347,6 +419,9 @@ export class ReferenceArray {
       if (current[i] !== verify[i]) return checkCondition(0x0e, 0x1d, 0x00, i); // INFORMATION = offset in Data-Out
     }
     if (this.#writeNeedRange(lun, lba, blocks) > this.freeUnits) return this.#outOfSpace('compare and write');
+    if (this.zeroDetect && this.#pieces(lba, blocks).some(([slot, at, n]) => this.#coversSlot(lun, slot, at, n) && write.subarray((at - lba) * this.blockSize, (at - lba + n) * this.blockSize).every((b) => b === 0))) {
+      this.#hit('zero detect: COMPARE AND WRITE of a whole zero unit is a plain write');
+    }
     this.#writeBlocks(lun, lba, write);
     return GOOD;
   }
