@@ -124,7 +124,9 @@ export class Lun {
 
   /** True when `initiator` may access this LUN. */
   accessibleBy(initiator: string): boolean {
-    return this.#initiators === undefined || this.#initiators.has(initiator);
+    if (this.#initiators !== undefined && !this.#initiators.has(initiator)) return false;
+    const policy = this.array.accessPolicy;
+    return policy === undefined || policy(initiator, this);
   }
 
   /**
@@ -135,6 +137,27 @@ export class Lun {
    */
   execute(cdb: Uint8Array, dataOut?: Uint8Array, options?: ExecuteOptions): MaybePromise<ScsiResult> {
     return dispatch(this, cdb, dataOut, options);
+  }
+
+  /**
+   * LOGICAL UNIT RESET (SAM-5 6.3), as a task management request does it: the SCSI-2 reservation is
+   * released and every nexus, the requester's included, gets UNIT ATTENTION 06/29/03 (libiscsi's
+   * MultipathIO.Reset checks both paths).
+   */
+  reset(): void {
+    this.reservationHolder = undefined;
+    for (const state of this.#nexuses.values()) {
+      if (!state.unitAttentions.includes('BUS_DEVICE_RESET_FUNCTION_OCCURRED')) state.unitAttentions.push('BUS_DEVICE_RESET_FUNCTION_OCCURRED');
+    }
+  }
+
+  /**
+   * I_T nexus loss (SAM-5 6.3.4; a session logged out or its connection dropped): the nexus's SCSI-2
+   * reservation is released and its state (unit attentions, held copy results) forgotten.
+   */
+  nexusLost(initiator: string): void {
+    if (this.reservationHolder === initiator) this.reservationHolder = undefined;
+    this.#nexuses.delete(initiator);
   }
 
   /** @internal State of the nexus `initiator`, created on first use. */

@@ -68,6 +68,12 @@ export class StorageArray extends TypedEmitter<ArrayEvents> {
   readonly pool: ThinPool;
   /** @internal True between the soft threshold's report and the fall back below it. */
   thresholdReported = false;
+  /**
+   * An extra access rule, consulted with each LUN's own `initiators` list: a transport that maps
+   * sessions to targets installs one so that a nexus reaches only its target's LUNs (also as an
+   * EXTENDED COPY source or destination). `undefined` allows everything.
+   */
+  accessPolicy: ((initiator: string, lun: Lun) => boolean) | undefined;
   readonly #luns = new Map<number, Lun>();
   #sorted: readonly Lun[] | undefined;
   #lunSerial = 0;

@@ -10,7 +10,18 @@ const HELP = `vaai-sim: a simulated block array with the VAAI offloads
 
 Usage:
   vaai-sim bench [options]    run the offload vs host-side benchmark
+  vaai-sim serve [options]    serve an array over iSCSI
   vaai-sim help               show this help
+
+serve options:
+  --host ADDRESS              address to listen on (default 127.0.0.1)
+  --port N                    TCP port (default 3260; 0 picks a free one)
+  --target IQN                target name (default iqn.2026-11.dev.vaai-sim:array0)
+  --luns N                    number of thin LUNs (default 1)
+  --lun-gib N                 size of each LUN in GiB (default 64)
+  --pool-gib N                thin pool capacity in GiB (default 16)
+  --block-size N              512, 1024, 2048 or 4096 (default 512)
+  --config FILE               JSON: { "poolGiB", "targets": [{ "name", "initiators"?, "luns": [{ "gib", "blockSize"?, "thin"? }] }] }
 
 bench options:
   --quick                     small sizes (well under a minute)
@@ -48,6 +59,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(HELP);
     return command === undefined ? 1 : 0;
   }
+  if (command === 'serve') return serve(rest);
   if (command !== 'bench') {
     process.stderr.write(`vaai-sim: unknown command '${command}'\n\n${HELP}`);
     return 2;
@@ -117,4 +129,59 @@ function mul(v: number | undefined, by: number): number | undefined {
 
 function opt<K extends string>(key: K, v: number | undefined): { [P in K]?: number } {
   return (v === undefined ? {} : { [key]: v }) as { [P in K]?: number };
+}
+
+interface ServeConfig {
+  readonly poolGiB?: number;
+  readonly targets: ReadonlyArray<{ readonly name: string; readonly initiators?: readonly string[]; readonly luns: ReadonlyArray<{ readonly gib: number; readonly blockSize?: number; readonly thin?: boolean }> }>;
+}
+
+/** `vaai-sim serve`: an array behind an iSCSI target; prints the URL of each LUN and runs until stopped. */
+async function serve(args: readonly string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: [...args],
+    strict: true,
+    options: {
+      host: { type: 'string' },
+      port: { type: 'string' },
+      target: { type: 'string' },
+      luns: { type: 'string' },
+      'lun-gib': { type: 'string' },
+      'pool-gib': { type: 'string' },
+      'block-size': { type: 'string' },
+      config: { type: 'string' },
+    },
+  });
+  const { StorageArray } = await import('../array/storage-array.js');
+  const { IscsiServer } = await import('../iscsi/target/server.js');
+  const { readFileSync } = await import('node:fs');
+  const GiB = 1024 ** 3;
+  const config: ServeConfig =
+    values.config !== undefined
+      ? (JSON.parse(readFileSync(values.config, 'utf8')) as ServeConfig)
+      : {
+          poolGiB: number(values['pool-gib'], 'pool-gib', 0.001) ?? 16,
+          targets: [
+            {
+              name: values.target ?? 'iqn.2026-11.dev.vaai-sim:array0',
+              luns: Array.from({ length: number(values.luns, 'luns', 1) ?? 1 }, () => ({ gib: number(values['lun-gib'], 'lun-gib', 0.001) ?? 64, blockSize: number(values['block-size'], 'block-size', 512) ?? 512 })),
+            },
+          ],
+        };
+  const array = new StorageArray({ capacityBytes: Math.round((config.poolGiB ?? 16) * GiB) });
+  const targets = config.targets.map((t) => ({
+    name: t.name,
+    ...(t.initiators === undefined ? {} : { initiators: t.initiators }),
+    luns: t.luns.map((l) => array.createLun({ sizeBytes: Math.round(l.gib * GiB), blockSize: l.blockSize ?? 512, thin: l.thin ?? true })),
+  }));
+  const server = new IscsiServer({ array, targets, host: values.host ?? '127.0.0.1', port: number(values.port, 'port', 0) ?? 3260 });
+  await server.listen();
+  for (const t of targets) for (const l of t.luns) process.stdout.write(`${server.url(t.name, l.id)}\n`);
+  await new Promise<void>((resolve) => {
+    const stop = (): void => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await server.close();
+  return 0;
 }

@@ -1,0 +1,24 @@
+/**
+ * `vaai-sim/iscsi`: the iSCSI transport (RFC 7143) in front of an array, on `node:net`.
+ *
+ * @example
+ * ```ts
+ * import { StorageArray } from 'vaai-sim';
+ * import { IscsiServer } from 'vaai-sim/iscsi';
+ * const array = new StorageArray({ capacityBytes: 1 << 30 });
+ * const lun = array.createLun({ sizeBytes: 1 << 30 });
+ * const server = new IscsiServer({ array, targets: [{ name: 'iqn.2026-11.dev.vaai-sim:array0', luns: [lun] }], port: 0 });
+ * await server.listen();
+ * console.log(server.url('iqn.2026-11.dev.vaai-sim:array0')); // iscsi://127.0.0.1:PORT/iqn.../0
+ * ```
+ * @packageDocumentation
+ */
+
+export { IscsiServer } from './target/server.js';
+export type { IscsiServerOptions, IscsiTargetConfig, BoundAddress } from './target/server.js';
+export { PduFramer, BHS_LENGTH } from './pdu/framer.js';
+export type { FramedPdu, FrameResult, FramedPdus, FramingError, FramerLimits } from './pdu/framer.js';
+export { crc32c } from './pdu/crc32c.js';
+export { decodeText, encodeText } from './pdu/text.js';
+export type { TextPairs } from './pdu/text.js';
+export { InitiatorOpcode, TargetOpcode, RejectReason, RESERVED_TAG } from './pdu/opcodes.js';

@@ -1,0 +1,192 @@
+/**
+ * Encoders of the PDUs a target sends (RFC 7143 11): each writes a Basic Header Segment into a new
+ * buffer followed by the padded data segment and, when negotiated, the digests.
+ * @module
+ */
+import { writeU16, writeU24, writeU32 } from '../../codec/bytes.js';
+import { crc32c } from './crc32c.js';
+import { BHS_LENGTH } from './framer.js';
+import { TargetOpcode } from './opcodes.js';
+
+/** Digest settings of a connection. */
+export interface Digests {
+  /** CRC32C header digest. */
+  readonly header: boolean;
+  /** CRC32C data digest. */
+  readonly data: boolean;
+}
+
+function writeLe32(b: Uint8Array, at: number, v: number): void {
+  b[at] = v & 0xff;
+  b[at + 1] = (v >>> 8) & 0xff;
+  b[at + 2] = (v >>> 16) & 0xff;
+  b[at + 3] = (v >>> 24) & 0xff;
+}
+
+/** Assembles header + digest + data + padding + digest; `fill` writes the opcode-specific header bytes. */
+function pdu(opcode: number, data: Uint8Array | undefined, digests: Digests, fill: (bhs: Uint8Array) => void): Uint8Array {
+  const dsl = data?.length ?? 0;
+  const padded = (dsl + 3) & ~3;
+  const total = BHS_LENGTH + (digests.header ? 4 : 0) + padded + (digests.data && dsl > 0 ? 4 : 0);
+  const out = new Uint8Array(total);
+  out[0] = opcode;
+  writeU24(out, 5, dsl);
+  fill(out);
+  let p = BHS_LENGTH;
+  if (digests.header) {
+    writeLe32(out, p, crc32c(out.subarray(0, BHS_LENGTH)));
+    p += 4;
+  }
+  if (data !== undefined && dsl > 0) {
+    out.set(data, p);
+    p += padded;
+    if (digests.data) writeLe32(out, p, crc32c(out.subarray(p - padded, p)));
+  }
+  return out;
+}
+
+/** Sequence numbers every target PDU carries. */
+export interface Sequence {
+  /** StatSN. */
+  readonly statSN: number;
+  /** ExpCmdSN. */
+  readonly expCmdSN: number;
+  /** MaxCmdSN. */
+  readonly maxCmdSN: number;
+}
+
+function sequence(b: Uint8Array, s: Sequence): void {
+  writeU32(b, 24, s.statSN >>> 0);
+  writeU32(b, 28, s.expCmdSN >>> 0);
+  writeU32(b, 32, s.maxCmdSN >>> 0);
+}
+
+/** Login Response (RFC 7143 11.13). */
+export function loginResponse(
+  f: { transit: boolean; csg: number; nsg: number; isid: Uint8Array; tsih: number; itt: number; statusClass: number; statusDetail: number } & Sequence,
+  data: Uint8Array,
+  digests: Digests,
+): Uint8Array {
+  return pdu(TargetOpcode.LOGIN_RESPONSE, data, digests, (b) => {
+    b[1] = (f.transit ? 0x80 : 0) | ((f.csg & 3) << 2) | (f.transit ? f.nsg & 3 : 0);
+    b[2] = 0x00; // Version-max
+    b[3] = 0x00; // Version-active
+    b.set(f.isid.subarray(0, 6), 8);
+    writeU16(b, 14, f.tsih);
+    writeU32(b, 16, f.itt);
+    sequence(b, f);
+    b[36] = f.statusClass;
+    b[37] = f.statusDetail;
+  });
+}
+
+/** Text Response (RFC 7143 11.11). */
+export function textResponse(f: { final: boolean; itt: number; ttt: number; lun: Uint8Array } & Sequence, data: Uint8Array, digests: Digests): Uint8Array {
+  return pdu(TargetOpcode.TEXT_RESPONSE, data, digests, (b) => {
+    b[1] = f.final ? 0x80 : 0x40;
+    b.set(f.lun.subarray(0, 8), 8);
+    writeU32(b, 16, f.itt);
+    writeU32(b, 20, f.ttt);
+    sequence(b, f);
+  });
+}
+
+/** SCSI Response (RFC 7143 11.4): status, residuals, and sense (SenseLength + sense) as data. */
+export function scsiResponse(
+  f: { itt: number; status: number; response: number; overflow: number; underflow: number; expDataSN: number } & Sequence,
+  sense: Uint8Array | undefined,
+  digests: Digests,
+): Uint8Array {
+  let data: Uint8Array | undefined;
+  if (sense !== undefined && sense.length > 0) {
+    data = new Uint8Array(2 + sense.length);
+    writeU16(data, 0, sense.length);
+    data.set(sense, 2);
+  }
+  return pdu(TargetOpcode.SCSI_RESPONSE, data, digests, (b) => {
+    b[1] = 0x80 | (f.overflow > 0 ? 0x04 : 0) | (f.underflow > 0 ? 0x02 : 0);
+    b[2] = f.response;
+    b[3] = f.status;
+    writeU32(b, 16, f.itt);
+    sequence(b, f);
+    writeU32(b, 36, f.expDataSN);
+    writeU32(b, 44, f.overflow > 0 ? f.overflow : f.underflow);
+  });
+}
+
+/** SCSI Data-In (RFC 7143 11.7); with `status` set it carries the command's status (phase collapse). */
+export function dataIn(
+  f: { final: boolean; itt: number; dataSN: number; offset: number; lun: Uint8Array; status?: number; overflow: number; underflow: number } & Sequence,
+  data: Uint8Array,
+  digests: Digests,
+): Uint8Array {
+  return pdu(TargetOpcode.SCSI_DATA_IN, data, digests, (b) => {
+    const withStatus = f.status !== undefined;
+    b[1] = (f.final ? 0x80 : 0) | (withStatus ? 0x01 | (f.overflow > 0 ? 0x04 : 0) | (f.underflow > 0 ? 0x02 : 0) : 0);
+    if (withStatus) b[3] = f.status!;
+    b.set(f.lun.subarray(0, 8), 8);
+    writeU32(b, 16, f.itt);
+    writeU32(b, 20, 0xffffffff); // Target Transfer Tag
+    if (withStatus) writeU32(b, 24, f.statSN >>> 0);
+    writeU32(b, 28, f.expCmdSN >>> 0);
+    writeU32(b, 32, f.maxCmdSN >>> 0);
+    writeU32(b, 36, f.dataSN);
+    writeU32(b, 40, f.offset);
+    if (withStatus) writeU32(b, 44, f.overflow > 0 ? f.overflow : f.underflow);
+  });
+}
+
+/** Ready To Transfer (RFC 7143 11.8). */
+export function readyToTransfer(f: { itt: number; ttt: number; lun: Uint8Array; r2tSN: number; offset: number; length: number } & Sequence, digests: Digests): Uint8Array {
+  return pdu(TargetOpcode.READY_TO_TRANSFER, undefined, digests, (b) => {
+    b[1] = 0x80;
+    b.set(f.lun.subarray(0, 8), 8);
+    writeU32(b, 16, f.itt);
+    writeU32(b, 20, f.ttt);
+    sequence(b, f);
+    writeU32(b, 36, f.r2tSN);
+    writeU32(b, 40, f.offset);
+    writeU32(b, 44, f.length);
+  });
+}
+
+/** NOP-In (RFC 7143 11.19). */
+export function nopIn(f: { itt: number; ttt: number; lun: Uint8Array } & Sequence, data: Uint8Array, digests: Digests): Uint8Array {
+  return pdu(TargetOpcode.NOP_IN, data, digests, (b) => {
+    b[1] = 0x80;
+    b.set(f.lun.subarray(0, 8), 8);
+    writeU32(b, 16, f.itt);
+    writeU32(b, 20, f.ttt);
+    sequence(b, f);
+  });
+}
+
+/** Task Management Function Response (RFC 7143 11.6). */
+export function taskManagementResponse(f: { itt: number; response: number } & Sequence, digests: Digests): Uint8Array {
+  return pdu(TargetOpcode.TASK_MANAGEMENT_RESPONSE, undefined, digests, (b) => {
+    b[1] = 0x80;
+    b[2] = f.response;
+    writeU32(b, 16, f.itt);
+    sequence(b, f);
+  });
+}
+
+/** Logout Response (RFC 7143 11.15). */
+export function logoutResponse(f: { itt: number; response: number } & Sequence, digests: Digests): Uint8Array {
+  return pdu(TargetOpcode.LOGOUT_RESPONSE, undefined, digests, (b) => {
+    b[1] = 0x80;
+    b[2] = f.response;
+    writeU32(b, 16, f.itt);
+    sequence(b, f);
+  });
+}
+
+/** Reject (RFC 7143 11.17): the rejected PDU's header is the data. */
+export function reject(f: { reason: number } & Sequence, rejectedHeader: Uint8Array, digests: Digests): Uint8Array {
+  return pdu(TargetOpcode.REJECT, rejectedHeader.subarray(0, BHS_LENGTH), digests, (b) => {
+    b[1] = 0x80;
+    b[2] = f.reason;
+    writeU32(b, 16, 0xffffffff);
+    sequence(b, f);
+  });
+}

@@ -1,0 +1,482 @@
+/**
+ * One iSCSI connection on the target side (RFC 7143): the login phase (security stage with
+ * AuthMethod=None, operational negotiation), discovery (SendTargets), and the full feature phase:
+ * SCSI commands with immediate and unsolicited data, R2T and Data-Out, Data-In with phase collapse,
+ * SCSI Response with sense, NOP, task management and logout. Each session is its own I_T nexus.
+ * @module
+ */
+import { readU16, readU32 } from '../../codec/bytes.js';
+import type { Lun } from '../../array/lun.js';
+import type { ScsiResult } from '../../scsi/outcome.js';
+import { encodeFixedSense } from '../../codec/sense-encoder.js';
+import { crc32c } from '../pdu/crc32c.js';
+import { BHS_LENGTH, PduFramer, type FramedPdu } from '../pdu/framer.js';
+import { InitiatorOpcode, RejectReason } from '../pdu/opcodes.js';
+import * as enc from '../pdu/target-encoder.js';
+import { decodeText, encodeText } from '../pdu/text.js';
+import { defaultParameters, negotiateKey, type SessionParameters } from './negotiation.js';
+
+/** A target as the server exposes it. */
+export interface ExposedTarget {
+  /** iSCSI qualified name. */
+  readonly name: string;
+  /** LUNs by number (each under its own array LUN id). */
+  readonly luns: ReadonlyMap<number, Lun>;
+  /** Initiator names allowed to log in; any when undefined. */
+  readonly initiators: ReadonlySet<string> | undefined;
+}
+
+/** What a connection needs from its server. */
+export interface ConnectionHost {
+  /** Targets by name. */
+  readonly targets: ReadonlyMap<string, ExposedTarget>;
+  /** `TargetAddress` values for SendTargets (`ip:port,tpgt`). */
+  readonly portal: string;
+  /** Target portal group tag. */
+  readonly portalGroupTag: number;
+  /** A new TSIH for a session. */
+  newTsih(): number;
+  /** Registers a logged-in session's nexus name with its target (for LUN access control). */
+  registerNexus(nexus: string, target: ExposedTarget, initiatorName: string): void;
+  /** Forgets a nexus. */
+  unregisterNexus(nexus: string): void;
+}
+
+/** Bytes and close, as the transport provides them. */
+export interface ConnectionIo {
+  write(bytes: Uint8Array): void;
+  close(): void;
+}
+
+/** The largest data segment this target accepts. */
+const TARGET_MAX_RECV = 262144;
+/** CmdSN window the target advertises. */
+const COMMAND_WINDOW = 64;
+
+interface PendingWrite {
+  readonly itt: number;
+  readonly lun: Lun | undefined;
+  readonly lunField: Uint8Array;
+  readonly cdb: Uint8Array;
+  readonly buffer: Uint8Array;
+  received: number;
+  readonly ttt: number;
+  r2tSN: number;
+  /** End of the data the current R2T asked for (0 when none is outstanding). */
+  r2tEnd: number;
+}
+
+function lunNumber(field: Uint8Array): number | undefined {
+  const method = field[0]! >>> 6;
+  if (method === 0 && (field[0]! & 0x3f) === 0) return field[1]!;
+  if (method === 1) return ((field[0]! & 0x3f) << 8) | field[1]!;
+  return undefined;
+}
+
+/** One connection; feed it bytes, it writes PDUs back. */
+export class TargetConnection {
+  readonly #host: ConnectionHost;
+  readonly #io: ConnectionIo;
+  readonly #framer = new PduFramer({ maxDataSegmentLength: 16 * 1024 * 1024 });
+  #phase: 'login' | 'full' | 'closed' = 'login';
+  #params: SessionParameters = defaultParameters(TARGET_MAX_RECV);
+  #digests: enc.Digests = { header: false, data: false };
+  #loginKeys = new Map<string, string>();
+  #loginText: Uint8Array[] = [];
+  #initiatorName = '';
+  #target: ExposedTarget | undefined;
+  #discovery = false;
+  #isid = new Uint8Array(6);
+  #tsih = 0;
+  #nexus = '';
+  #statSN = 0;
+  #expCmdSN = 0;
+  readonly #writes = new Map<number, PendingWrite>();
+  #nextTtt = 1;
+  /** Commands are executed in arrival order, one after the other. */
+  #queue: Promise<void> = Promise.resolve();
+
+  /** @param host - the server; @param io - the socket */
+  constructor(host: ConnectionHost, io: ConnectionIo) {
+    this.#host = host;
+    this.#io = io;
+  }
+
+  /** Feeds received bytes. */
+  receive(chunk: Uint8Array): void {
+    if (this.#phase === 'closed') return;
+    const framed = this.#framer.push(chunk);
+    if (framed.kind === 'error') {
+      this.close();
+      return;
+    }
+    for (const pdu of framed.pdus) {
+      if (this.closed) return;
+      // Views into the framer's buffer are valid until the next push: copy what outlives this turn.
+      this.#handle({ ...pdu, bhs: pdu.bhs.slice(), data: pdu.data.slice(), ahs: pdu.ahs });
+    }
+  }
+
+  /** True once the connection has ended. */
+  get closed(): boolean {
+    return this.#phase === 'closed';
+  }
+
+  /** Ends the connection (and its session's nexus). */
+  close(): void {
+    if (this.#phase === 'closed') return;
+    this.#phase = 'closed';
+    if (this.#nexus !== '') this.#host.unregisterNexus(this.#nexus);
+    this.#io.close();
+  }
+
+  get #seq(): enc.Sequence {
+    return { statSN: this.#statSN, expCmdSN: this.#expCmdSN, maxCmdSN: this.#expCmdSN + COMMAND_WINDOW - 1 };
+  }
+
+  /** The sequence numbers of a status-bearing PDU, advancing StatSN. */
+  #status(): enc.Sequence {
+    const s = this.#seq;
+    this.#statSN = (this.#statSN + 1) >>> 0;
+    return s;
+  }
+
+  #send(bytes: Uint8Array): void {
+    if (this.#phase !== 'closed') this.#io.write(bytes);
+  }
+
+  #reject(reason: number, bhs: Uint8Array): void {
+    this.#send(enc.reject({ reason, ...this.#status() }, bhs, this.#digests));
+  }
+
+  #handle(pdu: FramedPdu): void {
+    const bhs = pdu.bhs;
+    if (pdu.headerDigest !== undefined && crc32c(pdu.raw.subarray(0, BHS_LENGTH + pdu.ahs.length)) !== pdu.headerDigest) {
+      // A header digest error: the PDU cannot be trusted at all; at ERL 0 the connection ends.
+      this.close();
+      return;
+    }
+    if (pdu.dataDigest !== undefined && crc32c(pdu.raw.subarray(BHS_LENGTH + pdu.ahs.length + 4, BHS_LENGTH + pdu.ahs.length + 4 + ((pdu.data.length + 3) & ~3))) !== pdu.dataDigest) {
+      this.#reject(RejectReason.DATA_DIGEST_ERROR, bhs);
+      return;
+    }
+    const opcode = bhs[0]! & 0x3f;
+    if (this.#phase === 'login') {
+      if (opcode !== InitiatorOpcode.LOGIN_REQUEST) {
+        this.close();
+        return;
+      }
+      this.#login(pdu);
+      return;
+    }
+    const immediate = (bhs[0]! & 0x40) !== 0;
+    if (opcode === InitiatorOpcode.SCSI_DATA_OUT) {
+      this.#dataOut(pdu);
+      return;
+    }
+    const cmdSN = readU32(bhs, 24);
+    if (opcode !== InitiatorOpcode.SNACK_REQUEST && !immediate && cmdSN === this.#expCmdSN) this.#expCmdSN = (this.#expCmdSN + 1) >>> 0;
+    switch (opcode) {
+      case InitiatorOpcode.SCSI_COMMAND:
+        if (this.#discovery) this.#reject(RejectReason.PROTOCOL_ERROR, bhs);
+        else this.#command(pdu);
+        return;
+      case InitiatorOpcode.NOP_OUT:
+        this.#nop(pdu);
+        return;
+      case InitiatorOpcode.TEXT_REQUEST:
+        this.#text(pdu);
+        return;
+      case InitiatorOpcode.TASK_MANAGEMENT_REQUEST:
+        this.#enqueue(() => this.#taskManagement(pdu));
+        return;
+      case InitiatorOpcode.LOGOUT_REQUEST:
+        this.#enqueue(() => {
+          this.#send(enc.logoutResponse({ itt: readU32(bhs, 16), response: 0, ...this.#status() }, this.#digests));
+          this.close();
+        });
+        return;
+      default:
+        this.#reject(RejectReason.COMMAND_NOT_SUPPORTED, bhs);
+    }
+  }
+
+  #enqueue(work: () => Promise<void> | void): void {
+    this.#queue = this.#queue.then(work).catch(() => this.close());
+  }
+
+  // ---- login -----------------------------------------------------------------------------------
+
+  #loginFail(pdu: FramedPdu, statusClass: number, statusDetail: number): void {
+    const b = pdu.bhs;
+    this.#send(enc.loginResponse({ transit: false, csg: (b[1]! >>> 2) & 3, nsg: 0, isid: b.subarray(8, 14), tsih: 0, itt: readU32(b, 16), statusClass, statusDetail, ...this.#status() }, new Uint8Array(0), this.#digests));
+    this.close();
+  }
+
+  #login(pdu: FramedPdu): void {
+    const b = pdu.bhs;
+    const transit = (b[1]! & 0x80) !== 0;
+    const cont = (b[1]! & 0x40) !== 0;
+    const csg = (b[1]! >>> 2) & 3;
+    const nsg = b[1]! & 3;
+    this.#isid = b.slice(8, 14);
+    this.#statSN = readU32(b, 28); // ExpStatSN of the first login PDU starts the numbering
+    this.#expCmdSN = readU32(b, 24);
+    this.#loginText.push(pdu.data);
+    if (cont) {
+      // The initiator continues its text in the next PDU: acknowledge with an empty response.
+      this.#send(enc.loginResponse({ transit: false, csg, nsg: 0, isid: this.#isid, tsih: 0, itt: readU32(b, 16), statusClass: 0, statusDetail: 0, ...this.#seq }, new Uint8Array(0), this.#digests));
+      return;
+    }
+    const joined = new Uint8Array(this.#loginText.reduce((n, d) => n + d.length, 0));
+    let at = 0;
+    for (const d of this.#loginText) {
+      joined.set(d, at);
+      at += d.length;
+    }
+    this.#loginText = [];
+    const pairs = decodeText(joined);
+    if (typeof pairs === 'string') return this.#loginFail(pdu, 0x02, 0x00); // initiator error
+    for (const [k, v] of pairs) this.#loginKeys.set(k, v);
+    const answers: Array<[string, string]> = [];
+    if (this.#initiatorName === '') {
+      const name = this.#loginKeys.get('InitiatorName');
+      if (name === undefined) return this.#loginFail(pdu, 0x02, 0x07); // missing parameter
+      this.#initiatorName = name;
+      this.#discovery = this.#loginKeys.get('SessionType') === 'Discovery';
+      if (!this.#discovery) {
+        const target = this.#host.targets.get(this.#loginKeys.get('TargetName') ?? '');
+        if (target === undefined) return this.#loginFail(pdu, 0x02, 0x03); // not found
+        if (target.initiators !== undefined && !target.initiators.has(name)) return this.#loginFail(pdu, 0x02, 0x02); // authorization failure
+        this.#target = target;
+      }
+    }
+    for (const [key, value] of pairs) {
+      if (key === 'InitiatorName' || key === 'TargetName' || key === 'SessionType' || key === 'InitiatorAlias') continue;
+      if (key === 'AuthMethod') {
+        if (!value.split(',').includes('None')) return this.#loginFail(pdu, 0x02, 0x01); // authentication failure
+        answers.push([key, 'None']);
+        continue;
+      }
+      if (csg === 0 && key.startsWith('CHAP_')) return this.#loginFail(pdu, 0x02, 0x01);
+      const answer = negotiateKey(key, value, this.#params, this.#discovery);
+      if (answer !== undefined) answers.push([key, answer]);
+    }
+    if (csg === 1 || (transit && nsg !== 1)) {
+      answers.push(['MaxRecvDataSegmentLength', String(TARGET_MAX_RECV)]);
+    }
+    const final = transit && nsg === 3;
+    if (final) {
+      if (!this.#discovery) {
+        answers.push(['TargetPortalGroupTag', String(this.#host.portalGroupTag)]);
+      }
+      this.#tsih = this.#host.newTsih();
+    }
+    const response = enc.loginResponse(
+      { transit, csg, nsg: transit ? nsg : 0, isid: this.#isid, tsih: final ? this.#tsih : 0, itt: readU32(b, 16), statusClass: 0, statusDetail: 0, ...this.#status() },
+      encodeText(answers),
+      this.#digests,
+    );
+    this.#send(response);
+    if (final) {
+      this.#phase = 'full';
+      this.#digests = { header: this.#params.headerDigest, data: this.#params.dataDigest };
+      this.#framer.headerDigest = this.#params.headerDigest;
+      this.#framer.dataDigest = this.#params.dataDigest;
+      if (this.#target !== undefined) {
+        const isid = Array.from(this.#isid, (x) => x.toString(16).padStart(2, '0')).join('');
+        this.#nexus = `${this.#initiatorName},i,0x${isid},t,${this.#target.name},tsih,${this.#tsih}`;
+        this.#host.registerNexus(this.#nexus, this.#target, this.#initiatorName);
+      }
+    }
+  }
+
+  // ---- text (SendTargets) ------------------------------------------------------------------------
+
+  #text(pdu: FramedPdu): void {
+    const b = pdu.bhs;
+    const pairs = decodeText(pdu.data);
+    const answers: Array<[string, string]> = [];
+    if (typeof pairs !== 'string') {
+      for (const [key, value] of pairs) {
+        if (key !== 'SendTargets') {
+          answers.push([key, 'NotUnderstood']);
+          continue;
+        }
+        for (const target of this.#host.targets.values()) {
+          if (value !== 'All' && value !== target.name && !(value === '' && target === this.#target)) continue;
+          if (target.initiators !== undefined && !target.initiators.has(this.#initiatorName)) continue;
+          answers.push(['TargetName', target.name], ['TargetAddress', this.#host.portal]);
+        }
+      }
+    }
+    this.#enqueue(() => this.#send(enc.textResponse({ final: true, itt: readU32(b, 16), ttt: 0xffffffff, lun: b.subarray(8, 16), ...this.#status() }, encodeText(answers), this.#digests)));
+  }
+
+  // ---- full feature phase --------------------------------------------------------------------------
+
+  #nop(pdu: FramedPdu): void {
+    const b = pdu.bhs;
+    const itt = readU32(b, 16);
+    if (itt === 0xffffffff) return; // a NOP-Out answering a NOP-In, or a ping that wants no answer
+    const data = pdu.data.slice(0, this.#params.initiatorMaxRecvDataSegmentLength);
+    this.#enqueue(() => this.#send(enc.nopIn({ itt, ttt: 0xffffffff, lun: b.subarray(8, 16), ...this.#status() }, data, this.#digests)));
+  }
+
+  async #taskManagement(pdu: FramedPdu): Promise<void> {
+    const b = pdu.bhs;
+    const fn = b[1]! & 0x7f;
+    const lun = this.#target?.luns.get(lunNumber(b.subarray(8, 16)) ?? -1);
+    let response = 0; // Function complete
+    switch (fn) {
+      case 1: // ABORT TASK: commands run to completion in order, so the task is already done
+        response = this.#writes.delete(readU32(b, 20)) ? 0 : 1; // 1: task does not exist
+        break;
+      case 2: // ABORT TASK SET
+      case 3: // CLEAR ACA
+      case 4: // CLEAR TASK SET
+        this.#writes.clear();
+        break;
+      case 5: // LOGICAL UNIT RESET
+        if (lun === undefined) response = 1;
+        else lun.reset();
+        this.#writes.clear();
+        break;
+      case 6: // TARGET WARM RESET
+      case 7: // TARGET COLD RESET
+        for (const l of this.#target?.luns.values() ?? []) l.reset();
+        this.#writes.clear();
+        if (fn === 7) {
+          // A cold reset also ends the sessions: answer, then drop this connection (RFC 7143 11.5.1).
+          this.#send(enc.taskManagementResponse({ itt: readU32(b, 16), response, ...this.#status() }, this.#digests));
+          this.close();
+          return;
+        }
+        break;
+      default:
+        response = 5; // Task management function not supported
+    }
+    this.#send(enc.taskManagementResponse({ itt: readU32(b, 16), response, ...this.#status() }, this.#digests));
+  }
+
+  #command(pdu: FramedPdu): void {
+    const b = pdu.bhs;
+    const itt = readU32(b, 16);
+    const write = (b[1]! & 0x20) !== 0;
+    const expected = readU32(b, 20);
+    const lunField = b.slice(8, 16);
+    const lun = this.#target?.luns.get(lunNumber(lunField) ?? -1);
+    const cdb = b.slice(32, 48);
+    if (!write || expected === 0) {
+      this.#enqueue(() => this.#execute(itt, lun, lunField, cdb, undefined, expected));
+      return;
+    }
+    if (expected > this.#params.maxBurstLength * 1024 && expected > 256 * 1024 * 1024) {
+      this.#reject(RejectReason.INVALID_PDU_FIELD, b);
+      return;
+    }
+    const buffer = new Uint8Array(expected);
+    const immediate = pdu.data.subarray(0, Math.min(pdu.data.length, expected));
+    buffer.set(immediate);
+    const pending: PendingWrite = { itt, lun, lunField, cdb, buffer, received: immediate.length, ttt: this.#nextTtt++ >>> 0, r2tSN: 0, r2tEnd: 0 };
+    this.#writes.set(itt, pending);
+    // Unsolicited data may follow when InitialR2T=No, up to FirstBurstLength; otherwise ask now.
+    const unsolicitedEnd = this.#params.initialR2T ? immediate.length : Math.min(expected, this.#params.firstBurstLength);
+    if (pending.received >= expected) this.#finishWrite(pending);
+    else if (pending.received >= unsolicitedEnd) this.#requestData(pending);
+  }
+
+  #requestData(p: PendingWrite): void {
+    const length = Math.min(this.#params.maxBurstLength, p.buffer.length - p.received);
+    p.r2tEnd = p.received + length;
+    const r2t = enc.readyToTransfer({ itt: p.itt, ttt: p.ttt, lun: p.lunField, r2tSN: p.r2tSN++, offset: p.received, length, ...this.#seq }, this.#digests);
+    this.#enqueue(() => this.#send(r2t));
+  }
+
+  #dataOut(pdu: FramedPdu): void {
+    const b = pdu.bhs;
+    const p = this.#writes.get(readU32(b, 16));
+    if (p === undefined) {
+      this.#reject(RejectReason.INVALID_PDU_FIELD, b);
+      return;
+    }
+    const offset = readU32(b, 40);
+    if (offset + pdu.data.length > p.buffer.length) {
+      this.#reject(RejectReason.PROTOCOL_ERROR, b);
+      return;
+    }
+    p.buffer.set(pdu.data, offset);
+    p.received = Math.max(p.received, offset + pdu.data.length);
+    const final = (b[1]! & 0x80) !== 0;
+    if (p.received >= p.buffer.length) this.#finishWrite(p);
+    else if (final && (p.r2tEnd === 0 || p.received >= p.r2tEnd)) this.#requestData(p);
+  }
+
+  #finishWrite(p: PendingWrite): void {
+    this.#writes.delete(p.itt);
+    this.#enqueue(() => this.#execute(p.itt, p.lun, p.lunField, p.cdb, p.buffer, p.buffer.length));
+  }
+
+  async #execute(itt: number, lun: Lun | undefined, lunField: Uint8Array, cdb: Uint8Array, dataOut: Uint8Array | undefined, expected: number): Promise<void> {
+    let result: ScsiResult;
+    if (lun === undefined) {
+      result = this.#missingLun(cdb);
+    } else {
+      result = await lun.execute(cdb, dataOut, { initiator: this.#nexus });
+    }
+    const data = result.data;
+    if (data !== undefined && data.length > 0 && result.status === 0) {
+      this.#sendDataIn(itt, lunField, data, expected, result.status);
+      return;
+    }
+    const sent = data?.length ?? 0;
+    const residual = expected - Math.min(sent, expected);
+    this.#send(
+      enc.scsiResponse(
+        { itt, status: result.status, response: 0, overflow: sent > expected ? sent - expected : 0, underflow: dataOut === undefined ? residual : 0, expDataSN: 0, ...this.#status() },
+        result.sense,
+        this.#digests,
+      ),
+    );
+  }
+
+  /** Data-In in PDUs of the initiator's MaxRecvDataSegmentLength; the last carries the status. */
+  #sendDataIn(itt: number, lunField: Uint8Array, data: Uint8Array, expected: number, status: number): void {
+    const total = Math.min(data.length, expected);
+    const overflow = data.length > expected ? data.length - expected : 0;
+    const underflow = data.length < expected ? expected - data.length : 0;
+    const max = this.#params.initiatorMaxRecvDataSegmentLength;
+    let dataSN = 0;
+    if (total === 0) {
+      this.#send(enc.scsiResponse({ itt, status, response: 0, overflow, underflow, expDataSN: 0, ...this.#status() }, undefined, this.#digests));
+      return;
+    }
+    for (let offset = 0; offset < total; offset += max) {
+      const n = Math.min(max, total - offset);
+      const last = offset + n >= total;
+      const burstEnd = (offset + n) % this.#params.maxBurstLength === 0;
+      const seq = last ? this.#status() : this.#seq;
+      this.#send(
+        enc.dataIn(
+          { final: last || burstEnd, itt, dataSN: dataSN++, offset, lun: lunField, ...(last ? { status } : {}), overflow, underflow, ...seq },
+          data.subarray(offset, offset + n),
+          this.#digests,
+        ),
+      );
+    }
+  }
+
+  /** A LUN number the target does not have: LOGICAL UNIT NOT SUPPORTED, INQUIRY with qualifier 011b. */
+  #missingLun(cdb: Uint8Array): ScsiResult {
+    if (cdb[0] === 0x12 && (cdb[1]! & 0x01) === 0) {
+      const d = new Uint8Array(36);
+      d[0] = 0x7f;
+      d[2] = 0x06;
+      d[3] = 0x12;
+      d[4] = 31;
+      return { status: 0x00, data: d.subarray(0, Math.min(36, readU16(cdb, 3))) };
+    }
+    if (cdb[0] === 0x03) return { status: 0x00, data: encodeFixedSense('LOGICAL_UNIT_NOT_SUPPORTED') };
+    return { status: 0x02, sense: encodeFixedSense('LOGICAL_UNIT_NOT_SUPPORTED') };
+  }
+}

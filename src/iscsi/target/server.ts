@@ -1,0 +1,141 @@
+/**
+ * The iSCSI target server: listens with `node:net`, runs one {@link TargetConnection} per TCP
+ * connection, and maps every logged-in session to its target so that the array lets a nexus reach
+ * only that target's LUNs.
+ * @module
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import { InvalidArgumentError } from '../../array/errors.js';
+import type { Lun } from '../../array/lun.js';
+import type { StorageArray } from '../../array/storage-array.js';
+import { TargetConnection, type ConnectionHost, type ExposedTarget } from './connection.js';
+
+/** One target of the server. */
+export interface IscsiTargetConfig {
+  /** The target's iSCSI qualified name, e.g. `iqn.2026-11.dev.vaai-sim:array0`. */
+  readonly name: string;
+  /** Its LUNs, each exposed under its own LUN number. */
+  readonly luns: readonly Lun[];
+  /** Initiator names allowed to log in to it (its ACL); any when left out. */
+  readonly initiators?: readonly string[];
+}
+
+/** Options of {@link IscsiServer}. */
+export interface IscsiServerOptions {
+  /** The array behind every target. */
+  readonly array: StorageArray;
+  /** The targets. */
+  readonly targets: readonly IscsiTargetConfig[];
+  /** Address to listen on. @defaultValue '127.0.0.1' */
+  readonly host?: string;
+  /** TCP port; 0 picks a free one. @defaultValue 3260 */
+  readonly port?: number;
+  /** Target portal group tag. @defaultValue 1 */
+  readonly portalGroupTag?: number;
+}
+
+/** A bound TCP address. */
+export interface BoundAddress {
+  /** IP address. */
+  readonly address: string;
+  /** TCP port. */
+  readonly port: number;
+}
+
+/** An iSCSI target portal serving an array. */
+export class IscsiServer {
+  readonly #array: StorageArray;
+  readonly #targets = new Map<string, ExposedTarget>();
+  readonly #host: string;
+  readonly #port: number;
+  readonly #tpgt: number;
+  readonly #connections = new Set<TargetConnection>();
+  /** Nexus name to the target its session logged in to. */
+  readonly #nexuses = new Map<string, ExposedTarget>();
+  #server: Server | undefined;
+  #tsih = 0;
+  #bound: BoundAddress | undefined;
+
+  /** @param options - see {@link IscsiServerOptions} */
+  constructor(options: IscsiServerOptions) {
+    this.#array = options.array;
+    this.#host = options.host ?? '127.0.0.1';
+    this.#port = options.port ?? 3260;
+    this.#tpgt = options.portalGroupTag ?? 1;
+    for (const t of options.targets) {
+      if (!/^(iqn\.|eui\.|naa\.)/.test(t.name)) throw new InvalidArgumentError(`IscsiServer: target name '${t.name}' is not an iqn., eui. or naa. name`);
+      if (this.#targets.has(t.name)) throw new InvalidArgumentError(`IscsiServer: duplicate target ${t.name}`);
+      for (const lun of t.luns) if (lun.array !== this.#array) throw new InvalidArgumentError(`IscsiServer: LUN ${lun.id} of ${t.name} belongs to another array`);
+      this.#targets.set(t.name, { name: t.name, luns: new Map(t.luns.map((l) => [l.id, l])), initiators: t.initiators === undefined ? undefined : new Set(t.initiators) });
+    }
+    const previous = this.#array.accessPolicy;
+    // A session's nexus reaches only its target's LUNs; nexuses the server does not know are left to any earlier rule.
+    this.#array.accessPolicy = (initiator, lun) => {
+      const target = this.#nexuses.get(initiator);
+      if (target !== undefined) return target.luns.get(lun.id) === lun;
+      return previous === undefined || previous(initiator, lun);
+    };
+  }
+
+  /** Where the server listens, once it does. */
+  get address(): BoundAddress | undefined {
+    return this.#bound;
+  }
+
+  /** The URL a client uses for `target`'s LUN `lun`: `iscsi://host:port/iqn/lun`. */
+  url(target: string, lun = 0): string {
+    const a = this.#bound ?? { address: this.#host, port: this.#port };
+    return `iscsi://${a.address}:${a.port}/${target}/${lun}`;
+  }
+
+  /** Starts listening; resolves with the bound address. */
+  listen(): Promise<BoundAddress> {
+    const server = createServer((socket) => this.#accept(socket));
+    this.#server = server;
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.#port, this.#host, () => {
+        const a = server.address();
+        if (a === null || typeof a === 'string') return reject(new Error('IscsiServer: no TCP address'));
+        this.#bound = { address: a.address, port: a.port };
+        resolve(this.#bound);
+      });
+    });
+  }
+
+  /** Stops listening and closes every connection. */
+  async close(): Promise<void> {
+    for (const c of this.#connections) c.close();
+    const server = this.#server;
+    this.#server = undefined;
+    if (server !== undefined) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  #accept(socket: Socket): void {
+    socket.setNoDelay(true);
+    const host: ConnectionHost = {
+      targets: this.#targets,
+      portal: `${this.#bound?.address ?? this.#host}:${this.#bound?.port ?? this.#port},${this.#tpgt}`,
+      portalGroupTag: this.#tpgt,
+      newTsih: () => (this.#tsih = (this.#tsih % 0xffff) + 1),
+      registerNexus: (nexus, target) => this.#nexuses.set(nexus, target),
+      unregisterNexus: (nexus) => {
+        const target = this.#nexuses.get(nexus);
+        this.#nexuses.delete(nexus);
+        for (const lun of target?.luns.values() ?? []) lun.nexusLost(nexus);
+      },
+    };
+    const connection = new TargetConnection(host, {
+      write: (bytes) => socket.write(bytes),
+      close: () => socket.end(),
+    });
+    this.#connections.add(connection);
+    socket.on('data', (chunk: Buffer) => connection.receive(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
+    const gone = (): void => {
+      connection.close();
+      this.#connections.delete(connection);
+    };
+    socket.on('close', gone);
+    socket.on('error', gone);
+  }
+}
