@@ -15,6 +15,8 @@
  */
 
 export { IscsiServer } from './target/server.js';
+export { IscsiSession, parseIscsiUrl } from './initiator/session.js';
+export type { IscsiSessionOptions, IscsiUrl } from './initiator/session.js';
 export type { IscsiServerOptions, IscsiTargetConfig, BoundAddress } from './target/server.js';
 export { PduFramer, BHS_LENGTH } from './pdu/framer.js';
 export type { FramedPdu, FrameResult, FramedPdus, FramingError, FramerLimits } from './pdu/framer.js';

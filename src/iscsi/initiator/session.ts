@@ -1,0 +1,322 @@
+/**
+ * An iSCSI initiator (RFC 7143) that exposes a remote LUN through the same
+ * `execute(cdb, dataOut, options)` contract as a local one, with many commands in flight, so the
+ * host-side data mover, lock manager and benchmark drive a remote target unchanged.
+ * @module
+ */
+import { connect, type Socket } from 'node:net';
+import { readU16, readU32 } from '../../codec/bytes.js';
+import type { ExecuteOptions } from '../../scsi/context.js';
+import type { ScsiResult } from '../../scsi/outcome.js';
+import type { ScsiTarget } from '../../host/target.js';
+import { PduFramer, type FramedPdu } from '../pdu/framer.js';
+import * as enc from '../pdu/initiator-encoder.js';
+import { TargetOpcode } from '../pdu/opcodes.js';
+import type { Digests } from '../pdu/target-encoder.js';
+import { decodeText, encodeText } from '../pdu/text.js';
+
+/** Options of {@link IscsiSession.connect}. */
+export interface IscsiSessionOptions {
+  /** Target portal address. */
+  readonly host: string;
+  /** Target portal port. @defaultValue 3260 */
+  readonly port?: number;
+  /** Target name (iqn). */
+  readonly targetName: string;
+  /** This initiator's name. @defaultValue 'iqn.2026-11.dev.vaai-sim:initiator' */
+  readonly initiatorName?: string;
+  /** Ask for CRC32C header and data digests. @defaultValue false */
+  readonly digests?: boolean;
+}
+
+interface Task {
+  readonly resolve: (r: ScsiResult) => void;
+  readonly reject: (e: Error) => void;
+  readonly data: Uint8Array | undefined;
+  readonly dataOut: Uint8Array | undefined;
+  readonly lun: Uint8Array;
+  received: number;
+}
+
+/** The parts of an iSCSI URL. */
+export interface IscsiUrl {
+  /** Portal address. */
+  readonly host: string;
+  /** Portal port. */
+  readonly port: number;
+  /** Target name. */
+  readonly targetName: string;
+  /** LUN number. */
+  readonly lun: number;
+}
+
+/** Parses `iscsi://host[:port]/target-iqn/lun`; throws on anything else. */
+export function parseIscsiUrl(url: string): IscsiUrl {
+  const m = /^iscsi:\/\/([^/:]+)(?::(\d+))?\/([^/]+)\/(\d+)$/.exec(url);
+  if (m === null) throw new Error(`not an iscsi:// URL: ${url}`);
+  return { host: m[1]!, port: m[2] === undefined ? 3260 : Number(m[2]), targetName: m[3]!, lun: Number(m[4]) };
+}
+
+/**
+ * Data-In length a command may return, read from its CDB: the transfer length of READs, the
+ * ALLOCATION LENGTH of the commands that have one.
+ */
+function expectedDataIn(cdb: Uint8Array, blockSize: number): number {
+  switch (cdb[0]) {
+    case 0x28:
+      return readU16(cdb, 7) * blockSize;
+    case 0xa8:
+      return readU32(cdb, 6) * blockSize;
+    case 0x88:
+      return readU32(cdb, 10) * blockSize;
+    case 0x12:
+      return readU16(cdb, 3);
+    case 0x03:
+    case 0x1a:
+      return cdb[4]!;
+    case 0x5a:
+      return readU16(cdb, 7);
+    case 0x25:
+      return 8;
+    case 0xa0:
+    case 0xa3:
+      return readU32(cdb, 6);
+    case 0x84:
+    case 0x9e:
+      return readU32(cdb, 10);
+    default:
+      return 0;
+  }
+}
+
+/** One logged-in session with one connection. */
+export class IscsiSession {
+  readonly #socket: Socket;
+  readonly #framer = new PduFramer({ maxDataSegmentLength: 16 * 1024 * 1024 });
+  #digests: Digests = { header: false, data: false };
+  #itt = 1;
+  #cmdSN = 0;
+  #maxCmdSN = 0;
+  #expStatSN = 0;
+  #targetMaxRecv = 8192;
+  #firstBurst = 65536;
+  #immediateData = true;
+  #initialR2T = true;
+  #blockSize = 512;
+  readonly #tasks = new Map<number, Task>();
+  readonly #windowWaiters: Array<() => void> = [];
+  #loginWaiter: ((pdu: FramedPdu) => void) | undefined;
+  #closed = false;
+  #failure: Error | undefined;
+
+  private constructor(socket: Socket) {
+    this.#socket = socket;
+    socket.on('data', (chunk: Buffer) => this.#receive(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
+    socket.on('close', () => this.#fail(new Error('iSCSI connection closed')));
+    socket.on('error', (e) => this.#fail(e));
+  }
+
+  /** Connects and logs in to `options.targetName`. */
+  static async connect(options: IscsiSessionOptions): Promise<IscsiSession> {
+    const socket = await new Promise<Socket>((resolve, reject) => {
+      const s = connect({ host: options.host, port: options.port ?? 3260 }, () => resolve(s));
+      s.once('error', reject);
+    });
+    socket.setNoDelay(true);
+    const session = new IscsiSession(socket);
+    await session.#login(options);
+    return session;
+  }
+
+  /** A LUN of the target as a {@link ScsiTarget}. */
+  lun(number: number): ScsiTarget {
+    const field = enc.lunField(number);
+    return { execute: (cdb, dataOut, options) => this.#execute(field, cdb, dataOut, options) };
+  }
+
+  /** Logs out and closes the connection. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    const done = new Promise<void>((resolve) => this.#socket.once('close', () => resolve()));
+    this.#socket.write(enc.logoutRequest({ itt: this.#itt++, cmdSN: this.#cmdSN, expStatSN: this.#expStatSN }, this.#digests));
+    const timer = setTimeout(() => this.#socket.destroy(), 2000);
+    await done;
+    clearTimeout(timer);
+  }
+
+  #fail(e: Error): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#failure = e;
+    for (const t of this.#tasks.values()) t.reject(e);
+    this.#tasks.clear();
+    for (const w of this.#windowWaiters.splice(0)) w();
+    this.#socket.destroy();
+  }
+
+  async #loginStep(pdu: Uint8Array): Promise<{ keys: Map<string, string>; transit: boolean; nsg: number }> {
+    const reply = new Promise<FramedPdu>((resolve) => (this.#loginWaiter = resolve));
+    this.#socket.write(pdu);
+    const r = await reply;
+    const statusClass = r.bhs[36]!;
+    if (statusClass !== 0) throw new Error(`iSCSI login rejected: status ${statusClass}/${r.bhs[37]}`);
+    this.#expStatSN = (readU32(r.bhs, 24) + 1) >>> 0;
+    this.#maxCmdSN = readU32(r.bhs, 32);
+    const pairs = decodeText(r.data);
+    const keys = new Map(typeof pairs === 'string' ? [] : pairs.map(([k, v]) => [k, v] as const));
+    return { keys, transit: (r.bhs[1]! & 0x80) !== 0, nsg: r.bhs[1]! & 3 };
+  }
+
+  async #login(o: IscsiSessionOptions): Promise<void> {
+    const isid = Uint8Array.of(0x80, 0x56, 0x53, 0x49, (Math.random() * 256) | 0, (Math.random() * 256) | 0);
+    const itt = this.#itt++;
+    const base = { isid, tsih: 0, itt, cid: 0, cmdSN: this.#cmdSN };
+    const security = await this.#loginStep(
+      enc.loginRequest({ ...base, transit: true, csg: 0, nsg: 1, expStatSN: 0 }, encodeText([['InitiatorName', o.initiatorName ?? 'iqn.2026-11.dev.vaai-sim:initiator'], ['TargetName', o.targetName], ['SessionType', 'Normal'], ['AuthMethod', 'None']])),
+    );
+    if (!security.transit) throw new Error('iSCSI login: the target wants authentication');
+    const digest = o.digests === true ? 'CRC32C,None' : 'None';
+    const operational = await this.#loginStep(
+      enc.loginRequest(
+        { ...base, transit: true, csg: 1, nsg: 3, expStatSN: this.#expStatSN },
+        encodeText([
+          ['HeaderDigest', digest],
+          ['DataDigest', digest],
+          ['InitialR2T', 'No'],
+          ['ImmediateData', 'Yes'],
+          ['MaxRecvDataSegmentLength', '262144'],
+          ['MaxBurstLength', '16776192'],
+          ['FirstBurstLength', '262144'],
+          ['MaxOutstandingR2T', '1'],
+          ['DataPDUInOrder', 'Yes'],
+          ['DataSequenceInOrder', 'Yes'],
+          ['ErrorRecoveryLevel', '0'],
+          ['MaxConnections', '1'],
+        ]),
+      ),
+    );
+    const k = operational.keys;
+    this.#targetMaxRecv = Number(k.get('MaxRecvDataSegmentLength') ?? 8192);
+    this.#firstBurst = Number(k.get('FirstBurstLength') ?? 65536);
+    this.#immediateData = k.get('ImmediateData') === 'Yes';
+    this.#initialR2T = k.get('InitialR2T') !== 'No';
+    this.#digests = { header: k.get('HeaderDigest') === 'CRC32C', data: k.get('DataDigest') === 'CRC32C' };
+    this.#framer.headerDigest = this.#digests.header;
+    this.#framer.dataDigest = this.#digests.data;
+    this.#cmdSN = (this.#cmdSN + 0) >>> 0;
+    // The block size, to know how much Data-In a READ brings.
+    const rc = await this.lun(0).execute(Uint8Array.of(0x9e, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 32, 0, 0));
+    if (rc.status === 0 && rc.data !== undefined && rc.data.length >= 12) this.#blockSize = readU32(rc.data, 8) || 512;
+  }
+
+  async #execute(lun: Uint8Array, cdb: Uint8Array, dataOut: Uint8Array | undefined, options: ExecuteOptions | undefined): Promise<ScsiResult> {
+    if (this.#closed) throw this.#failure ?? new Error('iSCSI session closed');
+    while (((this.#maxCmdSN - this.#cmdSN) | 0) < 0) {
+      await new Promise<void>((resolve) => this.#windowWaiters.push(resolve));
+      if (this.#closed) throw this.#failure ?? new Error('iSCSI session closed');
+    }
+    const itt = this.#itt++ >>> 0;
+    const out = dataOut !== undefined && dataOut.length > 0 ? dataOut : undefined;
+    const inLength = out === undefined ? Math.max(expectedDataIn(cdb, this.#blockSize), options?.dataIn?.length ?? 0) : 0;
+    const data = inLength > 0 ? (options?.dataIn !== undefined && options.dataIn.length >= inLength ? options.dataIn.subarray(0, inLength) : new Uint8Array(inLength)) : undefined;
+    const cdb16 = new Uint8Array(16);
+    cdb16.set(cdb.subarray(0, 16));
+    const result = new Promise<ScsiResult>((resolve, reject) => this.#tasks.set(itt, { resolve, reject, data, dataOut: out, lun, received: 0 }));
+    const immediate = out !== undefined && this.#immediateData ? out.subarray(0, Math.min(out.length, this.#firstBurst, this.#targetMaxRecv)) : undefined;
+    const cmdSN = this.#cmdSN;
+    this.#cmdSN = (this.#cmdSN + 1) >>> 0;
+    this.#socket.write(
+      enc.scsiCommand(
+        { read: data !== undefined, write: out !== undefined, final: out === undefined || this.#initialR2T || (immediate?.length ?? 0) >= Math.min(out.length, this.#firstBurst), lun, itt, expectedLength: out?.length ?? inLength, cmdSN, expStatSN: this.#expStatSN, cdb: cdb16 },
+        immediate,
+        this.#digests,
+      ),
+    );
+    if (out !== undefined && !this.#initialR2T) {
+      // Unsolicited Data-Out up to FirstBurstLength.
+      const end = Math.min(out.length, this.#firstBurst);
+      this.#sendData(itt, lun, 0xffffffff, out, immediate?.length ?? 0, end);
+    }
+    return result;
+  }
+
+  #sendData(itt: number, lun: Uint8Array, ttt: number, out: Uint8Array, from: number, to: number): void {
+    let dataSN = 0;
+    for (let offset = from; offset < to; offset += this.#targetMaxRecv) {
+      const n = Math.min(this.#targetMaxRecv, to - offset);
+      this.#socket.write(enc.dataOut({ final: offset + n >= to, lun, itt, ttt, expStatSN: this.#expStatSN, dataSN: dataSN++, offset }, out.subarray(offset, offset + n), this.#digests));
+    }
+  }
+
+  #receive(chunk: Uint8Array): void {
+    const r = this.#framer.push(chunk);
+    if (r.kind === 'error') return this.#fail(new Error(`iSCSI framing error: ${r.reason}`));
+    for (const pdu of r.pdus) this.#handle(pdu);
+  }
+
+  #handle(pdu: FramedPdu): void {
+    const b = pdu.bhs;
+    const opcode = b[0]! & 0x3f;
+    if (opcode === TargetOpcode.LOGIN_RESPONSE) {
+      const w = this.#loginWaiter;
+      this.#loginWaiter = undefined;
+      w?.({ ...pdu, bhs: pdu.bhs.slice(), data: pdu.data.slice() });
+      return;
+    }
+    const maxCmdSN = readU32(b, 32);
+    if (((maxCmdSN - this.#maxCmdSN) | 0) > 0) {
+      this.#maxCmdSN = maxCmdSN;
+      for (const w of this.#windowWaiters.splice(0)) w();
+    }
+    const itt = readU32(b, 16);
+    switch (opcode) {
+      case TargetOpcode.SCSI_DATA_IN: {
+        const t = this.#tasks.get(itt);
+        if (t === undefined || t.data === undefined) return;
+        const offset = readU32(b, 40);
+        t.data.set(pdu.data.subarray(0, Math.max(0, t.data.length - offset)), offset);
+        t.received = Math.max(t.received, offset + pdu.data.length);
+        if ((b[1]! & 0x01) !== 0) {
+          this.#expStatSN = (readU32(b, 24) + 1) >>> 0;
+          this.#tasks.delete(itt);
+          t.resolve({ status: b[3]! as ScsiResult['status'], data: t.data.subarray(0, Math.min(t.received, t.data.length)) });
+        }
+        return;
+      }
+      case TargetOpcode.SCSI_RESPONSE: {
+        this.#expStatSN = (readU32(b, 24) + 1) >>> 0;
+        const t = this.#tasks.get(itt);
+        if (t === undefined) return;
+        this.#tasks.delete(itt);
+        const status = b[3]! as ScsiResult['status'];
+        const senseLength = pdu.data.length >= 2 ? readU16(pdu.data, 0) : 0;
+        const sense = senseLength > 0 ? pdu.data.slice(2, 2 + senseLength) : undefined;
+        const data = t.data !== undefined && t.received > 0 ? t.data.subarray(0, Math.min(t.received, t.data.length)) : undefined;
+        t.resolve({ status, ...(sense === undefined ? {} : { sense }), ...(data === undefined ? {} : { data }) });
+        return;
+      }
+      case TargetOpcode.READY_TO_TRANSFER: {
+        const t = this.#tasks.get(itt);
+        if (t?.dataOut === undefined) return;
+        const offset = readU32(b, 40);
+        const length = readU32(b, 44);
+        this.#sendData(itt, t.lun, readU32(b, 20), t.dataOut, offset, Math.min(t.dataOut.length, offset + length));
+        return;
+      }
+      case TargetOpcode.NOP_IN: {
+        const ttt = readU32(b, 20);
+        if (ttt !== 0xffffffff) this.#socket.write(enc.nopOut({ itt: 0xffffffff, ttt, cmdSN: this.#cmdSN, expStatSN: this.#expStatSN, immediate: true }, new Uint8Array(0), this.#digests));
+        return;
+      }
+      case TargetOpcode.LOGOUT_RESPONSE:
+        this.#socket.end();
+        return;
+      case TargetOpcode.REJECT:
+        this.#fail(new Error(`iSCSI Reject, reason ${b[2]}`));
+        return;
+      default:
+        return;
+    }
+  }
+}
+

@@ -1,0 +1,106 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { StorageArray, cdb, decodeSense } from '../../src/index.js';
+import { cloneRange } from '../../src/host/data-mover.js';
+import { LockManager } from '../../src/host/lock-manager.js';
+import { IscsiServer } from '../../src/iscsi/index.js';
+import { IscsiSession } from '../../src/iscsi/initiator/session.js';
+import { expectBytes, pattern } from '../array/helpers.js';
+
+const MiB = 1024 * 1024;
+const A = 'iqn.2026-11.dev.vaai-sim:a';
+const B = 'iqn.2026-11.dev.vaai-sim:b';
+
+describe('iSCSI target and initiator on loopback', () => {
+  const array = new StorageArray({ capacityBytes: 1 << 30 });
+  const a0 = array.createLun({ sizeBytes: 64 * MiB, lunId: 0 });
+  const a1 = array.createLun({ sizeBytes: 64 * MiB, lunId: 1 });
+  const b2 = array.createLun({ sizeBytes: 64 * MiB, lunId: 2 });
+  const server = new IscsiServer({ array, targets: [{ name: A, luns: [a0, a1] }, { name: B, luns: [b2], initiators: ['iqn.2026-11.dev.vaai-sim:b-only'] }], port: 0 });
+  let port = 0;
+  const sessions: IscsiSession[] = [];
+  const open = async (options: { targetName?: string; digests?: boolean; initiatorName?: string } = {}) => {
+    const s = await IscsiSession.connect({ host: '127.0.0.1', port, targetName: A, ...options });
+    sessions.push(s);
+    return s;
+  };
+
+  beforeAll(async () => {
+    port = (await server.listen()).port;
+  });
+  afterAll(async () => {
+    for (const s of sessions) await s.close().catch(() => undefined);
+    await server.close();
+  });
+
+  for (const digests of [false, true]) {
+    it(`reads and writes through R2T, immediate and unsolicited data (digests ${digests})`, async () => {
+      const s = await open({ digests });
+      const lun = s.lun(0);
+      const data = pattern(3 * MiB + 512, digests ? 2 : 1); // larger than FirstBurstLength: R2T too
+      expect((await lun.execute(cdb.write16({ lba: 100, blocks: data.length / 512 }), data)).status).toBe(0);
+      const r = await lun.execute(cdb.read16({ lba: 100, blocks: data.length / 512 }));
+      expect(r.status).toBe(0);
+      expectBytes(r.data, data);
+      const inq = await lun.execute(cdb.inquiry({ page: 0x83, allocationLength: 255 }));
+      expect(inq.data![1]).toBe(0x83);
+    });
+  }
+
+  it('carries sense back: COMPARE AND WRITE miscompare with its offset', async () => {
+    const lun = (await open()).lun(0);
+    const payload = new Uint8Array(1024);
+    payload[17] = 1;
+    const r = await lun.execute(cdb.compareAndWrite({ lba: 60000, blocks: 1 }), payload);
+    expect(decodeSense(r.sense)).toMatchObject({ key: 0x0e, asc: 0x1d, ascq: 0, information: 17 });
+  });
+
+  it('keeps many commands in flight (queue depth > 1)', async () => {
+    const lun = (await open()).lun(1);
+    const writes = Array.from({ length: 48 }, (_, i) => lun.execute(cdb.write10({ lba: i * 16, blocks: 16 }), pattern(8192, i + 1)));
+    expect((await Promise.all(writes)).every((r) => r.status === 0)).toBe(true);
+    const reads = await Promise.all(Array.from({ length: 48 }, (_, i) => lun.execute(cdb.read10({ lba: i * 16, blocks: 16 }))));
+    reads.forEach((r, i) => expectBytes(r.data, pattern(8192, i + 1)));
+  });
+
+  it('the host data mover clones over iSCSI with EXTENDED COPY, unchanged', async () => {
+    const s = await open();
+    await s.lun(0).execute(cdb.write16({ lba: 0, blocks: 8192 }), pattern(4 * MiB, 9));
+    const report = await cloneRange({ source: s.lun(0), destination: s.lun(1), blocks: 8192 });
+    expect(report).toMatchObject({ offloadedBytes: 4 * MiB, hostBytes: 0 });
+    expectBytes((await s.lun(1).execute(cdb.read16({ lba: 0, blocks: 8192 }))).data, pattern(4 * MiB, 9));
+  });
+
+  it('the lock manager takes ATS locks over iSCSI', async () => {
+    const locks = new LockManager({ target: (await open()).lun(0), hostId: 3, method: 'ats', sleep: (ms) => new Promise((r) => setTimeout(r, ms)) });
+    await locks.acquire(100_000);
+    await locks.release(100_000);
+    expect(locks.stats.acquisitions).toBe(1);
+  });
+
+  it('every session is its own nexus: a reservation conflicts with another session', async () => {
+    const one = (await open()).lun(1);
+    const two = (await open()).lun(1);
+    expect((await one.execute(cdb.reserve6())).status).toBe(0);
+    expect((await two.execute(cdb.read10({ lba: 0, blocks: 1 }))).status).toBe(0x18);
+    expect((await one.execute(cdb.release6())).status).toBe(0);
+    expect((await two.execute(cdb.read10({ lba: 0, blocks: 1 }))).status).toBe(0);
+  });
+
+  it('a LUN of another target cannot be reached, not even as an EXTENDED COPY destination', async () => {
+    const lun = (await open()).lun(0);
+    const list = cdb.extendedCopyParameterList({
+      cscds: [{ designator: a0.naaDesignator, blockSize: 512 }, { designator: b2.naaDesignator, blockSize: 512 }],
+      segments: [{ source: 0, destination: 1, blocks: 8, sourceLba: 0, destinationLba: 0 }],
+    });
+    const r = await lun.execute(cdb.extendedCopy(list.length), list);
+    expect(decodeSense(r.sense)).toMatchObject({ key: 0x0a, asc: 0x0d, ascq: 0x02 });
+    // and LUN 2 does not exist behind target A
+    expect(decodeSense((await (await open()).lun(2).execute(cdb.testUnitReady())).sense)).toMatchObject({ key: 0x05, asc: 0x25 });
+  });
+
+  it('the target ACL refuses initiators it does not list', async () => {
+    await expect(IscsiSession.connect({ host: '127.0.0.1', port, targetName: B })).rejects.toThrow(/login rejected: status 2\/2/);
+    const ok = await open({ targetName: B, initiatorName: 'iqn.2026-11.dev.vaai-sim:b-only' });
+    expect((await ok.lun(2).execute(cdb.testUnitReady())).status).toBe(0);
+  });
+});
