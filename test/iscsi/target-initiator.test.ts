@@ -104,3 +104,42 @@ describe('iSCSI target and initiator on loopback', () => {
     expect((await ok.lun(2).execute(cdb.testUnitReady())).status).toBe(0);
   });
 });
+
+describe('CHAP', () => {
+  const array = new StorageArray({ capacityBytes: 1 << 28 });
+  const lun = array.createLun({ sizeBytes: 16 * MiB });
+  const ONE = 'iqn.2026-11.dev.vaai-sim:chap-one-way';
+  const MUTUAL = 'iqn.2026-11.dev.vaai-sim:chap-mutual';
+  const server = new IscsiServer({
+    array,
+    targets: [
+      { name: ONE, luns: [lun], chap: { user: 'host-a', secret: 'a-secret-of-16ch' } },
+      { name: MUTUAL, luns: [lun], chap: { user: 'host-a', secret: 'a-secret-of-16ch', mutual: { user: 'array', secret: 'target-secret-16' } } },
+    ],
+    port: 0,
+  });
+  let port = 0;
+  beforeAll(async () => {
+    port = (await server.listen()).port;
+  });
+  afterAll(() => server.close());
+
+  it('one-way: the right secret logs in, a wrong one or none is refused', async () => {
+    const s = await IscsiSession.connect({ host: '127.0.0.1', port, targetName: ONE, chap: { user: 'host-a', secret: 'a-secret-of-16ch' } });
+    expect((await s.lun(0).execute(cdb.testUnitReady())).status).toBe(0);
+    await s.close();
+    await expect(IscsiSession.connect({ host: '127.0.0.1', port, targetName: ONE, chap: { user: 'host-a', secret: 'not-the-secret!!' } })).rejects.toThrow(/status 2\/1/);
+    await expect(IscsiSession.connect({ host: '127.0.0.1', port, targetName: ONE })).rejects.toThrow(/status 2\/1/);
+  });
+
+  it('mutual: both sides prove their secrets; a target answering wrongly is refused by the initiator', async () => {
+    const s = await IscsiSession.connect({ host: '127.0.0.1', port, targetName: MUTUAL, chap: { user: 'host-a', secret: 'a-secret-of-16ch', mutual: { user: 'array', secret: 'target-secret-16' } } });
+    expect((await s.lun(0).execute(cdb.testUnitReady())).status).toBe(0);
+    await s.close();
+    await expect(
+      IscsiSession.connect({ host: '127.0.0.1', port, targetName: MUTUAL, chap: { user: 'host-a', secret: 'a-secret-of-16ch', mutual: { user: 'array', secret: 'wrong-secret-xx!' } } }),
+    ).rejects.toThrow(/failed mutual CHAP/);
+    // a target configured for mutual CHAP refuses one-way
+    await expect(IscsiSession.connect({ host: '127.0.0.1', port, targetName: MUTUAL, chap: { user: 'host-a', secret: 'a-secret-of-16ch' } })).rejects.toThrow(/status 2\/1/);
+  });
+});

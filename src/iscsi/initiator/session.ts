@@ -4,7 +4,9 @@
  * host-side data mover, lock manager and benchmark drive a remote target unchanged.
  * @module
  */
+import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
+import { chapResponse } from '../target/connection.js';
 import { readU16, readU32 } from '../../codec/bytes.js';
 import type { ExecuteOptions } from '../../scsi/context.js';
 import type { ScsiResult } from '../../scsi/outcome.js';
@@ -27,6 +29,8 @@ export interface IscsiSessionOptions {
   readonly initiatorName?: string;
   /** Ask for CRC32C header and data digests. @defaultValue false */
   readonly digests?: boolean;
+  /** CHAP credentials; `mutual` also checks the target's answer to this initiator's challenge. */
+  readonly chap?: { readonly user: string; readonly secret: string; readonly mutual?: { readonly user: string; readonly secret: string } };
 }
 
 interface Task {
@@ -171,9 +175,26 @@ export class IscsiSession {
     const isid = Uint8Array.of(0x80, 0x56, 0x53, 0x49, (Math.random() * 256) | 0, (Math.random() * 256) | 0);
     const itt = this.#itt++;
     const base = { isid, tsih: 0, itt, cid: 0, cmdSN: this.#cmdSN };
-    const security = await this.#loginStep(
-      enc.loginRequest({ ...base, transit: true, csg: 0, nsg: 1, expStatSN: 0 }, encodeText([['InitiatorName', o.initiatorName ?? 'iqn.2026-11.dev.vaai-sim:initiator'], ['TargetName', o.targetName], ['SessionType', 'Normal'], ['AuthMethod', 'None']])),
+    const names: Array<[string, string]> = [['InitiatorName', o.initiatorName ?? 'iqn.2026-11.dev.vaai-sim:initiator'], ['TargetName', o.targetName], ['SessionType', 'Normal']];
+    const chap = o.chap;
+    let security = await this.#loginStep(
+      enc.loginRequest({ ...base, transit: chap === undefined, csg: 0, nsg: 1, expStatSN: 0 }, encodeText([...names, ['AuthMethod', chap === undefined ? 'None' : 'CHAP,None']])),
     );
+    if (chap !== undefined && security.keys.get('AuthMethod') === 'CHAP') {
+      const challenge = await this.#loginStep(enc.loginRequest({ ...base, transit: false, csg: 0, nsg: 1, expStatSN: this.#expStatSN }, encodeText([['CHAP_A', '5']])));
+      const id = Number(challenge.keys.get('CHAP_I'));
+      const c = challenge.keys.get('CHAP_C') ?? '';
+      if (challenge.keys.get('CHAP_A') !== '5' || !Number.isInteger(id) || !/^0x[0-9a-fA-F]+$/.test(c)) throw new Error('iSCSI login: malformed CHAP challenge');
+      const answer: Array<[string, string]> = [['CHAP_N', chap.user], ['CHAP_R', `0x${chapResponse(id, chap.secret, Buffer.from(c.slice(2), 'hex'))}`]];
+      const mine = new Uint8Array(randomBytes(16));
+      const myId = randomBytes(1)[0]!;
+      if (chap.mutual !== undefined) answer.push(['CHAP_I', String(myId)], ['CHAP_C', `0x${Buffer.from(mine).toString('hex')}`]);
+      security = await this.#loginStep(enc.loginRequest({ ...base, transit: true, csg: 0, nsg: 1, expStatSN: this.#expStatSN }, encodeText(answer)));
+      if (chap.mutual !== undefined) {
+        const r = security.keys.get('CHAP_R')?.toLowerCase();
+        if (security.keys.get('CHAP_N') !== chap.mutual.user || r !== `0x${chapResponse(myId, chap.mutual.secret, mine)}`) throw new Error('iSCSI login: the target failed mutual CHAP');
+      }
+    }
     if (!security.transit) throw new Error('iSCSI login: the target wants authentication');
     const digest = o.digests === true ? 'CRC32C,None' : 'None';
     const operational = await this.#loginStep(

@@ -5,6 +5,7 @@
  * SCSI Response with sense, NOP, task management and logout. Each session is its own I_T nexus.
  * @module
  */
+import { createHash, randomBytes } from 'node:crypto';
 import { readU16, readU32 } from '../../codec/bytes.js';
 import type { Lun } from '../../array/lun.js';
 import type { ScsiResult } from '../../scsi/outcome.js';
@@ -16,8 +17,20 @@ import * as enc from '../pdu/target-encoder.js';
 import { decodeText, encodeText } from '../pdu/text.js';
 import { defaultParameters, negotiateKey, type SessionParameters } from './negotiation.js';
 
+/** CHAP secrets of a target (RFC 7143 12.1.3, RFC 1994 with MD5). */
+export interface ChapSecrets {
+  /** The name the initiator must give (CHAP_N). */
+  readonly user: string;
+  /** The secret it proves it knows (at least 12 bytes, as RFC 7143 asks). */
+  readonly secret: string;
+  /** For mutual CHAP: the name and secret the target answers the initiator's challenge with. */
+  readonly mutual?: { readonly user: string; readonly secret: string };
+}
+
 /** A target as the server exposes it. */
 export interface ExposedTarget {
+  /** CHAP required to log in, when set. */
+  readonly chap?: ChapSecrets;
   /** iSCSI qualified name. */
   readonly name: string;
   /** LUNs by number (each under its own array LUN id). */
@@ -84,6 +97,10 @@ export class TargetConnection {
   #loginKeys = new Map<string, string>();
   #loginText: Uint8Array[] = [];
   #initiatorName = '';
+  /** CHAP progress: none needed or done, method agreed, challenge sent. */
+  #auth: 'open' | 'chap' | 'challenged' | 'done' = 'open';
+  #chapId = 0;
+  #chapChallenge = new Uint8Array(0);
   #target: ExposedTarget | undefined;
   #discovery = false;
   #isid = new Uint8Array(6);
@@ -251,16 +268,31 @@ export class TargetConnection {
         this.#target = target;
       }
     }
+    const chap = this.#target?.chap;
+    if (chap !== undefined && this.#auth === 'open') this.#auth = 'chap';
+    // A target that requires CHAP does not let the initiator skip the security stage.
+    if (chap !== undefined && csg !== 0 && this.#auth !== 'done') return this.#loginFail(pdu, 0x02, 0x01);
     for (const [key, value] of pairs) {
       if (key === 'InitiatorName' || key === 'TargetName' || key === 'SessionType' || key === 'InitiatorAlias') continue;
       if (key === 'AuthMethod') {
-        if (!value.split(',').includes('None')) return this.#loginFail(pdu, 0x02, 0x01); // authentication failure
-        answers.push([key, 'None']);
+        const wanted = chap === undefined ? 'None' : 'CHAP';
+        if (!value.split(',').includes(wanted)) return this.#loginFail(pdu, 0x02, 0x01); // authentication failure
+        answers.push([key, wanted]);
         continue;
       }
-      if (csg === 0 && key.startsWith('CHAP_')) return this.#loginFail(pdu, 0x02, 0x01);
+      if (key.startsWith('CHAP_')) continue; // handled below, as a set
       const answer = negotiateKey(key, value, this.#params, this.#discovery);
       if (answer !== undefined) answers.push([key, answer]);
+    }
+    if (csg === 0 && chap !== undefined) {
+      const step = this.#chapStep(chap, answers);
+      if (step === 'fail') return this.#loginFail(pdu, 0x02, 0x01);
+    }
+    // Leave the security stage only once authentication is complete.
+    if (csg === 0 && chap !== undefined && this.#auth !== 'done') {
+      const response = enc.loginResponse({ transit: false, csg, nsg: 0, isid: this.#isid, tsih: 0, itt: readU32(b, 16), statusClass: 0, statusDetail: 0, ...this.#status() }, encodeText(answers), this.#digests);
+      this.#send(response);
+      return;
     }
     if (csg === 1 || (transit && nsg !== 1)) {
       answers.push(['MaxRecvDataSegmentLength', String(TARGET_MAX_RECV)]);
@@ -289,6 +321,42 @@ export class TargetConnection {
         this.#host.registerNexus(this.#nexus, this.#target, this.#initiatorName);
       }
     }
+  }
+
+  /**
+   * One CHAP exchange step (RFC 7143 12.1.3): CHAP_A gets the challenge (CHAP_A, CHAP_I, CHAP_C);
+   * CHAP_N and CHAP_R are checked against MD5(id, secret, challenge); a CHAP_I and CHAP_C from the
+   * initiator ask for mutual authentication, answered with the target's CHAP_N and CHAP_R.
+   */
+  #chapStep(chap: ChapSecrets, answers: Array<[string, string]>): 'fail' | 'ok' {
+    const keys = this.#loginKeys;
+    if (this.#auth === 'chap' && keys.has('CHAP_A')) {
+      if (!keys.get('CHAP_A')!.split(',').includes('5')) return 'fail'; // MD5 only
+      this.#chapId = randomBytes(1)[0]!;
+      this.#chapChallenge = new Uint8Array(randomBytes(16));
+      answers.push(['CHAP_A', '5'], ['CHAP_I', String(this.#chapId)], ['CHAP_C', `0x${Buffer.from(this.#chapChallenge).toString('hex')}`]);
+      keys.delete('CHAP_A');
+      this.#auth = 'challenged';
+      return 'ok';
+    }
+    if (this.#auth === 'challenged' && keys.has('CHAP_R')) {
+      const expected = chapResponse(this.#chapId, chap.secret, this.#chapChallenge);
+      if (keys.get('CHAP_N') !== chap.user || keys.get('CHAP_R')!.toLowerCase() !== `0x${expected}`) return 'fail';
+      const id = keys.get('CHAP_I');
+      const challenge = keys.get('CHAP_C');
+      if (id !== undefined || challenge !== undefined) {
+        if (chap.mutual === undefined || id === undefined || challenge === undefined || !/^0x[0-9a-fA-F]{2,}$/.test(challenge)) return 'fail';
+        const theirs = Buffer.from(challenge.slice(2), 'hex');
+        // A reflected challenge would let an attacker use the target as an oracle (RFC 7143 12.1.3).
+        if (Buffer.compare(theirs, Buffer.from(this.#chapChallenge)) === 0) return 'fail';
+        answers.push(['CHAP_N', chap.mutual.user], ['CHAP_R', `0x${chapResponse(Number(id) & 0xff, chap.mutual.secret, theirs)}`]);
+      } else if (chap.mutual !== undefined) {
+        return 'fail'; // the target was configured for mutual CHAP
+      }
+      for (const k of ['CHAP_N', 'CHAP_R', 'CHAP_I', 'CHAP_C']) keys.delete(k);
+      this.#auth = 'done';
+    }
+    return 'ok';
   }
 
   // ---- text (SendTargets) ------------------------------------------------------------------------
@@ -479,4 +547,9 @@ export class TargetConnection {
     if (cdb[0] === 0x03) return { status: 0x00, data: encodeFixedSense('LOGICAL_UNIT_NOT_SUPPORTED') };
     return { status: 0x02, sense: encodeFixedSense('LOGICAL_UNIT_NOT_SUPPORTED') };
   }
+}
+
+/** The CHAP response: MD5 over the identifier byte, the secret and the challenge (RFC 1994), in hex. */
+export function chapResponse(id: number, secret: string, challenge: Uint8Array): string {
+  return createHash('md5').update(Uint8Array.of(id & 0xff)).update(secret).update(challenge).digest('hex');
 }

@@ -8,7 +8,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { InvalidArgumentError } from '../../array/errors.js';
 import type { Lun } from '../../array/lun.js';
 import type { StorageArray } from '../../array/storage-array.js';
-import { TargetConnection, type ConnectionHost, type ExposedTarget } from './connection.js';
+import { TargetConnection, type ChapSecrets, type ConnectionHost, type ExposedTarget } from './connection.js';
 
 /** One target of the server. */
 export interface IscsiTargetConfig {
@@ -18,6 +18,8 @@ export interface IscsiTargetConfig {
   readonly luns: readonly Lun[];
   /** Initiator names allowed to log in to it (its ACL); any when left out. */
   readonly initiators?: readonly string[];
+  /** CHAP secrets: when set, initiators must authenticate (one-way, or mutual with `mutual`). */
+  readonly chap?: ChapSecrets;
 }
 
 /** Options of {@link IscsiServer}. */
@@ -66,7 +68,15 @@ export class IscsiServer {
       if (!/^(iqn\.|eui\.|naa\.)/.test(t.name)) throw new InvalidArgumentError(`IscsiServer: target name '${t.name}' is not an iqn., eui. or naa. name`);
       if (this.#targets.has(t.name)) throw new InvalidArgumentError(`IscsiServer: duplicate target ${t.name}`);
       for (const lun of t.luns) if (lun.array !== this.#array) throw new InvalidArgumentError(`IscsiServer: LUN ${lun.id} of ${t.name} belongs to another array`);
-      this.#targets.set(t.name, { name: t.name, luns: new Map(t.luns.map((l) => [l.id, l])), initiators: t.initiators === undefined ? undefined : new Set(t.initiators) });
+      if (t.chap !== undefined && (t.chap.secret.length < 12 || (t.chap.mutual !== undefined && t.chap.mutual.secret.length < 12))) {
+        throw new InvalidArgumentError(`IscsiServer: CHAP secrets of ${t.name} must be at least 12 characters (RFC 7143 12.1.3)`);
+      }
+      this.#targets.set(t.name, {
+        name: t.name,
+        luns: new Map(t.luns.map((l) => [l.id, l])),
+        initiators: t.initiators === undefined ? undefined : new Set(t.initiators),
+        ...(t.chap === undefined ? {} : { chap: t.chap }),
+      });
     }
     const previous = this.#array.accessPolicy;
     // A session's nexus reaches only its target's LUNs; nexuses the server does not know are left to any earlier rule.
