@@ -238,7 +238,7 @@ describe('INQUIRY: VPD pages', () => {
 
   /** Block Limits fields (SBC-3 6.6.4) as data: name, offset in the page, width, expected for thin and thick. */
   const B0_FIELDS = [
-    { name: 'WSNZ', at: 4, width: 1, thin: 1, thick: 1 },
+    { name: 'WSNZ', at: 4, width: 1, thin: 0, thick: 0 },
     { name: 'MAXIMUM COMPARE AND WRITE LENGTH', at: 5, width: 1, thin: 255, thick: 255 },
     { name: 'OPTIMAL TRANSFER LENGTH GRANULARITY', at: 6, width: 2, thin: 1, thick: 1 },
     { name: 'MAXIMUM TRANSFER LENGTH', at: 8, width: 4, thin: 65536, thick: 65536 },

@@ -249,10 +249,13 @@ describe.each(CASES)('$name', (c) => {
     expect(array.poolStatus.allocatedUnits).toBe(2);
   });
 
-  it(`${c.name}/UNMAP=1 with a non-zero block writes the block (unmapped blocks would read zero)`, async () => {
-    const { lun } = makeFixture();
+  it(`${c.name}/UNMAP=1 unmaps whatever the Data-Out block holds (LBPRZ: the blocks read zero)`, async () => {
+    // As LIO does, and as libiscsi's UnmapUntilEnd checks with a block of 0xFF.
+    const { array, lun } = makeFixture();
+    await writeBlocks(lun, 0, filled(UNIT_BLOCKS + 3, 0xff));
     expectGood(await exec(lun, c.build({ lba: 0, blocks: UNIT_BLOCKS + 3, unmap: true }), filled(1, 0x42)));
-    expectBytes(await readBlocks(lun, UNIT_BLOCKS, 3), filled(3, 0x42));
+    expect(isZero(await readBlocks(lun, 0, UNIT_BLOCKS + 3))).toBe(true);
+    expect(array.poolStatus.allocatedUnits).toBe(1); // the whole unit went back to the pool; the partial one was zeroed
   });
 
   it(`${c.name}/unmap-vpd: UNMAP = 1 succeeds exactly when LBPME and ${c.unmapBit.toUpperCase()} are set`, async () => {

@@ -375,8 +375,9 @@ export class ReferenceArray {
     const lun = this.luns[lunIndex]!;
     if (unmap && !lun.thin) return INVALID_FIELD_IN_CDB; // LBPWS = 0 on a fully provisioned LUN
     if (!this.#inRange(lun, lba, blocks)) return LBA_OUT_OF_RANGE;
-    if (blocks === 0) return INVALID_FIELD_IN_CDB; // WSNZ = 1
-    const zero = pattern === undefined || pattern.every((b) => b === 0);
+    if (blocks === 0) blocks = lun.blockCount - lba; // WSNZ = 0: to the last LBA
+    // UNMAP = 1 unmaps whatever the block holds (as LIO does and libiscsi checks); so does a zero pattern.
+    const zero = unmap || pattern === undefined || pattern.every((b) => b === 0);
     if (zero) {
       if (this.#zeroNeed(lun, lba, blocks) > this.freeUnits) return this.#outOfSpace('partial zeroing');
       for (const [slot, at, n] of this.#pieces(lba, blocks)) this.#zeroPiece(lun, slot, at, n);

@@ -38,11 +38,12 @@ function decodeWriteSame(l: WriteSameLayout) {
     if (unmap && !lun.thin) return invalidCdbField(1, 3); // LBPWS/LBPWS10 = 0 on a fully provisioned LUN
     const noDataOutBuffer = l.sixteen && (flags & 0x01) !== 0;
     const lba = l.lbaBytes === 4 ? readU32(cdb, 2) : readU64(cdb, 2);
-    const blocks = l.blocksBytes === 2 ? readU16(cdb, l.blocksAt) : readU32(cdb, l.blocksAt);
+    let blocks = l.blocksBytes === 2 ? readU16(cdb, l.blocksAt) : readU32(cdb, l.blocksAt);
     const range = checkLbaRange(lun, lba, blocks);
     if (range !== undefined) return range;
-    // WSNZ = 1: NUMBER OF LOGICAL BLOCKS = 0 is not supported (SBC-3 6.5.3).
-    if (blocks === 0) return invalidCdbField(l.blocksAt);
+    // WSNZ = 0: NUMBER OF LOGICAL BLOCKS = 0 means from LBA to the last LBA (SBC-3 5.41), and that
+    // count is held to MAXIMUM WRITE SAME LENGTH like any other.
+    if (blocks === 0) blocks = lun.blockCount - lba;
     if (blocks > lun.limits.maximumWriteSameLength) return invalidCdbField(l.blocksAt);
     return { dataOutLength: noDataOutBuffer ? 0 : lun.blockSize, lba, blocks, unmap, noDataOutBuffer };
   };
@@ -53,14 +54,14 @@ function executeWriteSame(cmd: WriteSameCommand, dataOut: Uint8Array, ctx: Comma
   const bs = ctx.lun.blockSize;
   const offset = cmd.lba * bs;
   const length = cmd.blocks * bs;
-  if (cmd.noDataOutBuffer || isAllZero(dataOut)) {
-    // UNMAP = 1 or not, an all-zero pattern on an LBPRZ LUN is the same as deallocation.
+  if (cmd.unmap || cmd.noDataOutBuffer || isAllZero(dataOut)) {
+    // UNMAP = 1 unmaps whatever the Data-Out block holds (as LIO does, and libiscsi's UnmapUntilEnd
+    // checks that the blocks then read zero); an all-zero pattern is the same as deallocation.
     const noSpace = checkSpace(ctx, store.zeroNeed(offset, length), ctx.opcode);
     if (noSpace !== undefined) return noSpace;
     store.zero(offset, length);
     return GOOD;
   }
-  // A non-zero pattern must be written even with UNMAP = 1: unmapped blocks would read as zero.
   const noSpace = checkSpace(ctx, store.writeNeed(offset, length), ctx.opcode);
   if (noSpace !== undefined) return noSpace;
   store.fill(offset, length, dataOut);

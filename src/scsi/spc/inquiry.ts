@@ -125,7 +125,7 @@ function blockLimits(lun: Lun): Uint8Array {
   const l = lun.limits;
   const b = new Uint8Array(0x3c);
   // Offsets below are page offsets minus the 4-byte header.
-  b[0] = 0x01; // WSNZ = 1: WRITE SAME with NUMBER OF LOGICAL BLOCKS 0 is rejected
+  // b[0] WSNZ = 0: WRITE SAME with NUMBER OF LOGICAL BLOCKS 0 writes to the end of the LUN
   b[1] = l.maximumCompareAndWriteLength; // MAXIMUM COMPARE AND WRITE LENGTH
   writeU16(b, 2, 1); // OPTIMAL TRANSFER LENGTH GRANULARITY
   writeU32(b, 4, l.maximumTransferLength); // MAXIMUM TRANSFER LENGTH
