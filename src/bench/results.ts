@@ -22,7 +22,7 @@ export interface ScenarioResult {
   readonly wallMs: number;
   /** How many measured runs `wallMs` averages. */
   readonly wallSamples: number;
-  /** Simulated time on the fabric model, in ms. */
+  /** Simulated time on the fabric model, in ms (for scenarios run on real loopback iSCSI, the measured time). */
   readonly simulatedMs: number;
   /** Payload bytes that crossed the modelled fabric. */
   readonly fabricBytes: number;
@@ -82,4 +82,6 @@ export interface BenchResults {
   readonly peakRssBytes: number;
   /** Total wall-clock time of the run, in ms. */
   readonly totalWallMs: number;
+  /** What the run could not measure here, and why. */
+  readonly notes: readonly string[];
 }

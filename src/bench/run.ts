@@ -17,13 +17,14 @@ import { cloneSuite } from './suites/clone.js';
 import { lockingSuite } from './suites/locking.js';
 import { thinPoolSuite } from './suites/thin-pool.js';
 import { zeroSuite } from './suites/zero.js';
+import { iscsiSuite } from './suites/iscsi.js';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
 const TiB = 1024 * GiB;
 
 /** The suites, one per primitive. */
-export const SUITES = ['clone', 'zero', 'ats', 'locking', 'thin'] as const;
+export const SUITES = ['clone', 'zero', 'ats', 'locking', 'thin', 'iscsi'] as const;
 /** One of {@link SUITES}. */
 export type SuiteName = (typeof SUITES)[number];
 
@@ -106,6 +107,12 @@ export async function runBenchmark(options: BenchOptions = {}): Promise<BenchRes
     ctx.progress('locking');
     scenarios.push(...(await lockingSuite(ctx, options.hosts ?? (quick ? [1, 8, 32] : [1, 8, 32, 64]), { durationMs: options.lockingMs ?? (quick ? 100 : 500) })));
   }
+  const notes: string[] = [];
+  if (suites.has('iscsi')) {
+    const over = await iscsiSuite(ctx, quick ? 2 : 5);
+    scenarios.push(...over.results);
+    notes.push(...over.notes);
+  }
   if (suites.has('thin')) {
     scenarios.push(...(await thinPoolSuite(ctx, quick ? { poolBytes: 64 * MiB, bytesPerGrower: 14 * MiB } : { poolBytes: 512 * MiB, bytesPerGrower: 112 * MiB })));
   }
@@ -125,6 +132,7 @@ export async function runBenchmark(options: BenchOptions = {}): Promise<BenchRes
     }),
     peakRssBytes,
     totalWallMs: performance.now() - started,
+    notes,
   };
 
   const outDir = options.outDir === undefined ? 'bench-results' : options.outDir;

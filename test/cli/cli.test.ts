@@ -17,7 +17,7 @@ describe('vaai-sim CLI (smoke, tiny sizes)', () => {
     const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     let code: number;
     try {
-      code = await main(['bench', '--quick', '--out', out, '--clone-mib', '8', '--thin-gib', '0.0625', '--zero-gib', '0.0625', '--hosts', '1,2', '--locking-ms', '10', '--iterations', '1', '--fabric', '10gbe-iscsi']);
+      code = await main(['bench', '--quick', '--out', out, '--suite', 'clone', '--suite', 'zero', '--suite', 'ats', '--suite', 'locking', '--suite', 'thin', '--clone-mib', '8', '--thin-gib', '0.0625', '--zero-gib', '0.0625', '--hosts', '1,2', '--locking-ms', '10', '--iterations', '1', '--fabric', '10gbe-iscsi']);
     } finally {
       stdout.mockRestore();
       table.mockRestore();

@@ -63,6 +63,8 @@ export interface ConnectionIo {
 
 /** The largest data segment this target accepts. */
 const TARGET_MAX_RECV = 262144;
+/** The largest Data-Out a command may announce (EDTL) before the target refuses to buffer it. */
+const MAX_WRITE_BUFFER = 256 * 1024 * 1024;
 /** CmdSN window the target advertises. */
 const COMMAND_WINDOW = 64;
 
@@ -77,6 +79,8 @@ interface PendingWrite {
   r2tSN: number;
   /** End of the data the current R2T asked for (0 when none is outstanding). */
   r2tEnd: number;
+  /** A Data-Out of this write was discarded for a data digest error (RFC 7143 7.8). */
+  digestError: boolean;
 }
 
 function lunNumber(field: Uint8Array): number | undefined {
@@ -90,7 +94,11 @@ function lunNumber(field: Uint8Array): number | undefined {
 export class TargetConnection {
   readonly #host: ConnectionHost;
   readonly #io: ConnectionIo;
-  readonly #framer = new PduFramer({ maxDataSegmentLength: 16 * 1024 * 1024 });
+  /**
+   * The framer refuses a data segment longer than the MaxRecvDataSegmentLength this target declares
+   * (RFC 7143 13.12: a sender must not exceed its receiver's value); the connection then closes.
+   */
+  readonly #framer = new PduFramer({ maxDataSegmentLength: TARGET_MAX_RECV });
   #phase: 'login' | 'full' | 'closed' = 'login';
   #params: SessionParameters = defaultParameters(TARGET_MAX_RECV);
   #digests: enc.Digests = { header: false, data: false };
@@ -175,6 +183,9 @@ export class TargetConnection {
     }
     if (pdu.dataDigest !== undefined && crc32c(pdu.raw.subarray(BHS_LENGTH + pdu.ahs.length + 4, BHS_LENGTH + pdu.ahs.length + 4 + ((pdu.data.length + 3) & ~3))) !== pdu.dataDigest) {
       this.#reject(RejectReason.DATA_DIGEST_ERROR, bhs);
+      // RFC 7143 7.8: a discarded Data-Out leaves its write without that data; at ERL 0 the task
+      // ends with CHECK CONDITION "protocol service CRC error" once its data sequence is over.
+      if (this.#phase === 'full' && (bhs[0]! & 0x3f) === InitiatorOpcode.SCSI_DATA_OUT) this.#discardedDataOut(bhs);
       return;
     }
     const opcode = bhs[0]! & 0x3f;
@@ -439,14 +450,15 @@ export class TargetConnection {
       this.#enqueue(() => this.#execute(itt, lun, lunField, cdb, undefined, expected));
       return;
     }
-    if (expected > this.#params.maxBurstLength * 1024 && expected > 256 * 1024 * 1024) {
+    // No command the array implements takes more than 256 MiB of Data-Out: refuse to buffer more.
+    if (expected > MAX_WRITE_BUFFER) {
       this.#reject(RejectReason.INVALID_PDU_FIELD, b);
       return;
     }
     const buffer = new Uint8Array(expected);
     const immediate = pdu.data.subarray(0, Math.min(pdu.data.length, expected));
     buffer.set(immediate);
-    const pending: PendingWrite = { itt, lun, lunField, cdb, buffer, received: immediate.length, ttt: this.#nextTtt++ >>> 0, r2tSN: 0, r2tEnd: 0 };
+    const pending: PendingWrite = { itt, lun, lunField, cdb, buffer, received: immediate.length, ttt: this.#nextTtt++ >>> 0, r2tSN: 0, r2tEnd: 0, digestError: false };
     this.#writes.set(itt, pending);
     // Unsolicited data may follow when InitialR2T=No, up to FirstBurstLength; otherwise ask now.
     const unsolicitedEnd = this.#params.initialR2T ? immediate.length : Math.min(expected, this.#params.firstBurstLength);
@@ -469,15 +481,38 @@ export class TargetConnection {
       return;
     }
     const offset = readU32(b, 40);
-    if (offset + pdu.data.length > p.buffer.length) {
+    const final = (b[1]! & 0x80) !== 0;
+    if (p.digestError) {
+      // The rest of a sequence one of whose PDUs was discarded: wait for its end (RFC 7143 7.8 b).
+      if (final || offset + pdu.data.length >= p.buffer.length) this.#failCrc(p);
+      return;
+    }
+    // DataPDUInOrder=Yes and DataSequenceInOrder=Yes (negotiation.ts always answers Yes): each Data-Out
+    // continues exactly where the data so far ends, with no gap or overlay (RFC 7143 13.19, 13.20).
+    // Taking a gap would write zeros the initiator never sent and answer GOOD.
+    if (offset !== p.received || offset + pdu.data.length > p.buffer.length) {
       this.#reject(RejectReason.PROTOCOL_ERROR, b);
       return;
     }
     p.buffer.set(pdu.data, offset);
-    p.received = Math.max(p.received, offset + pdu.data.length);
-    const final = (b[1]! & 0x80) !== 0;
+    p.received = offset + pdu.data.length;
     if (p.received >= p.buffer.length) this.#finishWrite(p);
     else if (final && (p.r2tEnd === 0 || p.received >= p.r2tEnd)) this.#requestData(p);
+  }
+
+  /** A Data-Out with a data digest error was discarded (its header is sound: header digests passed or are off). */
+  #discardedDataOut(b: Uint8Array): void {
+    const p = this.#writes.get(readU32(b, 16));
+    if (p === undefined) return;
+    p.digestError = true;
+    if ((b[1]! & 0x80) !== 0) this.#failCrc(p);
+  }
+
+  /** Ends a write that lost data to a digest error: CHECK CONDITION, ABORTED COMMAND, 47h/05h (RFC 7143 11.4.7.2). */
+  #failCrc(p: PendingWrite): void {
+    this.#writes.delete(p.itt);
+    const sense = encodeFixedSense({ key: 0x0b, asc: 0x47, ascq: 0x05 }); // PROTOCOL SERVICE CRC ERROR
+    this.#enqueue(() => this.#send(enc.scsiResponse({ itt: p.itt, status: 0x02, response: 0, overflow: 0, underflow: 0, expDataSN: 0, ...this.#status() }, sense, this.#digests)));
   }
 
   #finishWrite(p: PendingWrite): void {

@@ -1,0 +1,188 @@
+/**
+ * Over iSCSI, on loopback, measured (no model): this project's target against Debian's tgt when
+ * `tgtd` is installed (set up by the suite on its own port), with the same clients for both:
+ * libiscsi's iscsi-perf for sequential reads at queue depth 8, the project's initiator for the rest
+ * (COMPARE AND WRITE at queue depth 8; cloning 256 MiB by EXTENDED COPY and by host READ/WRITE).
+ * @module
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { StorageArray } from '../../array/storage-array.js';
+import * as cdb from '../../codec/cdb-encoder.js';
+import { cloneRange } from '../../host/data-mover.js';
+import { IscsiSession } from '../../iscsi/initiator/session.js';
+import { IscsiServer } from '../../iscsi/target/server.js';
+import type { SuiteContext } from '../measure.js';
+import type { BenchPath, ScenarioResult } from '../results.js';
+import { writeDisk } from '../workloads.js';
+
+const MiB = 1024 * 1024;
+
+/** What the iSCSI suite measured, and why a part was left out. */
+export interface IscsiSuiteResult {
+  /** Scenario results. */
+  readonly results: ScenarioResult[];
+  /** Notes for the report (tgt or iscsi-perf not installed, ...). */
+  readonly notes: string[];
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => (a !== null && typeof a !== 'string' ? resolve(a.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+function have(command: string, args: string[]): boolean {
+  const r = spawnSync(command, args, { encoding: 'utf8' });
+  return r.error === undefined;
+}
+
+/** Runs iscsi-perf for `seconds`; returns its average IOPS and MB/s. */
+async function iscsiPerf(url: string, blocks: number, seconds: number): Promise<{ iops: number; mbps: number } | undefined> {
+  const out = await new Promise<string>((resolve) => {
+    const child = spawn('iscsi-perf', ['-m', '8', '-b', String(blocks), '-t', String(seconds), url]);
+    let text = '';
+    child.stdout.on('data', (d: Buffer) => (text += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (text += d.toString()));
+    const timer = setTimeout(() => child.kill(), (seconds + 10) * 1000);
+    child.on('close', () => {
+      clearTimeout(timer);
+      resolve(text);
+    });
+  });
+  const all = [...out.matchAll(/iops average (\d+) \((\d+) MB\/s\)/g)];
+  const last = all.at(-1);
+  return last === undefined ? undefined : { iops: Number(last[1]), mbps: Number(last[2]) };
+}
+
+/** Debian's tgt on its own port and control port, with two file-backed LUNs; undefined when it cannot run. */
+async function startTgt(sizeBytes: number): Promise<{ url: (lun: number) => string; stop: () => void } | undefined> {
+  if (!have('tgtd', ['-V']) || !have('tgtadm', ['--help'])) return undefined;
+  const port = await freePort();
+  const control = 100 + (port % 800);
+  const dir = mkdtempSync(join(tmpdir(), 'vaai-sim-tgt-'));
+  const iqn = 'iqn.2026-11.dev.vaai-sim:tgt';
+  const daemon = spawn('tgtd', ['-f', '-C', String(control), '--iscsi', `portal=127.0.0.1:${port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  daemon.stdout.resume();
+  daemon.stderr.resume();
+  const adm = (...args: string[]): boolean => spawnSync('tgtadm', ['-C', String(control), '--lld', 'iscsi', ...args]).status === 0;
+  // Wait (bounded) until the daemon answers on its control port.
+  for (let i = 0; i < 50 && !adm('--op', 'show', '--mode', 'target'); i++) await new Promise((r) => setTimeout(r, 100));
+  const files = [join(dir, 'lun1.img'), join(dir, 'lun2.img')];
+  for (const f of files) spawnSync('truncate', ['-s', String(sizeBytes), f]);
+  // Written data to copy: 256 MiB of random bytes at the start of LUN 1.
+  spawnSync('dd', ['if=/dev/urandom', `of=${files[0]}`, 'bs=4M', `count=${Math.min(64, sizeBytes / (4 * MiB))}`, 'conv=notrunc', 'status=none']);
+  const ok =
+    adm('--op', 'new', '--mode', 'target', '--tid', '1', '-T', iqn) &&
+    adm('--op', 'new', '--mode', 'logicalunit', '--tid', '1', '--lun', '1', '-b', files[0]!) &&
+    adm('--op', 'new', '--mode', 'logicalunit', '--tid', '1', '--lun', '2', '-b', files[1]!) &&
+    adm('--op', 'bind', '--mode', 'target', '--tid', '1', '-I', 'ALL');
+  const stop = (): void => {
+    daemon.kill();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  if (!ok) {
+    stop();
+    return undefined;
+  }
+  return { url: (lun) => `iscsi://127.0.0.1:${port}/${iqn}/${lun}`, stop };
+}
+
+function result(scenario: string, path: BenchPath, variant: string, bytes: number, wallMs: number, samples: number, fabricBytes: number, commands: number, metrics: Record<string, number>): ScenarioResult {
+  // Measured on a real (loopback) fabric: the simulated time is the measured one.
+  return { scenario, path, variant, bytes, wallMs, wallSamples: samples, simulatedMs: wallMs, fabricBytes, commands, hostCpuMs: 0, metrics: { ...metrics, measuredOnLoopback: 1 } };
+}
+
+/** Runs the iSCSI scenarios. */
+export async function iscsiSuite(ctx: SuiteContext, seconds: number): Promise<IscsiSuiteResult> {
+  const notes: string[] = [];
+  const results: ScenarioResult[] = [];
+  const cloneBytes = 256 * MiB;
+  const array = new StorageArray({ capacityBytes: 4 * 1024 * MiB, bufferCacheBytes: cloneBytes });
+  const a = array.createLun({ sizeBytes: 1024 * MiB, lunId: 0 });
+  const b = array.createLun({ sizeBytes: 1024 * MiB, lunId: 1 });
+  writeDisk(a, 1, 5);
+  const iqn = 'iqn.2026-11.dev.vaai-sim:bench';
+  const server = new IscsiServer({ array, targets: [{ name: iqn, luns: [a, b] }], port: 0 });
+  await server.listen();
+  const tgt = await startTgt(1024 * MiB);
+  if (tgt === undefined) notes.push('Debian tgt (tgtd) is not installed here: its comparison runs are left out.');
+  try {
+    const perf = have('iscsi-perf', ['-h']) || spawnSync('iscsi-perf', []).error === undefined;
+    for (const [label, blocks] of [['64KiB', 128], ['1MiB', 2048]] as const) {
+      if (!perf) break;
+      for (const [who, url] of [['vaai-sim', server.url(iqn, 0)], ...(tgt ? [['tgt', tgt.url(1)] as const] : [])] as const) {
+        ctx.progress(`iSCSI: ${label} sequential reads at queue depth 8 (iscsi-perf, ${seconds} s) against ${who}`);
+        const r = await iscsiPerf(url, blocks, seconds);
+        if (r === undefined) {
+          notes.push(`iscsi-perf gave no result against ${who}`);
+          continue;
+        }
+        ctx.progress(`  ${r.iops} IOPS, ${r.mbps} MB/s`);
+        results.push(result(`iscsi-read-${label}-qd8`, 'host', `${who} (iscsi-perf)`, blocks * 512, 1000 / r.iops, r.iops * seconds, r.mbps * 1e6 * seconds, r.iops * seconds, { iops: r.iops, mbPerSecond: r.mbps }));
+      }
+    }
+    if (!perf) notes.push('iscsi-perf (Debian libiscsi-bin) is not installed here: the read comparison is left out.');
+
+    // COMPARE AND WRITE, one block, queue depth 8, through the project's initiator.
+    ctx.progress(`iSCSI: COMPARE AND WRITE at queue depth 8 for ${seconds} s`);
+    const session = await IscsiSession.connect({ host: '127.0.0.1', port: server.address!.port, targetName: iqn });
+    const lun = session.lun(1);
+    let done = 0;
+    const end = performance.now() + seconds * 1000;
+    await Promise.all(
+      Array.from({ length: 8 }, async (_, w) => {
+        const lba = 100_000 + w;
+        const flip = [new Uint8Array(1024).fill(1, 512), new Uint8Array(1024).fill(1, 0, 512)];
+        await lun.execute(cdb.write16({ lba, blocks: 1 }), new Uint8Array(512));
+        for (let k = 0; performance.now() < end; k++) {
+          const r = await lun.execute(cdb.compareAndWrite({ lba, blocks: 1 }), flip[k & 1]);
+          if (r.status !== 0) throw new Error('COMPARE AND WRITE failed over iSCSI');
+          done++;
+        }
+      }),
+    );
+    const cawPerSecond = done / seconds;
+    ctx.progress(`  ${Math.round(cawPerSecond)} per second`);
+    results.push(result('iscsi-caw-qd8', 'offload', 'vaai-sim (project initiator)', 512, 1000 / cawPerSecond, done, done * 1024, done, { opsPerSecond: cawPerSecond }));
+
+    // Cloning 256 MiB: EXTENDED COPY against host READ/WRITE through the same target, and host READ/WRITE through tgt.
+    const clones: Array<[BenchPath, string, () => Promise<unknown>]> = [
+      ['offload', 'vaai-sim, EXTENDED COPY', () => cloneRange({ source: session.lun(0), destination: session.lun(1), blocks: cloneBytes / 512 })],
+      ['host', 'vaai-sim, host READ/WRITE', () => cloneRange({ source: session.lun(0), destination: session.lun(1), blocks: cloneBytes / 512, offload: false })],
+    ];
+    let tgtSession: IscsiSession | undefined;
+    if (tgt !== undefined) {
+      const m = /^iscsi:\/\/127\.0\.0\.1:(\d+)\/([^/]+)\//.exec(tgt.url(1))!;
+      tgtSession = await IscsiSession.connect({ host: '127.0.0.1', port: Number(m[1]), targetName: m[2]! });
+      const s = tgtSession;
+      clones.push(['host', 'tgt, host READ/WRITE', () => cloneRange({ source: s.lun(1), destination: s.lun(2), blocks: cloneBytes / 512, offload: false })]);
+    }
+    for (const [path, variant, run] of clones) {
+      ctx.progress(`iSCSI: clone 256 MiB (${variant})`);
+      const times: number[] = [];
+      for (let i = 0; i < Math.max(2, ctx.iterations); i++) {
+        await session.lun(1).execute(cdb.writeSame16({ lba: 0, blocks: cloneBytes / 512, unmap: true }), new Uint8Array(512));
+        const t0 = performance.now();
+        await run();
+        times.push(performance.now() - t0);
+      }
+      const ms = times.slice(1).reduce((x, y) => x + y, 0) / (times.length - 1); // the first run warms up
+      ctx.progress(`  ${ms.toFixed(1)} ms`);
+      results.push(result('iscsi-clone-256MiB', path, variant, cloneBytes, ms, times.length - 1, path === 'host' ? 2 * cloneBytes : 0, 0, { mbPerSecond: cloneBytes / 1e6 / (ms / 1000) }));
+    }
+    await session.close();
+    await tgtSession?.close();
+  } finally {
+    await server.close();
+    tgt?.stop();
+  }
+  return { results, notes };
+}
