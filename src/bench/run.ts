@@ -17,7 +17,7 @@ import { cloneSuite } from './suites/clone.js';
 import { lockingSuite } from './suites/locking.js';
 import { thinPoolSuite } from './suites/thin-pool.js';
 import { zeroSuite } from './suites/zero.js';
-import { iscsiSuite } from './suites/iscsi.js';
+import { iscsiSuite, remoteSuite } from './suites/iscsi.js';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
@@ -54,11 +54,13 @@ export interface BenchOptions {
   readonly lockingMs?: number;
   /** Measured runs of each whole-disk task. @defaultValue 3 (quick: 2) */
   readonly iterations?: number;
+  /** An iSCSI LUN URL (a scratch LUN of a real array, say) to run the host paths against as well. */
+  readonly remote?: string;
   /** Progress messages. @defaultValue written to stderr */
   readonly progress?: (message: string) => void;
 }
 
-const OPTION_KEYS = ['quick', 'suites', 'outDir', 'preset', 'model', 'cloneBytes', 'thinDiskBytes', 'thinWrittenFraction', 'zeroBytes', 'hosts', 'lockingMs', 'iterations', 'progress'];
+const OPTION_KEYS = ['quick', 'suites', 'outDir', 'preset', 'model', 'cloneBytes', 'thinDiskBytes', 'thinWrittenFraction', 'zeroBytes', 'hosts', 'lockingMs', 'iterations', 'remote', 'progress'];
 
 /** Runs the benchmark and writes its results; returns them. */
 export async function runBenchmark(options: BenchOptions = {}): Promise<BenchResults> {
@@ -112,6 +114,11 @@ export async function runBenchmark(options: BenchOptions = {}): Promise<BenchRes
     const over = await iscsiSuite(ctx, quick ? 2 : 5);
     scenarios.push(...over.results);
     notes.push(...over.notes);
+  }
+  if (options.remote !== undefined) {
+    const remote = await remoteSuite(ctx, options.remote, quick ? 2 : 5);
+    scenarios.push(...remote.results);
+    notes.push(...remote.notes);
   }
   if (suites.has('thin')) {
     scenarios.push(...(await thinPoolSuite(ctx, quick ? { poolBytes: 64 * MiB, bytesPerGrower: 14 * MiB } : { poolBytes: 512 * MiB, bytesPerGrower: 112 * MiB })));

@@ -35,6 +35,8 @@ bench options:
   --hosts LIST                locking host counts, e.g. 1,8,32,64
   --locking-ms N              simulated duration of each locking run (default 500)
   --iterations N              measured runs of each whole-disk task (default 3)
+  --remote URL                also run the host paths against an iSCSI LUN (iscsi://host:port/iqn/lun);
+                              it is written to: give a scratch LUN of at least 512 MiB
   --link-mbps N               model: link payload bandwidth, MB/s per direction
   --latency-ms N              model: command round-trip latency, ms
   --queue-depth N             model: outstanding commands per host
@@ -79,6 +81,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       hosts: { type: 'string' },
       'locking-ms': { type: 'string' },
       iterations: { type: 'string' },
+      remote: { type: 'string' },
       'link-mbps': { type: 'string' },
       'latency-ms': { type: 'string' },
       'queue-depth': { type: 'string' },
@@ -116,6 +119,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     ...(values.hosts ? { hosts: values.hosts.split(',').map((h) => number(h, 'hosts', 1)!) } : {}),
     ...opt('lockingMs', number(values['locking-ms'], 'locking-ms', 1)),
     ...opt('iterations', number(values.iterations, 'iterations', 1)),
+    ...(values.remote ? { remote: values.remote } : {}),
   };
   const results = await runBenchmark(options);
   console.table(resultTable(results));

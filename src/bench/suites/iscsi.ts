@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { StorageArray } from '../../array/storage-array.js';
 import * as cdb from '../../codec/cdb-encoder.js';
 import { cloneRange } from '../../host/data-mover.js';
-import { IscsiSession } from '../../iscsi/initiator/session.js';
+import { IscsiSession, parseIscsiUrl } from '../../iscsi/initiator/session.js';
 import { IscsiServer } from '../../iscsi/target/server.js';
 import type { SuiteContext } from '../measure.js';
 import type { BenchPath, ScenarioResult } from '../results.js';
@@ -98,6 +98,36 @@ async function startTgt(sizeBytes: number): Promise<{ url: (lun: number) => stri
 function result(scenario: string, path: BenchPath, variant: string, bytes: number, wallMs: number, samples: number, fabricBytes: number, commands: number, metrics: Record<string, number>): ScenarioResult {
   // Measured on a real (loopback) fabric: the simulated time is the measured one.
   return { scenario, path, variant, bytes, wallMs, wallSamples: samples, simulatedMs: wallMs, fabricBytes, commands, hostCpuMs: 0, metrics: { ...metrics, measuredOnLoopback: 1 } };
+}
+
+/**
+ * Points the host paths at any iSCSI LUN (a real array, say) to see what it offloads: sequential
+ * reads with iscsi-perf, COMPARE AND WRITE at queue depth 8, and a 256 MiB clone inside the LUN
+ * (first 256 MiB to the next 256 MiB) by EXTENDED COPY and by host READ/WRITE. It writes to the
+ * LUN: use a scratch LUN of at least 512 MiB.
+ */
+export async function remoteSuite(ctx: SuiteContext, url: string, seconds: number): Promise<IscsiSuiteResult> {
+  const { host, port, targetName, lun: lunNumber } = parseIscsiUrl(url);
+  const results: ScenarioResult[] = [];
+  const notes: string[] = [];
+  const r64 = await iscsiPerf(url, 128, seconds);
+  if (r64 !== undefined) results.push(result('remote-read-64KiB-qd8', 'host', `${url} (iscsi-perf)`, 65536, 1000 / r64.iops, r64.iops * seconds, r64.mbps * 1e6 * seconds, r64.iops * seconds, { iops: r64.iops, mbPerSecond: r64.mbps }));
+  else notes.push(`iscsi-perf gave no result against ${url}`);
+  const session = await IscsiSession.connect({ host, port, targetName });
+  try {
+    const lun = session.lun(lunNumber);
+    const clone = 256 * MiB;
+    for (const offload of [true, false]) {
+      ctx.progress(`remote: clone 256 MiB by ${offload ? 'EXTENDED COPY' : 'host READ/WRITE'}`);
+      const t0 = performance.now();
+      const report = await cloneRange({ source: lun, destination: lun, sourceLba: 0, destinationLba: clone / 512, blocks: clone / 512, offload });
+      const ms = performance.now() - t0;
+      results.push(result('remote-clone-256MiB', offload ? 'offload' : 'host', offload ? `EXTENDED COPY (${report.offloadedBytes} bytes offloaded, ${report.fallbackSegments} segments fell back)` : 'host READ/WRITE', clone, ms, 1, report.hostBytes * 2, report.xcopyCommands + report.readCommands + report.writeCommands, { mbPerSecond: clone / 1e6 / (ms / 1000), offloadedBytes: report.offloadedBytes, fallbackSegments: report.fallbackSegments }));
+    }
+  } finally {
+    await session.close();
+  }
+  return { results, notes };
 }
 
 /** Runs the iSCSI scenarios. */

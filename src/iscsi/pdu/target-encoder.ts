@@ -45,6 +45,26 @@ function pdu(opcode: number, data: Uint8Array | undefined, digests: Digests, fil
   return out;
 }
 
+/**
+ * A Data-In PDU as parts to write in order, without copying the data: the header (with its digest),
+ * the data itself, and a trailer (padding and data digest), so a large read goes to the socket as is.
+ */
+export function dataInParts(
+  f: { final: boolean; itt: number; dataSN: number; offset: number; lun: Uint8Array; status?: number; overflow: number; underflow: number } & Sequence,
+  data: Uint8Array,
+  digests: Digests,
+): [header: Uint8Array, data: Uint8Array, trailer: Uint8Array] {
+  const header = dataIn(f, new Uint8Array(0), { header: false, data: false });
+  writeU24(header, 5, data.length);
+  const head = new Uint8Array(BHS_LENGTH + (digests.header ? 4 : 0));
+  head.set(header.subarray(0, BHS_LENGTH));
+  if (digests.header) writeLe32(head, BHS_LENGTH, crc32c(head.subarray(0, BHS_LENGTH)));
+  const pad = ((data.length + 3) & ~3) - data.length;
+  const trailer = new Uint8Array(pad + (digests.data && data.length > 0 ? 4 : 0));
+  if (digests.data && data.length > 0) writeLe32(trailer, pad, crc32c(trailer.subarray(0, pad), crc32c(data)));
+  return [head, data, trailer];
+}
+
 /** Sequence numbers every target PDU carries. */
 export interface Sequence {
   /** StatSN. */

@@ -57,7 +57,11 @@ export interface ConnectionHost {
 
 /** Bytes and close, as the transport provides them. */
 export interface ConnectionIo {
+  /** Sends bytes. */
   write(bytes: Uint8Array): void;
+  /** Sends several pieces as one burst (no copy into one buffer). */
+  writev(parts: readonly Uint8Array[]): void;
+  /** Ends the connection. */
   close(): void;
 }
 
@@ -559,13 +563,12 @@ export class TargetConnection {
       const last = offset + n >= total;
       const burstEnd = (offset + n) % this.#params.maxBurstLength === 0;
       const seq = last ? this.#status() : this.#seq;
-      this.#send(
-        enc.dataIn(
-          { final: last || burstEnd, itt, dataSN: dataSN++, offset, lun: lunField, ...(last ? { status } : {}), overflow, underflow, ...seq },
-          data.subarray(offset, offset + n),
-          this.#digests,
-        ),
+      const parts = enc.dataInParts(
+        { final: last || burstEnd, itt, dataSN: dataSN++, offset, lun: lunField, ...(last ? { status } : {}), overflow, underflow, ...seq },
+        data.subarray(offset, offset + n),
+        this.#digests,
       );
+      if (this.#phase !== 'closed') this.#io.writev(parts[2].length > 0 ? parts : [parts[0], parts[1]]);
     }
   }
 

@@ -137,6 +137,11 @@ export class IscsiServer {
     };
     const connection = new TargetConnection(host, {
       write: (bytes) => socket.write(bytes),
+      writev: (parts) => {
+        socket.cork();
+        for (const p of parts) socket.write(p);
+        process.nextTick(() => socket.uncork());
+      },
       close: () => socket.end(),
     });
     this.#connections.add(connection);
