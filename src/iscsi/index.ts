@@ -18,6 +18,7 @@ export { IscsiServer } from './target/server.js';
 export { IscsiSession, parseIscsiUrl } from './initiator/session.js';
 export type { IscsiSessionOptions, IscsiUrl } from './initiator/session.js';
 export type { IscsiServerOptions, IscsiTargetConfig, BoundAddress } from './target/server.js';
+export type { ChapSecrets, ChapCredentials } from './target/connection.js';
 export { PduFramer, BHS_LENGTH } from './pdu/framer.js';
 export type { FramedPdu, FrameResult, FramedPdus, FramingError, FramerLimits } from './pdu/framer.js';
 export { crc32c } from './pdu/crc32c.js';

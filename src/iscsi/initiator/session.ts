@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
-import { chapResponse } from '../target/connection.js';
+import { chapResponse, type ChapSecrets } from '../target/connection.js';
 import { readU16, readU32 } from '../../codec/bytes.js';
 import type { ExecuteOptions } from '../../scsi/context.js';
 import type { ScsiResult } from '../../scsi/outcome.js';
@@ -30,7 +30,7 @@ export interface IscsiSessionOptions {
   /** Ask for CRC32C header and data digests. @defaultValue false */
   readonly digests?: boolean;
   /** CHAP credentials; `mutual` also checks the target's answer to this initiator's challenge. */
-  readonly chap?: { readonly user: string; readonly secret: string; readonly mutual?: { readonly user: string; readonly secret: string } };
+  readonly chap?: ChapSecrets;
 }
 
 interface Task {

@@ -17,14 +17,18 @@ import * as enc from '../pdu/target-encoder.js';
 import { decodeText, encodeText } from '../pdu/text.js';
 import { defaultParameters, negotiateKey, type SessionParameters } from './negotiation.js';
 
-/** CHAP secrets of a target (RFC 7143 12.1.3, RFC 1994 with MD5). */
-export interface ChapSecrets {
-  /** The name the initiator must give (CHAP_N). */
+/** A CHAP name and secret. */
+export interface ChapCredentials {
+  /** The name given as CHAP_N. */
   readonly user: string;
-  /** The secret it proves it knows (at least 12 bytes, as RFC 7143 asks). */
+  /** The secret (at least 12 bytes, as RFC 7143 12.1.3 asks). */
   readonly secret: string;
+}
+
+/** CHAP secrets (RFC 7143 12.1.3, RFC 1994 with MD5): the initiator's, and for mutual CHAP the target's. */
+export interface ChapSecrets extends ChapCredentials {
   /** For mutual CHAP: the name and secret the target answers the initiator's challenge with. */
-  readonly mutual?: { readonly user: string; readonly secret: string };
+  readonly mutual?: ChapCredentials;
 }
 
 /** A target as the server exposes it. */
