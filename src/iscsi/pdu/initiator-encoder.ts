@@ -3,38 +3,9 @@
  * NOP-Out, Task Management and Logout requests.
  * @module
  */
-import { writeU16, writeU24, writeU32 } from '../../codec/bytes.js';
-import { crc32c } from './crc32c.js';
-import { BHS_LENGTH } from './framer.js';
+import { writeU16, writeU32 } from '../../codec/bytes.js';
+import { assemblePdu, type Digests } from './assemble.js';
 import { InitiatorOpcode } from './opcodes.js';
-import type { Digests } from './target-encoder.js';
-
-function writeLe32(b: Uint8Array, at: number, v: number): void {
-  b[at] = v & 0xff;
-  b[at + 1] = (v >>> 8) & 0xff;
-  b[at + 2] = (v >>> 16) & 0xff;
-  b[at + 3] = (v >>> 24) & 0xff;
-}
-
-function pdu(first: number, data: Uint8Array | undefined, digests: Digests, fill: (bhs: Uint8Array) => void): Uint8Array {
-  const dsl = data?.length ?? 0;
-  const padded = (dsl + 3) & ~3;
-  const out = new Uint8Array(BHS_LENGTH + (digests.header ? 4 : 0) + padded + (digests.data && dsl > 0 ? 4 : 0));
-  out[0] = first;
-  writeU24(out, 5, dsl);
-  fill(out);
-  let p = BHS_LENGTH;
-  if (digests.header) {
-    writeLe32(out, p, crc32c(out.subarray(0, BHS_LENGTH)));
-    p += 4;
-  }
-  if (data !== undefined && dsl > 0) {
-    out.set(data, p);
-    p += padded;
-    if (digests.data) writeLe32(out, p, crc32c(out.subarray(p - padded, p)));
-  }
-  return out;
-}
 
 /** Single-level LUN field (SAM-5 4.7.7). */
 export function lunField(lun: number): Uint8Array {
@@ -49,7 +20,7 @@ export function lunField(lun: number): Uint8Array {
 
 /** Login Request (RFC 7143 11.12). */
 export function loginRequest(f: { transit: boolean; csg: number; nsg: number; isid: Uint8Array; tsih: number; itt: number; cid: number; cmdSN: number; expStatSN: number }, data: Uint8Array): Uint8Array {
-  return pdu(0x40 | InitiatorOpcode.LOGIN_REQUEST, data, { header: false, data: false }, (b) => {
+  return assemblePdu(0x40 | InitiatorOpcode.LOGIN_REQUEST, data, { header: false, data: false }, (b) => {
     b[1] = (f.transit ? 0x80 : 0) | ((f.csg & 3) << 2) | (f.transit ? f.nsg & 3 : 0);
     b.set(f.isid, 8);
     writeU16(b, 14, f.tsih);
@@ -66,7 +37,7 @@ export function scsiCommand(
   immediate: Uint8Array | undefined,
   digests: Digests,
 ): Uint8Array {
-  return pdu(InitiatorOpcode.SCSI_COMMAND, immediate, digests, (b) => {
+  return assemblePdu(InitiatorOpcode.SCSI_COMMAND, immediate, digests, (b) => {
     b[1] = (f.final ? 0x80 : 0) | (f.read ? 0x40 : 0) | (f.write ? 0x20 : 0) | 0x01; // ATTR: SIMPLE
     b.set(f.lun, 8);
     writeU32(b, 16, f.itt);
@@ -79,7 +50,7 @@ export function scsiCommand(
 
 /** SCSI Data-Out (RFC 7143 11.7). */
 export function dataOut(f: { final: boolean; lun: Uint8Array; itt: number; ttt: number; expStatSN: number; dataSN: number; offset: number }, data: Uint8Array, digests: Digests): Uint8Array {
-  return pdu(InitiatorOpcode.SCSI_DATA_OUT, data, digests, (b) => {
+  return assemblePdu(InitiatorOpcode.SCSI_DATA_OUT, data, digests, (b) => {
     b[1] = f.final ? 0x80 : 0;
     b.set(f.lun, 8);
     writeU32(b, 16, f.itt);
@@ -92,7 +63,7 @@ export function dataOut(f: { final: boolean; lun: Uint8Array; itt: number; ttt: 
 
 /** NOP-Out (RFC 7143 11.18). */
 export function nopOut(f: { itt: number; ttt: number; cmdSN: number; expStatSN: number; immediate: boolean }, data: Uint8Array, digests: Digests): Uint8Array {
-  return pdu((f.immediate ? 0x40 : 0) | InitiatorOpcode.NOP_OUT, data, digests, (b) => {
+  return assemblePdu((f.immediate ? 0x40 : 0) | InitiatorOpcode.NOP_OUT, data, digests, (b) => {
     b[1] = 0x80;
     writeU32(b, 16, f.itt);
     writeU32(b, 20, f.ttt);
@@ -103,7 +74,7 @@ export function nopOut(f: { itt: number; ttt: number; cmdSN: number; expStatSN: 
 
 /** Logout Request (RFC 7143 11.14), reason 0: close the session. */
 export function logoutRequest(f: { itt: number; cmdSN: number; expStatSN: number }, digests: Digests): Uint8Array {
-  return pdu(0x40 | InitiatorOpcode.LOGOUT_REQUEST, undefined, digests, (b) => {
+  return assemblePdu(0x40 | InitiatorOpcode.LOGOUT_REQUEST, undefined, digests, (b) => {
     b[1] = 0x80;
     writeU32(b, 16, f.itt);
     writeU32(b, 24, f.cmdSN);
@@ -113,7 +84,7 @@ export function logoutRequest(f: { itt: number; cmdSN: number; expStatSN: number
 
 /** Task Management Function Request (RFC 7143 11.5). */
 export function taskManagementRequest(f: { fn: number; lun: Uint8Array; itt: number; referencedItt: number; cmdSN: number; expStatSN: number }, digests: Digests): Uint8Array {
-  return pdu(0x40 | InitiatorOpcode.TASK_MANAGEMENT_REQUEST, undefined, digests, (b) => {
+  return assemblePdu(0x40 | InitiatorOpcode.TASK_MANAGEMENT_REQUEST, undefined, digests, (b) => {
     b[1] = 0x80 | (f.fn & 0x7f);
     b.set(f.lun, 8);
     writeU32(b, 16, f.itt);

@@ -4,46 +4,11 @@
  * @module
  */
 import { writeU16, writeU24, writeU32 } from '../../codec/bytes.js';
+export type { Digests } from './assemble.js';
+import { assemblePdu, writeLe32, type Digests } from './assemble.js';
 import { crc32c } from './crc32c.js';
 import { BHS_LENGTH } from './framer.js';
 import { TargetOpcode } from './opcodes.js';
-
-/** Digest settings of a connection. */
-export interface Digests {
-  /** CRC32C header digest. */
-  readonly header: boolean;
-  /** CRC32C data digest. */
-  readonly data: boolean;
-}
-
-function writeLe32(b: Uint8Array, at: number, v: number): void {
-  b[at] = v & 0xff;
-  b[at + 1] = (v >>> 8) & 0xff;
-  b[at + 2] = (v >>> 16) & 0xff;
-  b[at + 3] = (v >>> 24) & 0xff;
-}
-
-/** Assembles header + digest + data + padding + digest; `fill` writes the opcode-specific header bytes. */
-function pdu(opcode: number, data: Uint8Array | undefined, digests: Digests, fill: (bhs: Uint8Array) => void): Uint8Array {
-  const dsl = data?.length ?? 0;
-  const padded = (dsl + 3) & ~3;
-  const total = BHS_LENGTH + (digests.header ? 4 : 0) + padded + (digests.data && dsl > 0 ? 4 : 0);
-  const out = new Uint8Array(total);
-  out[0] = opcode;
-  writeU24(out, 5, dsl);
-  fill(out);
-  let p = BHS_LENGTH;
-  if (digests.header) {
-    writeLe32(out, p, crc32c(out.subarray(0, BHS_LENGTH)));
-    p += 4;
-  }
-  if (data !== undefined && dsl > 0) {
-    out.set(data, p);
-    p += padded;
-    if (digests.data) writeLe32(out, p, crc32c(out.subarray(p - padded, p)));
-  }
-  return out;
-}
 
 /**
  * A Data-In PDU as parts to write in order, without copying the data: the header (with its digest),
@@ -87,7 +52,7 @@ export function loginResponse(
   data: Uint8Array,
   digests: Digests,
 ): Uint8Array {
-  return pdu(TargetOpcode.LOGIN_RESPONSE, data, digests, (b) => {
+  return assemblePdu(TargetOpcode.LOGIN_RESPONSE, data, digests, (b) => {
     b[1] = (f.transit ? 0x80 : 0) | ((f.csg & 3) << 2) | (f.transit ? f.nsg & 3 : 0);
     b[2] = 0x00; // Version-max
     b[3] = 0x00; // Version-active
@@ -102,7 +67,7 @@ export function loginResponse(
 
 /** Text Response (RFC 7143 11.11). */
 export function textResponse(f: { final: boolean; itt: number; ttt: number; lun: Uint8Array } & Sequence, data: Uint8Array, digests: Digests): Uint8Array {
-  return pdu(TargetOpcode.TEXT_RESPONSE, data, digests, (b) => {
+  return assemblePdu(TargetOpcode.TEXT_RESPONSE, data, digests, (b) => {
     b[1] = f.final ? 0x80 : 0x40;
     b.set(f.lun.subarray(0, 8), 8);
     writeU32(b, 16, f.itt);
@@ -123,7 +88,7 @@ export function scsiResponse(
     writeU16(data, 0, sense.length);
     data.set(sense, 2);
   }
-  return pdu(TargetOpcode.SCSI_RESPONSE, data, digests, (b) => {
+  return assemblePdu(TargetOpcode.SCSI_RESPONSE, data, digests, (b) => {
     b[1] = 0x80 | (f.overflow > 0 ? 0x04 : 0) | (f.underflow > 0 ? 0x02 : 0);
     b[2] = f.response;
     b[3] = f.status;
@@ -140,7 +105,7 @@ export function dataIn(
   data: Uint8Array,
   digests: Digests,
 ): Uint8Array {
-  return pdu(TargetOpcode.SCSI_DATA_IN, data, digests, (b) => {
+  return assemblePdu(TargetOpcode.SCSI_DATA_IN, data, digests, (b) => {
     const withStatus = f.status !== undefined;
     b[1] = (f.final ? 0x80 : 0) | (withStatus ? 0x01 | (f.overflow > 0 ? 0x04 : 0) | (f.underflow > 0 ? 0x02 : 0) : 0);
     if (withStatus) b[3] = f.status!;
@@ -158,7 +123,7 @@ export function dataIn(
 
 /** Ready To Transfer (RFC 7143 11.8). */
 export function readyToTransfer(f: { itt: number; ttt: number; lun: Uint8Array; r2tSN: number; offset: number; length: number } & Sequence, digests: Digests): Uint8Array {
-  return pdu(TargetOpcode.READY_TO_TRANSFER, undefined, digests, (b) => {
+  return assemblePdu(TargetOpcode.READY_TO_TRANSFER, undefined, digests, (b) => {
     b[1] = 0x80;
     b.set(f.lun.subarray(0, 8), 8);
     writeU32(b, 16, f.itt);
@@ -172,7 +137,7 @@ export function readyToTransfer(f: { itt: number; ttt: number; lun: Uint8Array; 
 
 /** NOP-In (RFC 7143 11.19). */
 export function nopIn(f: { itt: number; ttt: number; lun: Uint8Array } & Sequence, data: Uint8Array, digests: Digests): Uint8Array {
-  return pdu(TargetOpcode.NOP_IN, data, digests, (b) => {
+  return assemblePdu(TargetOpcode.NOP_IN, data, digests, (b) => {
     b[1] = 0x80;
     b.set(f.lun.subarray(0, 8), 8);
     writeU32(b, 16, f.itt);
@@ -183,7 +148,7 @@ export function nopIn(f: { itt: number; ttt: number; lun: Uint8Array } & Sequenc
 
 /** Task Management Function Response (RFC 7143 11.6). */
 export function taskManagementResponse(f: { itt: number; response: number } & Sequence, digests: Digests): Uint8Array {
-  return pdu(TargetOpcode.TASK_MANAGEMENT_RESPONSE, undefined, digests, (b) => {
+  return assemblePdu(TargetOpcode.TASK_MANAGEMENT_RESPONSE, undefined, digests, (b) => {
     b[1] = 0x80;
     b[2] = f.response;
     writeU32(b, 16, f.itt);
@@ -193,7 +158,7 @@ export function taskManagementResponse(f: { itt: number; response: number } & Se
 
 /** Logout Response (RFC 7143 11.15). */
 export function logoutResponse(f: { itt: number; response: number } & Sequence, digests: Digests): Uint8Array {
-  return pdu(TargetOpcode.LOGOUT_RESPONSE, undefined, digests, (b) => {
+  return assemblePdu(TargetOpcode.LOGOUT_RESPONSE, undefined, digests, (b) => {
     b[1] = 0x80;
     b[2] = f.response;
     writeU32(b, 16, f.itt);
@@ -203,7 +168,7 @@ export function logoutResponse(f: { itt: number; response: number } & Sequence, 
 
 /** Reject (RFC 7143 11.17): the rejected PDU's header is the data. */
 export function reject(f: { reason: number } & Sequence, rejectedHeader: Uint8Array, digests: Digests): Uint8Array {
-  return pdu(TargetOpcode.REJECT, rejectedHeader.subarray(0, BHS_LENGTH), digests, (b) => {
+  return assemblePdu(TargetOpcode.REJECT, rejectedHeader.subarray(0, BHS_LENGTH), digests, (b) => {
     b[1] = 0x80;
     b[2] = f.reason;
     writeU32(b, 16, 0xffffffff);
