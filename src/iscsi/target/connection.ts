@@ -145,8 +145,10 @@ export class TargetConnection {
     }
     for (const pdu of framed.pdus) {
       if (this.closed) return;
-      // Views into the framer's buffer are valid until the next push: copy what outlives this turn.
-      this.#handle({ ...pdu, bhs: pdu.bhs.slice(), data: pdu.data.slice(), ahs: pdu.ahs });
+      // Views into the framer's buffer are valid until the next push. The header is copied (queued
+      // work keeps it); the data is consumed at once (copied into a write's buffer, decoded, echoed)
+      // except login text, which is copied where it is kept.
+      this.#handle({ ...pdu, bhs: pdu.bhs.slice() });
     }
   }
 
@@ -258,7 +260,7 @@ export class TargetConnection {
     this.#isid = b.slice(8, 14);
     this.#statSN = readU32(b, 28); // ExpStatSN of the first login PDU starts the numbering
     this.#expCmdSN = readU32(b, 24);
-    this.#loginText.push(pdu.data);
+    this.#loginText.push(pdu.data.slice());
     if (cont) {
       // The initiator continues its text in the next PDU: acknowledge with an empty response.
       this.#send(enc.loginResponse({ transit: false, csg, nsg: 0, isid: this.#isid, tsih: 0, itt: readU32(b, 16), statusClass: 0, statusDetail: 0, ...this.#seq }, new Uint8Array(0), this.#digests));
