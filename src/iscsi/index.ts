@@ -25,3 +25,41 @@ export { crc32c } from './pdu/crc32c.js';
 export { decodeText, encodeText } from './pdu/text.js';
 export type { TextPairs } from './pdu/text.js';
 export { InitiatorOpcode, TargetOpcode, RejectReason, RESERVED_TAG } from './pdu/opcodes.js';
+export { decodeInitiatorPdu } from './pdu/initiator-decoder.js';
+export type {
+  InitiatorPdu,
+  LoginRequestPdu,
+  TextRequestPdu,
+  ScsiCommandPdu,
+  DataOutPdu,
+  NopOutPdu,
+  TaskManagementRequestPdu,
+  LogoutRequestPdu,
+  UnsupportedInitiatorPdu,
+  InvalidInitiatorPdu,
+  CorruptInitiatorPdu,
+} from './pdu/initiator-decoder.js';
+export { decodeTargetPdu } from './pdu/target-decoder.js';
+export type {
+  TargetPdu,
+  TargetSequence,
+  Residual,
+  LoginResponsePdu,
+  TextResponsePdu,
+  ScsiResponsePdu,
+  DataInPdu,
+  ReadyToTransferPdu,
+  NopInPdu,
+  TaskManagementResponsePdu,
+  LogoutResponsePdu,
+  RejectPdu,
+  AsyncMessagePdu,
+  UnsupportedTargetPdu,
+  InvalidTargetPdu,
+  CorruptTargetPdu,
+} from './pdu/target-decoder.js';
+export type { PduDecodeFailure } from './pdu/header.js';
+/** Encoders of the PDUs an initiator sends (RFC 7143 11). */
+export * as initiatorEncoder from './pdu/initiator-encoder.js';
+/** Encoders of the PDUs a target sends (RFC 7143 11). */
+export * as targetEncoder from './pdu/target-encoder.js';

@@ -11,9 +11,9 @@ import { readU16, readU32 } from '../../codec/bytes.js';
 import type { ExecuteOptions } from '../../scsi/context.js';
 import type { ScsiResult } from '../../scsi/outcome.js';
 import type { ScsiTarget } from '../../host/target.js';
-import { PduFramer, type FramedPdu } from '../pdu/framer.js';
+import { PduFramer } from '../pdu/framer.js';
 import * as enc from '../pdu/initiator-encoder.js';
-import { TargetOpcode } from '../pdu/opcodes.js';
+import { decodeTargetPdu, type LoginResponsePdu, type TargetPdu } from '../pdu/target-decoder.js';
 import type { Digests } from '../pdu/target-encoder.js';
 import { decodeText, encodeText } from '../pdu/text.js';
 
@@ -109,7 +109,7 @@ export class IscsiSession {
   #blockSize = 512;
   readonly #tasks = new Map<number, Task>();
   readonly #windowWaiters: Array<() => void> = [];
-  #loginWaiter: ((pdu: FramedPdu) => void) | undefined;
+  #loginWaiter: ((pdu: LoginResponsePdu) => void) | undefined;
   #closed = false;
   #failure: Error | undefined;
 
@@ -159,16 +159,15 @@ export class IscsiSession {
   }
 
   async #loginStep(pdu: Uint8Array): Promise<{ keys: Map<string, string>; transit: boolean; nsg: number }> {
-    const reply = new Promise<FramedPdu>((resolve) => (this.#loginWaiter = resolve));
+    const reply = new Promise<LoginResponsePdu>((resolve) => (this.#loginWaiter = resolve));
     this.#socket.write(pdu);
     const r = await reply;
-    const statusClass = r.bhs[36]!;
-    if (statusClass !== 0) throw new Error(`iSCSI login rejected: status ${statusClass}/${r.bhs[37]}`);
-    this.#expStatSN = (readU32(r.bhs, 24) + 1) >>> 0;
-    this.#maxCmdSN = readU32(r.bhs, 32);
+    if (r.statusClass !== 0) throw new Error(`iSCSI login rejected: status ${r.statusClass}/${r.statusDetail}`);
+    this.#expStatSN = (r.statSN + 1) >>> 0;
+    this.#maxCmdSN = r.maxCmdSN;
     const pairs = decodeText(r.data);
     const keys = new Map(typeof pairs === 'string' ? [] : pairs.map(([k, v]) => [k, v] as const));
-    return { keys, transit: (r.bhs[1]! & 0x80) !== 0, nsg: r.bhs[1]! & 3 };
+    return { keys, transit: r.transit, nsg: r.nsg };
   }
 
   async #login(o: IscsiSessionOptions): Promise<void> {
@@ -272,70 +271,72 @@ export class IscsiSession {
   #receive(chunk: Uint8Array): void {
     const r = this.#framer.push(chunk);
     if (r.kind === 'error') return this.#fail(new Error(`iSCSI framing error: ${r.reason}`));
-    for (const pdu of r.pdus) this.#handle(pdu);
+    for (const pdu of r.pdus) this.#handle(decodeTargetPdu(pdu));
   }
 
-  #handle(pdu: FramedPdu): void {
-    const b = pdu.bhs;
-    const opcode = b[0]! & 0x3f;
-    if (opcode === TargetOpcode.LOGIN_RESPONSE) {
-      const w = this.#loginWaiter;
-      this.#loginWaiter = undefined;
-      w?.({ ...pdu, bhs: pdu.bhs.slice(), data: pdu.data.slice() });
-      return;
+  #handle(pdu: TargetPdu): void {
+    switch (pdu.kind) {
+      case 'login-response': {
+        const w = this.#loginWaiter;
+        this.#loginWaiter = undefined;
+        // The waiter runs later: keep copies, not views of the framer's buffer.
+        w?.({ ...pdu, isid: pdu.isid.slice(), data: pdu.data.slice() });
+        return;
+      }
+      case 'corrupt':
+        return this.#fail(new Error(`iSCSI ${pdu.failure} error from the target`));
+      case 'invalid':
+        return this.#fail(new Error(`iSCSI protocol error from the target: ${pdu.reason}`));
+      case 'unsupported':
+        return this.#fail(new Error(`iSCSI PDU with unknown opcode 0x${pdu.opcode.toString(16)} from the target`));
+      default:
     }
-    const maxCmdSN = readU32(b, 32);
-    if (((maxCmdSN - this.#maxCmdSN) | 0) > 0) {
-      this.#maxCmdSN = maxCmdSN;
+    if (((pdu.maxCmdSN - this.#maxCmdSN) | 0) > 0) {
+      this.#maxCmdSN = pdu.maxCmdSN;
       for (const w of this.#windowWaiters.splice(0)) w();
     }
-    const itt = readU32(b, 16);
-    switch (opcode) {
-      case TargetOpcode.SCSI_DATA_IN: {
-        const t = this.#tasks.get(itt);
+    switch (pdu.kind) {
+      case 'data-in': {
+        const t = this.#tasks.get(pdu.itt);
         if (t === undefined || t.data === undefined) return;
-        const offset = readU32(b, 40);
+        const { offset } = pdu;
         t.data.set(pdu.data.subarray(0, Math.max(0, t.data.length - offset)), offset);
         t.received = Math.max(t.received, offset + pdu.data.length);
-        if ((b[1]! & 0x01) !== 0) {
-          this.#expStatSN = (readU32(b, 24) + 1) >>> 0;
-          this.#tasks.delete(itt);
-          t.resolve({ status: b[3]! as ScsiResult['status'], data: t.data.subarray(0, Math.min(t.received, t.data.length)) });
+        if (pdu.hasStatus) {
+          this.#expStatSN = (pdu.statSN + 1) >>> 0;
+          this.#tasks.delete(pdu.itt);
+          t.resolve({ status: pdu.status as ScsiResult['status'], data: t.data.subarray(0, Math.min(t.received, t.data.length)) });
         }
         return;
       }
-      case TargetOpcode.SCSI_RESPONSE: {
-        this.#expStatSN = (readU32(b, 24) + 1) >>> 0;
-        const t = this.#tasks.get(itt);
+      case 'scsi-response': {
+        this.#expStatSN = (pdu.statSN + 1) >>> 0;
+        const t = this.#tasks.get(pdu.itt);
         if (t === undefined) return;
-        this.#tasks.delete(itt);
-        const status = b[3]! as ScsiResult['status'];
-        const senseLength = pdu.data.length >= 2 ? readU16(pdu.data, 0) : 0;
-        const sense = senseLength > 0 ? pdu.data.slice(2, 2 + senseLength) : undefined;
+        this.#tasks.delete(pdu.itt);
+        const sense = pdu.sense?.slice();
         const data = t.data !== undefined && t.received > 0 ? t.data.subarray(0, Math.min(t.received, t.data.length)) : undefined;
-        t.resolve({ status, ...(sense === undefined ? {} : { sense }), ...(data === undefined ? {} : { data }) });
+        t.resolve({ status: pdu.status as ScsiResult['status'], ...(sense === undefined ? {} : { sense }), ...(data === undefined ? {} : { data }) });
         return;
       }
-      case TargetOpcode.READY_TO_TRANSFER: {
-        const t = this.#tasks.get(itt);
+      case 'r2t': {
+        const t = this.#tasks.get(pdu.itt);
         if (t?.dataOut === undefined) return;
-        const offset = readU32(b, 40);
-        const length = readU32(b, 44);
-        this.#sendData(itt, t.lun, readU32(b, 20), t.dataOut, offset, Math.min(t.dataOut.length, offset + length));
+        this.#sendData(pdu.itt, t.lun, pdu.ttt, t.dataOut, pdu.offset, Math.min(t.dataOut.length, pdu.offset + pdu.length));
         return;
       }
-      case TargetOpcode.NOP_IN: {
-        const ttt = readU32(b, 20);
-        if (ttt !== 0xffffffff) this.#socket.write(enc.nopOut({ itt: 0xffffffff, ttt, cmdSN: this.#cmdSN, expStatSN: this.#expStatSN, immediate: true }, new Uint8Array(0), this.#digests));
+      case 'nop-in':
+        if (pdu.ttt !== 0xffffffff) this.#socket.write(enc.nopOut({ itt: 0xffffffff, ttt: pdu.ttt, cmdSN: this.#cmdSN, expStatSN: this.#expStatSN, immediate: true }, new Uint8Array(0), this.#digests));
         return;
-      }
-      case TargetOpcode.LOGOUT_RESPONSE:
+      case 'logout-response':
         this.#socket.end();
         return;
-      case TargetOpcode.REJECT:
-        this.#fail(new Error(`iSCSI Reject, reason ${b[2]}`));
+      case 'reject':
+        this.#fail(new Error(`iSCSI Reject, reason ${pdu.reason}`));
         return;
       default:
+        // Text and task management responses are not used by this initiator; async messages are
+        // informational at ERL 0.
         return;
     }
   }

@@ -10,8 +10,18 @@ import { readU16, readU32 } from '../../codec/bytes.js';
 import type { Lun } from '../../array/lun.js';
 import type { ScsiResult } from '../../scsi/outcome.js';
 import { encodeFixedSense } from '../../codec/sense-encoder.js';
-import { crc32c } from '../pdu/crc32c.js';
-import { BHS_LENGTH, PduFramer, type FramedPdu } from '../pdu/framer.js';
+import { PduFramer } from '../pdu/framer.js';
+import { lunNumber } from '../pdu/header.js';
+import {
+  decodeInitiatorPdu,
+  type DataOutPdu,
+  type InitiatorPdu,
+  type LoginRequestPdu,
+  type NopOutPdu,
+  type ScsiCommandPdu,
+  type TaskManagementRequestPdu,
+  type TextRequestPdu,
+} from '../pdu/initiator-decoder.js';
 import { InitiatorOpcode, RejectReason } from '../pdu/opcodes.js';
 import * as enc from '../pdu/target-encoder.js';
 import { decodeText, encodeText } from '../pdu/text.js';
@@ -91,13 +101,6 @@ interface PendingWrite {
   digestError: boolean;
 }
 
-function lunNumber(field: Uint8Array): number | undefined {
-  const method = field[0]! >>> 6;
-  if (method === 0 && (field[0]! & 0x3f) === 0) return field[1]!;
-  if (method === 1) return ((field[0]! & 0x3f) << 8) | field[1]!;
-  return undefined;
-}
-
 /** One connection; feed it bytes, it writes PDUs back. */
 export class TargetConnection {
   readonly #host: ConnectionHost;
@@ -145,10 +148,9 @@ export class TargetConnection {
     }
     for (const pdu of framed.pdus) {
       if (this.closed) return;
-      // Views into the framer's buffer are valid until the next push. The header is copied (queued
-      // work keeps it); the data is consumed at once (copied into a write's buffer, decoded, echoed)
-      // except login text, which is copied where it is kept.
-      this.#handle({ ...pdu, bhs: pdu.bhs.slice() });
+      // The decoded fields are views into the framer's buffer, valid until the next push: each
+      // handler consumes them at once or copies what queued work keeps (a CDB, a LUN field, data).
+      this.#handle(pdu.bhs, decodeInitiatorPdu(pdu));
     }
   }
 
@@ -184,58 +186,49 @@ export class TargetConnection {
     this.#send(enc.reject({ reason, ...this.#status() }, bhs, this.#digests));
   }
 
-  #handle(pdu: FramedPdu): void {
-    const bhs = pdu.bhs;
-    if (pdu.headerDigest !== undefined && crc32c(pdu.raw.subarray(0, BHS_LENGTH + pdu.ahs.length)) !== pdu.headerDigest) {
+  #handle(bhs: Uint8Array, pdu: InitiatorPdu): void {
+    if (pdu.kind === 'corrupt') {
       // A header digest error: the PDU cannot be trusted at all; at ERL 0 the connection ends.
-      this.close();
-      return;
-    }
-    if (pdu.dataDigest !== undefined && crc32c(pdu.raw.subarray(BHS_LENGTH + pdu.ahs.length + 4, BHS_LENGTH + pdu.ahs.length + 4 + ((pdu.data.length + 3) & ~3))) !== pdu.dataDigest) {
+      if (pdu.failure === 'header-digest') return this.close();
       this.#reject(RejectReason.DATA_DIGEST_ERROR, bhs);
       // RFC 7143 7.8: a discarded Data-Out leaves its write without that data; at ERL 0 the task
       // ends with CHECK CONDITION "protocol service CRC error" once its data sequence is over.
-      if (this.#phase === 'full' && (bhs[0]! & 0x3f) === InitiatorOpcode.SCSI_DATA_OUT) this.#discardedDataOut(bhs);
+      if (this.#phase === 'full' && pdu.dataOut !== undefined) this.#discardedDataOut(pdu.dataOut);
       return;
     }
-    const opcode = bhs[0]! & 0x3f;
     if (this.#phase === 'login') {
-      if (opcode !== InitiatorOpcode.LOGIN_REQUEST) {
-        this.close();
-        return;
-      }
-      this.#login(pdu);
-      return;
+      if (pdu.kind !== 'login') return this.close();
+      return this.#login(pdu);
     }
-    const immediate = (bhs[0]! & 0x40) !== 0;
-    if (opcode === InitiatorOpcode.SCSI_DATA_OUT) {
-      this.#dataOut(pdu);
-      return;
-    }
-    const cmdSN = readU32(bhs, 24);
-    if (opcode !== InitiatorOpcode.SNACK_REQUEST && !immediate && cmdSN === this.#expCmdSN) this.#expCmdSN = (this.#expCmdSN + 1) >>> 0;
-    switch (opcode) {
-      case InitiatorOpcode.SCSI_COMMAND:
+    if (pdu.kind === 'data-out') return this.#dataOut(bhs, pdu);
+    if (pdu.kind === 'invalid') return this.#reject(RejectReason.PROTOCOL_ERROR, bhs);
+    // CmdSN of a non-immediate PDU advances the window (ERL 0: commands are taken in arrival order).
+    // (A SNACK carries no CmdSN.)
+    const ordered = pdu.kind !== 'unsupported' || pdu.opcode !== InitiatorOpcode.SNACK_REQUEST;
+    if (ordered && !pdu.immediate && pdu.cmdSN === this.#expCmdSN) this.#expCmdSN = (this.#expCmdSN + 1) >>> 0;
+    switch (pdu.kind) {
+      case 'scsi-command':
         if (this.#discovery) this.#reject(RejectReason.PROTOCOL_ERROR, bhs);
-        else this.#command(pdu);
+        else this.#command(bhs, pdu);
         return;
-      case InitiatorOpcode.NOP_OUT:
-        this.#nop(pdu);
-        return;
-      case InitiatorOpcode.TEXT_REQUEST:
-        this.#text(pdu);
-        return;
-      case InitiatorOpcode.TASK_MANAGEMENT_REQUEST:
-        this.#enqueue(() => this.#taskManagement(pdu));
-        return;
-      case InitiatorOpcode.LOGOUT_REQUEST:
-        this.#enqueue(() => {
-          this.#send(enc.logoutResponse({ itt: readU32(bhs, 16), response: 0, ...this.#status() }, this.#digests));
+      case 'nop-out':
+        return this.#nop(pdu);
+      case 'text':
+        return this.#text(pdu);
+      case 'task-management':
+        return this.#taskManagement(pdu);
+      case 'logout': {
+        const itt = pdu.itt;
+        return this.#enqueue(() => {
+          this.#send(enc.logoutResponse({ itt, response: 0, ...this.#status() }, this.#digests));
           this.close();
         });
-        return;
-      default:
-        this.#reject(RejectReason.COMMAND_NOT_SUPPORTED, bhs);
+      }
+      case 'login':
+        // A Login Request in the full feature phase is a protocol error (RFC 7143 6.1).
+        return this.#reject(RejectReason.PROTOCOL_ERROR, bhs);
+      case 'unsupported':
+        return this.#reject(RejectReason.COMMAND_NOT_SUPPORTED, bhs);
     }
   }
 
@@ -245,25 +238,21 @@ export class TargetConnection {
 
   // ---- login -----------------------------------------------------------------------------------
 
-  #loginFail(pdu: FramedPdu, statusClass: number, statusDetail: number): void {
-    const b = pdu.bhs;
-    this.#send(enc.loginResponse({ transit: false, csg: (b[1]! >>> 2) & 3, nsg: 0, isid: b.subarray(8, 14), tsih: 0, itt: readU32(b, 16), statusClass, statusDetail, ...this.#status() }, new Uint8Array(0), this.#digests));
+  #loginFail(pdu: LoginRequestPdu, statusClass: number, statusDetail: number): void {
+    this.#send(enc.loginResponse({ transit: false, csg: pdu.csg, nsg: 0, isid: pdu.isid, tsih: 0, itt: pdu.itt, statusClass, statusDetail, ...this.#status() }, new Uint8Array(0), this.#digests));
     this.close();
   }
 
-  #login(pdu: FramedPdu): void {
-    const b = pdu.bhs;
-    const transit = (b[1]! & 0x80) !== 0;
-    const cont = (b[1]! & 0x40) !== 0;
-    const csg = (b[1]! >>> 2) & 3;
-    const nsg = b[1]! & 3;
-    this.#isid = b.slice(8, 14);
-    this.#statSN = readU32(b, 28); // ExpStatSN of the first login PDU starts the numbering
-    this.#expCmdSN = readU32(b, 24);
+  #login(pdu: LoginRequestPdu): void {
+    const { transit, csg, nsg, itt } = pdu;
+    const cont = pdu.continue;
+    this.#isid = pdu.isid.slice();
+    this.#statSN = pdu.expStatSN; // ExpStatSN of the first login PDU starts the numbering
+    this.#expCmdSN = pdu.cmdSN;
     this.#loginText.push(pdu.data.slice());
     if (cont) {
       // The initiator continues its text in the next PDU: acknowledge with an empty response.
-      this.#send(enc.loginResponse({ transit: false, csg, nsg: 0, isid: this.#isid, tsih: 0, itt: readU32(b, 16), statusClass: 0, statusDetail: 0, ...this.#seq }, new Uint8Array(0), this.#digests));
+      this.#send(enc.loginResponse({ transit: false, csg, nsg: 0, isid: this.#isid, tsih: 0, itt, statusClass: 0, statusDetail: 0, ...this.#seq }, new Uint8Array(0), this.#digests));
       return;
     }
     const joined = new Uint8Array(this.#loginText.reduce((n, d) => n + d.length, 0));
@@ -311,7 +300,7 @@ export class TargetConnection {
     }
     // Leave the security stage only once authentication is complete.
     if (csg === 0 && chap !== undefined && this.#auth !== 'done') {
-      const response = enc.loginResponse({ transit: false, csg, nsg: 0, isid: this.#isid, tsih: 0, itt: readU32(b, 16), statusClass: 0, statusDetail: 0, ...this.#status() }, encodeText(answers), this.#digests);
+      const response = enc.loginResponse({ transit: false, csg, nsg: 0, isid: this.#isid, tsih: 0, itt, statusClass: 0, statusDetail: 0, ...this.#status() }, encodeText(answers), this.#digests);
       this.#send(response);
       return;
     }
@@ -326,7 +315,7 @@ export class TargetConnection {
       this.#tsih = this.#host.newTsih();
     }
     const response = enc.loginResponse(
-      { transit, csg, nsg: transit ? nsg : 0, isid: this.#isid, tsih: final ? this.#tsih : 0, itt: readU32(b, 16), statusClass: 0, statusDetail: 0, ...this.#status() },
+      { transit, csg, nsg: transit ? nsg : 0, isid: this.#isid, tsih: final ? this.#tsih : 0, itt, statusClass: 0, statusDetail: 0, ...this.#status() },
       encodeText(answers),
       this.#digests,
     );
@@ -382,8 +371,7 @@ export class TargetConnection {
 
   // ---- text (SendTargets) ------------------------------------------------------------------------
 
-  #text(pdu: FramedPdu): void {
-    const b = pdu.bhs;
+  #text(pdu: TextRequestPdu): void {
     const pairs = decodeText(pdu.data);
     const answers: Array<[string, string]> = [];
     if (typeof pairs !== 'string') {
@@ -399,27 +387,32 @@ export class TargetConnection {
         }
       }
     }
-    this.#enqueue(() => this.#send(enc.textResponse({ final: true, itt: readU32(b, 16), ttt: 0xffffffff, lun: b.subarray(8, 16), ...this.#status() }, encodeText(answers), this.#digests)));
+    const { itt } = pdu;
+    const lun = pdu.lun.slice();
+    this.#enqueue(() => this.#send(enc.textResponse({ final: true, itt, ttt: 0xffffffff, lun, ...this.#status() }, encodeText(answers), this.#digests)));
   }
 
   // ---- full feature phase --------------------------------------------------------------------------
 
-  #nop(pdu: FramedPdu): void {
-    const b = pdu.bhs;
-    const itt = readU32(b, 16);
+  #nop(pdu: NopOutPdu): void {
+    const { itt } = pdu;
     if (itt === 0xffffffff) return; // a NOP-Out answering a NOP-In, or a ping that wants no answer
     const data = pdu.data.slice(0, this.#params.initiatorMaxRecvDataSegmentLength);
-    this.#enqueue(() => this.#send(enc.nopIn({ itt, ttt: 0xffffffff, lun: b.subarray(8, 16), ...this.#status() }, data, this.#digests)));
+    const lun = pdu.lun.slice();
+    this.#enqueue(() => this.#send(enc.nopIn({ itt, ttt: 0xffffffff, lun, ...this.#status() }, data, this.#digests)));
   }
 
-  async #taskManagement(pdu: FramedPdu): Promise<void> {
-    const b = pdu.bhs;
-    const fn = b[1]! & 0x7f;
-    const lun = this.#target?.luns.get(lunNumber(b.subarray(8, 16)) ?? -1);
+  #taskManagement(pdu: TaskManagementRequestPdu): void {
+    const { itt, referencedItt } = pdu;
+    const lun = this.#target?.luns.get(lunNumber(pdu.lun) ?? -1);
+    this.#enqueue(() => this.#manageTasks(pdu.function, itt, referencedItt, lun));
+  }
+
+  #manageTasks(fn: number, itt: number, referencedItt: number, lun: Lun | undefined): void {
     let response = 0; // Function complete
     switch (fn) {
       case 1: // ABORT TASK: commands run to completion in order, so the task is already done
-        response = this.#writes.delete(readU32(b, 20)) ? 0 : 1; // 1: task does not exist
+        response = this.#writes.delete(referencedItt) ? 0 : 1; // 1: task does not exist
         break;
       case 2: // ABORT TASK SET
       case 3: // CLEAR ACA
@@ -437,7 +430,7 @@ export class TargetConnection {
         this.#writes.clear();
         if (fn === 7) {
           // A cold reset also ends the sessions: answer, then drop this connection (RFC 7143 11.5.1).
-          this.#send(enc.taskManagementResponse({ itt: readU32(b, 16), response, ...this.#status() }, this.#digests));
+          this.#send(enc.taskManagementResponse({ itt, response, ...this.#status() }, this.#digests));
           this.close();
           return;
         }
@@ -445,24 +438,22 @@ export class TargetConnection {
       default:
         response = 5; // Task management function not supported
     }
-    this.#send(enc.taskManagementResponse({ itt: readU32(b, 16), response, ...this.#status() }, this.#digests));
+    this.#send(enc.taskManagementResponse({ itt, response, ...this.#status() }, this.#digests));
   }
 
-  #command(pdu: FramedPdu): void {
-    const b = pdu.bhs;
-    const itt = readU32(b, 16);
-    const write = (b[1]! & 0x20) !== 0;
-    const expected = readU32(b, 20);
-    const lunField = b.slice(8, 16);
+  #command(bhs: Uint8Array, pdu: ScsiCommandPdu): void {
+    const { itt, write } = pdu;
+    const expected = pdu.expectedLength;
+    const lunField = pdu.lun.slice();
     const lun = this.#target?.luns.get(lunNumber(lunField) ?? -1);
-    const cdb = b.slice(32, 48);
+    const cdb = pdu.cdb.slice();
     if (!write || expected === 0) {
       this.#enqueue(() => this.#execute(itt, lun, lunField, cdb, undefined, expected));
       return;
     }
     // No command the array implements takes more than 256 MiB of Data-Out: refuse to buffer more.
     if (expected > MAX_WRITE_BUFFER) {
-      this.#reject(RejectReason.INVALID_PDU_FIELD, b);
+      this.#reject(RejectReason.INVALID_PDU_FIELD, bhs);
       return;
     }
     const buffer = new Uint8Array(expected);
@@ -483,15 +474,13 @@ export class TargetConnection {
     this.#enqueue(() => this.#send(r2t));
   }
 
-  #dataOut(pdu: FramedPdu): void {
-    const b = pdu.bhs;
-    const p = this.#writes.get(readU32(b, 16));
+  #dataOut(bhs: Uint8Array, pdu: DataOutPdu): void {
+    const p = this.#writes.get(pdu.itt);
     if (p === undefined) {
-      this.#reject(RejectReason.INVALID_PDU_FIELD, b);
+      this.#reject(RejectReason.INVALID_PDU_FIELD, bhs);
       return;
     }
-    const offset = readU32(b, 40);
-    const final = (b[1]! & 0x80) !== 0;
+    const { offset, final } = pdu;
     if (p.digestError) {
       // The rest of a sequence one of whose PDUs was discarded: wait for its end (RFC 7143 7.8 b).
       if (final || offset + pdu.data.length >= p.buffer.length) this.#failCrc(p);
@@ -501,7 +490,7 @@ export class TargetConnection {
     // continues exactly where the data so far ends, with no gap or overlay (RFC 7143 13.19, 13.20).
     // Taking a gap would write zeros the initiator never sent and answer GOOD.
     if (offset !== p.received || offset + pdu.data.length > p.buffer.length) {
-      this.#reject(RejectReason.PROTOCOL_ERROR, b);
+      this.#reject(RejectReason.PROTOCOL_ERROR, bhs);
       return;
     }
     p.buffer.set(pdu.data, offset);
@@ -511,11 +500,11 @@ export class TargetConnection {
   }
 
   /** A Data-Out with a data digest error was discarded (its header is sound: header digests passed or are off). */
-  #discardedDataOut(b: Uint8Array): void {
-    const p = this.#writes.get(readU32(b, 16));
+  #discardedDataOut(pdu: DataOutPdu): void {
+    const p = this.#writes.get(pdu.itt);
     if (p === undefined) return;
     p.digestError = true;
-    if ((b[1]! & 0x80) !== 0) this.#failCrc(p);
+    if (pdu.final) this.#failCrc(p);
   }
 
   /** Ends a write that lost data to a digest error: CHECK CONDITION, ABORTED COMMAND, 47h/05h (RFC 7143 11.4.7.2). */
