@@ -101,6 +101,8 @@ export function withHeaderDigest(bhs: Uint8Array, digests: Digests): Uint8Array 
   return out;
 }
 
+let rawClients = 0;
+
 /** One raw connection to the target. */
 export class RawClient {
   readonly socket: Socket;
@@ -117,7 +119,8 @@ export class RawClient {
   itt = 1;
   cmdSN = 0;
   expStatSN = 0;
-  readonly isid = Uint8Array.of(0x80, 0x52, 0x41, 0x57, 0, 0);
+  /** Each raw client has its own ISID, so no two of them are one session (RFC 7143 6.3.5). */
+  readonly isid = Uint8Array.of(0x80, 0x52, 0x41, 0x57, (rawClients >>> 8) & 0xff, rawClients++ & 0xff);
   tsih = 0;
   readonly #queue: ReceivedPdu[] = [];
   #waiter: (() => void) | undefined;

@@ -173,6 +173,28 @@ describe('iSCSI target robustness on loopback', () => {
     });
   });
 
+  describe('adding a connection to a session (TSIH not zero)', () => {
+    it('an unknown TSIH is refused 02/0A (session does not exist); a live session\'s is refused 02/06 (too many connections: MaxConnections=1)', async () => {
+      const live = await rawLogin();
+      const names = encodeText([
+        ['InitiatorName', 'iqn.2026-11.dev.vaai-sim:raw-client'],
+        ['TargetName', T],
+        ['SessionType', 'Normal'],
+        ['AuthMethod', 'None'],
+      ]);
+      for (const [tsih, detail] of [[(live.tsih + 1000) & 0xffff || 1, 0x0a], [live.tsih, 0x06]] as const) {
+        const c = await raw();
+        c.send(enc.loginRequest({ transit: true, csg: 0, nsg: 1, isid: live.isid, tsih, itt: 1, cid: 1, cmdSN: 0, expStatSN: 0 }, names));
+        const r = await c.next();
+        expect(r.opcode).toBe(TargetOpcode.LOGIN_RESPONSE);
+        expect([r.bhs[36], r.bhs[37]]).toEqual([0x02, detail]);
+        await c.waitClosed();
+      }
+      // The live session was not disturbed.
+      await live.ping();
+    });
+  });
+
   describe('wrong lengths', () => {
     it('Expected Data Transfer Length disagreeing with the CDB: WRITE gets CHECK CONDITION 05/24/00 and writes nothing; READ reports residuals', async () => {
       const c = await rawLogin();

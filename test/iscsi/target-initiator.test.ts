@@ -18,7 +18,7 @@ describe('iSCSI target and initiator on loopback', () => {
   const server = new IscsiServer({ array, targets: [{ name: A, luns: [a0, a1] }, { name: B, luns: [b2], initiators: ['iqn.2026-11.dev.vaai-sim:b-only'] }], port: 0 });
   let port = 0;
   const sessions: IscsiSession[] = [];
-  const open = async (options: { targetName?: string; digests?: boolean; initiatorName?: string } = {}) => {
+  const open = async (options: { targetName?: string; digests?: boolean; initiatorName?: string; isid?: Uint8Array } = {}) => {
     const s = await IscsiSession.connect({ host: '127.0.0.1', port, targetName: A, ...options });
     sessions.push(s);
     return s;
@@ -96,6 +96,27 @@ describe('iSCSI target and initiator on loopback', () => {
     expect(decodeSense(r.sense)).toMatchObject({ key: 0x0a, asc: 0x0d, ascq: 0x02 });
     // and LUN 2 does not exist behind target A
     expect(decodeSense((await (await open()).lun(2).execute(cdb.testUnitReady())).sense)).toMatchObject({ key: 0x05, asc: 0x25 });
+  });
+
+  it('session reinstatement: a login with the ISID of a live session ends that session and its reservation (RFC 7143 6.3.5)', async () => {
+    const isid = Uint8Array.of(0x80, 0x12, 0x34, 0x56, 0x00, 0x01);
+    const old = await open({ isid });
+    const other = (await open()).lun(1);
+    expect((await old.lun(1).execute(cdb.reserve6())).status).toBe(0);
+    expect((await other.execute(cdb.testUnitReady())).status).toBe(0x18);
+    const again = await open({ isid });
+    // The old session is gone: its commands fail, and its reservation was released.
+    await expect(old.lun(1).execute(cdb.testUnitReady())).rejects.toThrow(/closed/);
+    expect((await other.execute(cdb.testUnitReady())).status).toBe(0);
+    expect((await again.lun(1).execute(cdb.testUnitReady())).status).toBe(0);
+    // A different initiator name with the same ISID is another session, left alone.
+    const third = await open({ isid, initiatorName: 'iqn.2026-11.dev.vaai-sim:someone-else' });
+    expect((await again.lun(1).execute(cdb.testUnitReady())).status).toBe(0);
+    expect((await third.lun(1).execute(cdb.testUnitReady())).status).toBe(0);
+  });
+
+  it('an ISID that is not 6 bytes is a programmer error', async () => {
+    await expect(IscsiSession.connect({ host: '127.0.0.1', port, targetName: A, isid: new Uint8Array(4) })).rejects.toThrow(/ISID is 6 bytes/);
   });
 
   it('the target ACL refuses initiators it does not list', async () => {

@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import { chapResponse, type ChapSecrets } from '../target/connection.js';
+import { InvalidArgumentError } from '../../array/errors.js';
 import { readU16, readU32 } from '../../codec/bytes.js';
 import type { ExecuteOptions } from '../../scsi/context.js';
 import type { ScsiResult } from '../../scsi/outcome.js';
@@ -31,6 +32,21 @@ export interface IscsiSessionOptions {
   readonly digests?: boolean;
   /** CHAP credentials; `mutual` also checks the target's answer to this initiator's challenge. */
   readonly chap?: ChapSecrets;
+  /**
+   * The session's ISID (6 bytes). Give the ISID of a session that was lost to reinstate it: the
+   * target then ends the old session, its reservations with it (RFC 7143 6.3.5).
+   * @defaultValue a random ISID (type 10b, random), unique within this process
+   */
+  readonly isid?: Uint8Array;
+}
+
+let isidCounter = 0;
+
+/** A new random-format ISID (RFC 7143 11.12.5: T = 10b, B and C random, D a qualifier). */
+function newIsid(): Uint8Array {
+  const r = randomBytes(3);
+  isidCounter = (isidCounter + 1) & 0xffff;
+  return Uint8Array.of(0x80, r[0]!, r[1]!, r[2]!, isidCounter >>> 8, isidCounter & 0xff);
 }
 
 interface Task {
@@ -122,6 +138,7 @@ export class IscsiSession {
 
   /** Connects and logs in to `options.targetName`. */
   static async connect(options: IscsiSessionOptions): Promise<IscsiSession> {
+    if (options.isid !== undefined && options.isid.length !== 6) throw new InvalidArgumentError(`IscsiSession: an ISID is 6 bytes, not ${options.isid.length}`);
     const socket = await new Promise<Socket>((resolve, reject) => {
       const s = connect({ host: options.host, port: options.port ?? 3260 }, () => resolve(s));
       s.once('error', reject);
@@ -171,7 +188,7 @@ export class IscsiSession {
   }
 
   async #login(o: IscsiSessionOptions): Promise<void> {
-    const isid = Uint8Array.of(0x80, 0x56, 0x53, 0x49, (Math.random() * 256) | 0, (Math.random() * 256) | 0);
+    const isid = o.isid ?? newIsid();
     const itt = this.#itt++;
     const base = { isid, tsih: 0, itt, cid: 0, cmdSN: this.#cmdSN };
     const names: Array<[string, string]> = [['InitiatorName', o.initiatorName ?? 'iqn.2026-11.dev.vaai-sim:initiator'], ['TargetName', o.targetName], ['SessionType', 'Normal']];

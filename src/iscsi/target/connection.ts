@@ -63,10 +63,26 @@ export interface ConnectionHost {
   readonly portalGroupTag: number;
   /** A new TSIH for a session. */
   newTsih(): number;
-  /** Registers a logged-in session's nexus name with its target (for LUN access control). */
-  registerNexus(nexus: string, target: ExposedTarget, initiatorName: string): void;
+  /**
+   * Registers a logged-in session's nexus name with its target (for LUN access control). A session
+   * with the same initiator name, ISID and target that is still logged in is closed first: this is
+   * session reinstatement (RFC 7143 6.3.5), how an initiator that lost its connection starts over.
+   */
+  registerNexus(nexus: string, target: ExposedTarget, session: SessionIdentity, connection: { close(): void }): void;
+  /** Whether a session with this initiator name, ISID and TSIH is logged in. */
+  hasSession(session: SessionIdentity): boolean;
   /** Forgets a nexus. */
   unregisterNexus(nexus: string): void;
+}
+
+/** What names an iSCSI session: initiator name, ISID (hex) and, once logged in, TSIH. */
+export interface SessionIdentity {
+  /** InitiatorName. */
+  readonly initiatorName: string;
+  /** ISID as 12 hex digits. */
+  readonly isid: string;
+  /** TSIH (0 while the session is being created). */
+  readonly tsih: number;
 }
 
 /** Bytes and close, as the transport provides them. */
@@ -277,6 +293,11 @@ export class TargetConnection {
         if (target.initiators !== undefined && !target.initiators.has(name)) return this.#loginFail(pdu, 0x02, 0x02); // authorization failure
         this.#target = target;
       }
+      // A non-zero TSIH asks to add a connection to an existing session. This target negotiates
+      // MaxConnections=1 (as the initiators it serves do: libiscsi, open-iscsi and ESXi use one
+      // connection per session), so an existing session has no room: too many connections
+      // (RFC 7143 11.13.5, 0206h); an unknown TSIH names no session (020Ah).
+      if (pdu.tsih !== 0) return this.#loginFail(pdu, 0x02, this.#host.hasSession({ initiatorName: name, isid: this.#isidHex(), tsih: pdu.tsih }) ? 0x06 : 0x0a);
     }
     const chap = this.#target?.chap;
     if (chap !== undefined && this.#auth === 'open') this.#auth = 'chap';
@@ -326,11 +347,15 @@ export class TargetConnection {
       this.#framer.headerDigest = this.#params.headerDigest;
       this.#framer.dataDigest = this.#params.dataDigest;
       if (this.#target !== undefined) {
-        const isid = Array.from(this.#isid, (x) => x.toString(16).padStart(2, '0')).join('');
+        const isid = this.#isidHex();
         this.#nexus = `${this.#initiatorName},i,0x${isid},t,${this.#target.name},tsih,${this.#tsih}`;
-        this.#host.registerNexus(this.#nexus, this.#target, this.#initiatorName);
+        this.#host.registerNexus(this.#nexus, this.#target, { initiatorName: this.#initiatorName, isid, tsih: this.#tsih }, this);
       }
     }
+  }
+
+  #isidHex(): string {
+    return Array.from(this.#isid, (x) => x.toString(16).padStart(2, '0')).join('');
   }
 
   /**

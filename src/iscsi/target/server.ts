@@ -54,6 +54,8 @@ export class IscsiServer {
   readonly #connections = new Set<TargetConnection>();
   /** Nexus name to the target its session logged in to. */
   readonly #nexuses = new Map<string, ExposedTarget>();
+  /** Logged-in sessions by initiator name, ISID and target (the key of session reinstatement). */
+  readonly #sessions = new Map<string, { nexus: string; tsih: number; connection: { close(): void } }>();
   #server: Server | undefined;
   #tsih = 0;
   #bound: BoundAddress | undefined;
@@ -128,10 +130,21 @@ export class IscsiServer {
       portal: `${this.#bound?.address ?? this.#host}:${this.#bound?.port ?? this.#port},${this.#tpgt}`,
       portalGroupTag: this.#tpgt,
       newTsih: () => (this.#tsih = (this.#tsih % 0xffff) + 1),
-      registerNexus: (nexus, target) => this.#nexuses.set(nexus, target),
+      registerNexus: (nexus, target, session, connection) => {
+        const key = `${session.initiatorName},${session.isid},${target.name}`;
+        // Session reinstatement (RFC 7143 6.3.5): the old session ends (its reservations with it).
+        this.#sessions.get(key)?.connection.close();
+        this.#sessions.set(key, { nexus, tsih: session.tsih, connection });
+        this.#nexuses.set(nexus, target);
+      },
+      hasSession: (session) => {
+        for (const [key, s] of this.#sessions) if (s.tsih === session.tsih && key.startsWith(`${session.initiatorName},${session.isid},`)) return true;
+        return false;
+      },
       unregisterNexus: (nexus) => {
         const target = this.#nexuses.get(nexus);
         this.#nexuses.delete(nexus);
+        for (const [key, s] of this.#sessions) if (s.nexus === nexus) this.#sessions.delete(key);
         for (const lun of target?.luns.values() ?? []) lun.nexusLost(nexus);
       },
     };
