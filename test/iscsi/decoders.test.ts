@@ -143,16 +143,16 @@ describe('PDU decoders: what they refuse', () => {
   const on = { header: true, data: true };
   it('a flipped header bit is a header digest failure, in both directions', () => {
     const out = ienc.nopOut({ itt: 1, ttt: 0xffffffff, cmdSN: 1, expStatSN: 1, immediate: true }, new Uint8Array(0), on);
-    out[20] ^= 1;
+    out[20] = out[20]! ^ 1;
     expect(decodeOne(out, on, decodeInitiatorPdu)).toEqual({ kind: 'corrupt', failure: 'header-digest' });
     const back = tenc.nopIn({ itt: 1, ttt: 0xffffffff, lun: lun3, ...seq }, new Uint8Array(0), on);
-    back[47] ^= 0x80;
+    back[47] = back[47]! ^ 0x80;
     expect(decodeOne(back, on, decodeTargetPdu)).toEqual({ kind: 'corrupt', failure: 'header-digest' });
   });
 
   it('a flipped data bit of a Data-Out is a data digest failure that still names the task (RFC 7143 7.8)', () => {
     const out = ienc.dataOut({ final: true, lun: lun3, itt: 99, ttt: 5, expStatSN: 1, dataSN: 0, offset: 512 }, bytes(6), on);
-    out[52 + 5] ^= 1;
+    out[57] = out[57]! ^ 1;
     const got = decodeOne(out, on, decodeInitiatorPdu);
     expect(got.kind).toBe('corrupt');
     if (got.kind !== 'corrupt') return;

@@ -3,6 +3,7 @@
  * `tgtd` is installed (set up by the suite on its own port), with the same clients for both:
  * libiscsi's iscsi-perf for sequential reads at queue depth 8, the project's initiator for the rest
  * (COMPARE AND WRITE at queue depth 8; cloning 256 MiB by EXTENDED COPY and by host READ/WRITE).
+ * Each target runs in its own process, so the client and the target each get a core.
  * @module
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -10,14 +11,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { StorageArray } from '../../array/storage-array.js';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import * as cdb from '../../codec/cdb-encoder.js';
 import { cloneRange } from '../../host/data-mover.js';
 import { IscsiSession, parseIscsiUrl } from '../../iscsi/initiator/session.js';
-import { IscsiServer } from '../../iscsi/target/server.js';
 import type { SuiteContext } from '../measure.js';
 import type { BenchPath, ScenarioResult } from '../results.js';
-import { writeDisk } from '../workloads.js';
 
 const MiB = 1024 * 1024;
 
@@ -95,6 +95,43 @@ async function startTgt(sizeBytes: number): Promise<{ url: (lun: number) => stri
   return { url: (lun) => `iscsi://127.0.0.1:${port}/${iqn}/${lun}`, stop };
 }
 
+/**
+ * This project's target in its own process (iscsi-target-process), as tgtd runs in its own: the
+ * client and the target each get a core, as on two machines.
+ */
+async function startVaaiSim(): Promise<{ url: (lun: number) => string; port: number; iqn: string; stop: () => Promise<number | undefined> }> {
+  const ts = import.meta.url.endsWith('.ts');
+  const script = fileURLToPath(new URL(`./iscsi-target-process.${ts ? 'ts' : 'js'}`, import.meta.url));
+  // Run from sources (npm run bench, vitest), the child needs the same TypeScript loader.
+  const loader = ts && !process.execArgv.some((a) => a.includes('tsx')) ? ['--import', 'tsx'] : [];
+  const child = spawn(process.execPath, [...process.execArgv, ...loader, script], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout });
+  const received: string[] = [];
+  let wake: (() => void) | undefined;
+  let exited = false;
+  lines.on('line', (l) => {
+    received.push(l);
+    wake?.();
+  });
+  child.once('exit', () => {
+    exited = true;
+    wake?.();
+  });
+  const nextLine = async (): Promise<string | undefined> => {
+    while (received.length === 0 && !exited) await new Promise<void>((resolve) => (wake = resolve));
+    return received.shift();
+  };
+  const first = await nextLine();
+  if (first === undefined) throw new Error('the vaai-sim target process exited before serving');
+  const { port, iqn } = JSON.parse(first) as { port: number; iqn: string };
+  const stop = async (): Promise<number | undefined> => {
+    child.stdin.end();
+    const last = await nextLine();
+    return last === undefined ? undefined : (JSON.parse(last) as { maxRssBytes: number }).maxRssBytes;
+  };
+  return { port, iqn, url: (lun) => `iscsi://127.0.0.1:${port}/${iqn}/${lun}`, stop };
+}
+
 function result(scenario: string, path: BenchPath, variant: string, bytes: number, wallMs: number, samples: number, fabricBytes: number, commands: number, metrics: Record<string, number>): ScenarioResult {
   // Measured on a real (loopback) fabric: the simulated time is the measured one.
   return { scenario, path, variant, bytes, wallMs, wallSamples: samples, simulatedMs: wallMs, fabricBytes, commands, hostCpuMs: 0, metrics: { ...metrics, measuredOnLoopback: 1 } };
@@ -135,20 +172,16 @@ export async function iscsiSuite(ctx: SuiteContext, seconds: number): Promise<Is
   const notes: string[] = [];
   const results: ScenarioResult[] = [];
   const cloneBytes = 256 * MiB;
-  const array = new StorageArray({ capacityBytes: 4 * 1024 * MiB, bufferCacheBytes: cloneBytes });
-  const a = array.createLun({ sizeBytes: 1024 * MiB, lunId: 0 });
-  const b = array.createLun({ sizeBytes: 1024 * MiB, lunId: 1 });
-  writeDisk(a, 1, 5);
-  const iqn = 'iqn.2026-11.dev.vaai-sim:bench';
-  const server = new IscsiServer({ array, targets: [{ name: iqn, luns: [a, b] }], port: 0 });
-  await server.listen();
+  ctx.progress('iSCSI: starting the vaai-sim target in its own process (two 1 GiB LUNs, the first written)');
+  const server = await startVaaiSim();
+  const iqn = server.iqn;
   const tgt = await startTgt(1024 * MiB);
   if (tgt === undefined) notes.push('Debian tgt (tgtd) is not installed here: its comparison runs are left out.');
   try {
     const perf = have('iscsi-perf', ['-h']) || spawnSync('iscsi-perf', []).error === undefined;
     for (const [label, blocks] of [['64KiB', 128], ['1MiB', 2048]] as const) {
       if (!perf) break;
-      for (const [who, url] of [['vaai-sim', server.url(iqn, 0)], ...(tgt ? [['tgt', tgt.url(1)] as const] : [])] as const) {
+      for (const [who, url] of [['vaai-sim', server.url(0)], ...(tgt ? [['tgt', tgt.url(1)] as const] : [])] as const) {
         ctx.progress(`iSCSI: ${label} sequential reads at queue depth 8 (iscsi-perf, ${seconds} s) against ${who}`);
         const r = await iscsiPerf(url, blocks, seconds);
         if (r === undefined) {
@@ -163,7 +196,7 @@ export async function iscsiSuite(ctx: SuiteContext, seconds: number): Promise<Is
 
     // COMPARE AND WRITE, one block, queue depth 8, through the project's initiator.
     ctx.progress(`iSCSI: COMPARE AND WRITE at queue depth 8 for ${seconds} s`);
-    const session = await IscsiSession.connect({ host: '127.0.0.1', port: server.address!.port, targetName: iqn });
+    const session = await IscsiSession.connect({ host: '127.0.0.1', port: server.port, targetName: iqn });
     const lun = session.lun(1);
     let done = 0;
     const end = performance.now() + seconds * 1000;
@@ -211,7 +244,8 @@ export async function iscsiSuite(ctx: SuiteContext, seconds: number): Promise<Is
     await session.close();
     await tgtSession?.close();
   } finally {
-    await server.close();
+    const targetRss = await server.stop();
+    if (targetRss !== undefined) notes.push(`The vaai-sim iSCSI target ran in its own process (as tgtd does); its peak RSS, ${(targetRss / MiB).toFixed(0)} MiB, is not part of the benchmark's peak RSS.`);
     tgt?.stop();
   }
   return { results, notes };
