@@ -15,7 +15,8 @@
  */
 import fc from 'fast-check';
 import { StorageArray, cdb, decodeSense, type CloneMode, type Lun, type ScsiResult } from '../../src/index.js';
-import { ReferenceArray, type Expected, type ModelRange, type ModelSegment } from './reference-model.js';
+import { seededBytes } from '../../src/testing/commands.js';
+import { ReferenceArray, type Expected, type ModelRange, type ModelSegment } from '../../src/testing/reference-array.js';
 
 export const BLOCK_SIZE = 512;
 export const UNIT_BYTES = 4096;
@@ -137,23 +138,7 @@ function compareState(model: ReferenceArray, real: Real, step: string): void {
 
 // ---- data -------------------------------------------------------------------------------------------
 
-/** Deterministic bytes from `seed` (mulberry32); seed 0 gives zeros. */
-export function seededBytes(seed: number, length: number): Uint8Array {
-  const out = new Uint8Array(length);
-  if (seed === 0) return out;
-  let s = seed >>> 0;
-  for (let i = 0; i < length; i += 4) {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    t = (t ^ (t >>> 14)) >>> 0;
-    out[i] = t & 0xff;
-    if (i + 1 < length) out[i + 1] = (t >>> 8) & 0xff;
-    if (i + 2 < length) out[i + 2] = (t >>> 16) & 0xff;
-    if (i + 3 < length) out[i + 3] = t >>> 24;
-  }
-  return out;
-}
+export { seededBytes };
 
 // ---- commands ---------------------------------------------------------------------------------------
 

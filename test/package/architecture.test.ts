@@ -30,6 +30,13 @@ describe('architecture', () => {
     expect(offenders).toEqual([]);
   });
 
+  it('only the test kit (vaai-sim/testing) and the CLI import fast-check, an optional peer dependency', () => {
+    const offenders = sources(SRC)
+      .map((f) => relative(SRC, f))
+      .filter((rel) => !rel.startsWith('testing/') && !rel.startsWith('cli/') && /from\s+['"]fast-check['"]/.test(readFileSync(join(SRC, rel), 'utf8')));
+    expect(offenders).toEqual([]);
+  });
+
   it('src/index.ts exports explicitly (no export * from)', () => {
     const index = readFileSync(join(SRC, 'index.ts'), 'utf8');
     expect(index).not.toMatch(/export \* from/);

@@ -1,5 +1,7 @@
 /**
- * A trivially correct reference model of the array, for the model-based tests (style.md item 9).
+ * A trivially correct reference model of the array: the one the project's own model-based test
+ * runs the array against (test/model), exported so that anyone can do the same with the array or
+ * with their own code. {@link checkTarget} uses it too, with a pool that never runs out.
  *
  * It is deliberately naive and shares no code or structure with `src/array/block-store.ts`:
  *
@@ -33,41 +35,58 @@
  *   destination slot hold the source token; a piece whose source slot is unmapped clears a whole
  *   destination slot (zeroes a partial one); a piece copied onto itself does nothing; any other piece
  *   copies bytes (a write).
+ * @module
  */
 
 /** Geometry of one model LUN. */
 export interface ModelLunSpec {
+  /** Thin (allocates on write) or thick (reserves its whole size). */
   readonly thin: boolean;
+  /** Number of logical blocks. */
   readonly blockCount: number;
 }
 
 /** Sense the model predicts (fixed format, key/ASC/ASCQ, and INFORMATION when it is defined). */
 export interface ExpectedSense {
+  /** SENSE KEY. */
   readonly key: number;
+  /** ADDITIONAL SENSE CODE. */
   readonly asc: number;
+  /** ADDITIONAL SENSE CODE QUALIFIER. */
   readonly ascq: number;
+  /** INFORMATION, when the model defines it (the miscompare offset of COMPARE AND WRITE). */
   readonly information?: number;
 }
 
 /** What the model predicts for one command. */
 export interface Expected {
+  /** GOOD or CHECK CONDITION. */
   readonly status: 0x00 | 0x02;
+  /** The sense, with CHECK CONDITION. */
   readonly sense?: ExpectedSense;
+  /** Data-In, for READ. */
   readonly data?: Uint8Array;
 }
 
 /** One EXTENDED COPY block-to-block segment, by model LUN index. */
 export interface ModelSegment {
+  /** Source LUN index. */
   readonly src: number;
+  /** Destination LUN index. */
   readonly dst: number;
+  /** First source LBA. */
   readonly srcLba: number;
+  /** First destination LBA. */
   readonly dstLba: number;
+  /** Number of blocks. */
   readonly blocks: number;
 }
 
 /** One UNMAP block descriptor. */
 export interface ModelRange {
+  /** First LBA. */
   readonly lba: number;
+  /** Number of blocks. */
   readonly blocks: number;
 }
 
@@ -87,14 +106,18 @@ const OUT_OF_SPACE = checkCondition(0x07, 0x27, 0x07);
 /** COPY ABORTED, no additional sense (segment out of range) */
 const COPY_ABORTED = checkCondition(0x0a, 0x00, 0x00);
 
-class ModelLun {
+/** One LUN of the model. */
+export class ModelLun {
+  /** Thin or thick. */
   readonly thin: boolean;
+  /** Number of logical blocks. */
   readonly blockCount: number;
   /** LBA -> block bytes; absent blocks read as zeros. */
   readonly blocks = new Map<number, Uint8Array>();
   /** Allocation unit -> extent token; undefined = unmapped. */
   readonly slots: Array<number | undefined>;
 
+  /** @param spec - geometry; @param unitBlocks - blocks per allocation unit */
   constructor(spec: ModelLunSpec, unitBlocks: number) {
     this.thin = spec.thin;
     this.blockCount = spec.blockCount;
@@ -102,27 +125,42 @@ class ModelLun {
   }
 }
 
+/** Options of {@link ReferenceArray}. */
+export interface ReferenceArrayOptions {
+  /** Logical block size in bytes. */
+  readonly blockSize: number;
+  /** Blocks per allocation unit. */
+  readonly unitBlocks: number;
+  /** Pool capacity in units. */
+  readonly capacityUnits: number;
+  /** Share whole units on EXTENDED COPY. */
+  readonly share: boolean;
+  /** Zero detection on WRITE. @defaultValue false */
+  readonly zeroDetect?: boolean;
+  /** The LUNs. */
+  readonly luns: readonly ModelLunSpec[];
+}
+
 /** The reference array: LUNs, slots, tokens and a pool capacity. */
 export class ReferenceArray {
+  /** Logical block size in bytes (every LUN). */
   readonly blockSize: number;
+  /** Blocks per allocation unit. */
   readonly unitBlocks: number;
+  /** EXTENDED COPY shares whole units (the array's 'share' clone mode) instead of copying bytes. */
   readonly share: boolean;
   /** Zero detection on WRITE (see the header). */
   readonly zeroDetect: boolean;
+  /** Pool capacity in units. */
   capacityUnits: number;
+  /** The LUNs, by index. */
   readonly luns: ModelLun[];
   /** How often each rule fired (coverage of the property, reported by the tests). */
   readonly coverage = new Map<string, number>();
   #nextToken = 1;
 
-  constructor(options: {
-    blockSize: number;
-    unitBlocks: number;
-    capacityUnits: number;
-    share: boolean;
-    zeroDetect?: boolean;
-    luns: readonly ModelLunSpec[];
-  }) {
+  /** @param options - geometry, pool capacity, clone mode, zero detection and LUNs */
+  constructor(options: ReferenceArrayOptions) {
     this.blockSize = options.blockSize;
     this.unitBlocks = options.unitBlocks;
     this.capacityUnits = options.capacityUnits;
@@ -149,10 +187,12 @@ export class ReferenceArray {
     return this.#thinTokens().size;
   }
 
+  /** Reserved plus allocated units. */
   get usedUnits(): number {
     return this.reservedUnits + this.allocatedUnits;
   }
 
+  /** Units still free (0 when overcommitted). */
   get freeUnits(): number {
     return Math.max(0, this.capacityUnits - this.usedUnits);
   }
@@ -504,6 +544,26 @@ export class ReferenceArray {
     this.#hit(this.#writeNeed(dst, dstSlot) > 0 && dst.slots[dstSlot] !== undefined ? 'xcopy piece: copy into a shared slot' : 'xcopy piece: copy');
     this.#writeBlocks(dst, dstLba, this.#readBlocks(src, srcLba, n));
     return true;
+  }
+
+  /** An independent copy of the model, in the same state (to try alternatives, such as orders of racing commands). */
+  clone(): ReferenceArray {
+    const copy = new ReferenceArray({
+      blockSize: this.blockSize,
+      unitBlocks: this.unitBlocks,
+      capacityUnits: this.capacityUnits,
+      share: this.share,
+      zeroDetect: this.zeroDetect,
+      luns: this.luns.map((l) => ({ thin: l.thin, blockCount: l.blockCount })),
+    });
+    this.luns.forEach((lun, i) => {
+      const to = copy.luns[i]!;
+      // Block buffers are replaced on every write, never changed in place: sharing them is safe.
+      for (const [lba, bytes] of lun.blocks) to.blocks.set(lba, bytes);
+      lun.slots.forEach((t, slot) => (to.slots[slot] = t));
+    });
+    copy.#nextToken = this.#nextToken;
+    return copy;
   }
 
   /** Grows the pool by whole units of `bytes`. */

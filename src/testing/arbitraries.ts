@@ -1,0 +1,246 @@
+/**
+ * fast-check arbitraries for the commands of one LUN, well-formed and deliberately malformed, and
+ * for hypervisor-like workloads over several LUNs and initiators. They generate the structured
+ * form of {@link KitCommand}; shrinking works on that form, so a shrunk EXTENDED COPY is still a
+ * parsable EXTENDED COPY with fewer or shorter segments. {@link encodedCommandArbitrary} turns
+ * any of them into CDB and Data-Out bytes.
+ * @module
+ */
+import fc from 'fast-check';
+import { encodeCommand, type BlockRange, type CopySegment, type Defect, type EncodedCommand, type KitCommand, type KitGeometry, type MalformedCommand } from './commands.js';
+
+/** Where commands may go, and which the LUN offers. */
+export interface CommandSpace extends KitGeometry {
+  /** The LBAs commands touch: `[first, blockCount)`, the end of the LUN so that its last LBA is in play. */
+  readonly first: number;
+  /** Longest transfer generated, in blocks. @defaultValue 16 */
+  readonly maxBlocks?: number;
+  /** Commands to generate; all when left out. */
+  readonly ops?: ReadonlySet<KitCommand['op']>;
+  /** MAXIMUM SEGMENT DESCRIPTOR COUNT of the copy manager. @defaultValue 4 */
+  readonly maxSegments?: number;
+}
+
+const seed = fc.integer({ min: 1, max: 0x7fffffff });
+
+function has(space: CommandSpace, op: KitCommand['op']): boolean {
+  return space.ops === undefined || space.ops.has(op);
+}
+
+/** A range inside the space, biased to its first and last blocks. */
+export function rangeArbitrary(space: CommandSpace, minBlocks = 0, maxBlocks = space.maxBlocks ?? 16): fc.Arbitrary<BlockRange> {
+  const end = space.blockCount;
+  const room = end - space.first;
+  const most = Math.max(minBlocks, Math.min(maxBlocks, room));
+  return fc
+    .tuple(
+      fc.oneof(
+        { arbitrary: fc.integer({ min: space.first, max: end - 1 }), weight: 3 },
+        { arbitrary: fc.constantFrom(space.first, end - 1), weight: 1 },
+        // ranges that end exactly at the last LBA
+        { arbitrary: fc.constant(-1), weight: 1 },
+      ),
+      fc.integer({ min: minBlocks, max: most }),
+    )
+    .map(([lba, blocks]) => {
+      if (lba === -1) return { lba: end - Math.max(blocks, 1), blocks: Math.max(blocks, 1) };
+      return { lba, blocks: Math.max(minBlocks, Math.min(blocks, end - lba)) };
+    });
+}
+
+/** A segment: often overlapping its own source (destination a few blocks either side). */
+function segmentArbitrary(space: CommandSpace): fc.Arbitrary<CopySegment> {
+  return fc
+    .tuple(rangeArbitrary(space, 1), fc.option(fc.integer({ min: -4, max: 4 }), { freq: 2 }), fc.integer({ min: space.first, max: space.blockCount - 1 }))
+    .map(([src, shift, elsewhere]) => {
+      const dst = shift === null ? elsewhere : Math.min(Math.max(space.first, src.lba + shift), space.blockCount - 1);
+      const blocks = Math.max(1, Math.min(src.blocks, space.blockCount - dst, space.blockCount - src.lba));
+      return { srcLba: src.lba, dstLba: dst, blocks };
+    });
+}
+
+/** Well-formed commands of the kinds `space` offers, each within its limits. */
+export function commandArbitrary(space: CommandSpace): fc.Arbitrary<KitCommand> {
+  const choices: Array<fc.WeightedArbitrary<KitCommand>> = [];
+  const add = (weight: number, arbitrary: fc.Arbitrary<KitCommand>) => choices.push({ arbitrary, weight });
+  if (has(space, 'READ(16)')) add(3, rangeArbitrary(space).map((r) => ({ op: 'READ(16)', ...r })));
+  if (has(space, 'WRITE(16)')) add(4, fc.tuple(rangeArbitrary(space), fc.oneof(seed, fc.constant(0))).map(([r, s]) => ({ op: 'WRITE(16)', ...r, seed: s })));
+  if (has(space, 'WRITE SAME(16)')) {
+    const max = space.maxWriteSameBlocks === undefined || space.maxWriteSameBlocks === 0 ? undefined : space.maxWriteSameBlocks;
+    add(
+      2,
+      fc
+        .tuple(rangeArbitrary(space, 1, max), fc.boolean(), fc.boolean(), fc.oneof(seed, fc.constant(0)))
+        .map(([r, unmap, ndob, s]) => ({ op: 'WRITE SAME(16)', ...r, unmap: unmap && has(space, 'UNMAP'), ndob, seed: s })),
+    );
+  }
+  if (has(space, 'UNMAP')) {
+    const descriptors = Math.max(1, Math.min(4, space.maxUnmapDescriptors ?? 4));
+    add(2, fc.array(rangeArbitrary(space), { minLength: 1, maxLength: descriptors }).map((ranges) => ({ op: 'UNMAP', ranges })));
+  }
+  if (has(space, 'COMPARE AND WRITE')) {
+    const max = Math.max(1, Math.min(space.maxCompareAndWriteBlocks ?? 1, 4));
+    add(
+      3,
+      fc
+        .tuple(rangeArbitrary(space, 1, max), seed, fc.option(fc.nat({ max: max * space.blockSize - 1 }), { freq: 3 }))
+        .map(([r, s, miscompareAt]) => ({ op: 'COMPARE AND WRITE', ...r, seed: s, miscompareAt })),
+    );
+  }
+  if (has(space, 'EXTENDED COPY')) {
+    add(3, fc.array(segmentArbitrary(space), { minLength: 1, maxLength: Math.max(1, Math.min(3, space.maxSegments ?? 4)) }).map((segments) => ({ op: 'EXTENDED COPY', segments })));
+  }
+  if (has(space, 'RESERVE(6)')) add(1, fc.constant<KitCommand>({ op: 'RESERVE(6)' }));
+  if (has(space, 'RELEASE(6)')) add(1, fc.constant<KitCommand>({ op: 'RELEASE(6)' }));
+  if (has(space, 'TEST UNIT READY')) add(1, fc.constant<KitCommand>({ op: 'TEST UNIT READY' }));
+  if (choices.length === 0) throw new RangeError('commandArbitrary: the space offers no command');
+  return fc.oneof(...choices);
+}
+
+/** The defects that apply to `command` on a LUN with `space`'s limits. */
+export function defectsFor(command: KitCommand, space: CommandSpace): Defect[] {
+  const room = space.blockCount - space.first;
+  switch (command.op) {
+    case 'READ(16)':
+    case 'WRITE(16)':
+      return ['lba-beyond-end'];
+    // One block over the limit, only where that still fits the space (so nothing outside it is at risk).
+    case 'WRITE SAME(16)':
+      return space.maxWriteSameBlocks !== undefined && space.maxWriteSameBlocks > 0 && space.maxWriteSameBlocks < room ? ['lba-beyond-end', 'over-limit'] : ['lba-beyond-end'];
+    case 'COMPARE AND WRITE':
+      return (space.maxCompareAndWriteBlocks ?? 255) < Math.min(255, room) ? ['lba-beyond-end', 'over-limit'] : ['lba-beyond-end'];
+    case 'UNMAP':
+      return space.maxUnmapDescriptors !== undefined && space.maxUnmapDescriptors < 64 ? ['lba-beyond-end', 'too-many-descriptors', 'short-parameter-list'] : ['lba-beyond-end', 'short-parameter-list'];
+    case 'EXTENDED COPY':
+      return ['bad-segment-type', 'bad-cscd-type', 'cscd-index-beyond-list'];
+    default:
+      return [];
+  }
+}
+
+/** Malformed commands: a well-formed command of `space` and one defect that applies to it. */
+export function malformedCommandArbitrary(space: CommandSpace): fc.Arbitrary<MalformedCommand> {
+  return commandArbitrary(space)
+    .filter((command) => defectsFor(command, space).length > 0)
+    .chain((command) => fc.constantFrom(...defectsFor(command, space)).map((defect) => ({ command, defect })));
+}
+
+/**
+ * CDB and Data-Out bytes of well-formed (or, with `malformed`, defective) commands, for testing a
+ * decoder or a target at the byte level. COMPARE AND WRITE verifies zeros (no model here).
+ */
+export function encodedCommandArbitrary(space: CommandSpace, malformed = false): fc.Arbitrary<EncodedCommand> {
+  if (malformed) return malformedCommandArbitrary(space).map((m) => encodeCommand(m.command, space, undefined, m.defect));
+  return commandArbitrary(space).map((c) => encodeCommand(c, space));
+}
+
+// ---- workloads ----------------------------------------------------------------------------------------
+
+/** Fields every workload step has. */
+interface StepBase {
+  /** The initiator (host) index that issues it. */
+  readonly host: number;
+}
+
+/** A clone of an extent from one LUN to another (or the same): an EXTENDED COPY. */
+export interface CloneStep extends StepBase {
+  /** Discriminant. */
+  readonly kind: 'clone';
+  /** Source LUN index. */
+  readonly fromLun: number;
+  /** Destination LUN index. */
+  readonly toLun: number;
+  /** First LBA (the same on both LUNs). */
+  readonly lba: number;
+  /** Number of blocks. */
+  readonly blocks: number;
+}
+
+/** Zeroing an extent: WRITE SAME of a zero block. */
+export interface ZeroStep extends StepBase {
+  /** Discriminant. */
+  readonly kind: 'zero';
+  /** LUN index. */
+  readonly lun: number;
+  /** First LBA. */
+  readonly lba: number;
+  /** Number of blocks. */
+  readonly blocks: number;
+}
+
+/** An on-disk lock attempt: COMPARE AND WRITE of the lock block, from free to held by this host, then back. */
+export interface LockStep extends StepBase {
+  /** Discriminant. */
+  readonly kind: 'lock';
+  /** LUN index. */
+  readonly lun: number;
+  /** LBA of the lock block. */
+  readonly lockLba: number;
+}
+
+/** A guest write. */
+export interface WriteStep extends StepBase {
+  /** Discriminant. */
+  readonly kind: 'write';
+  /** LUN index. */
+  readonly lun: number;
+  /** First LBA. */
+  readonly lba: number;
+  /** Number of blocks. */
+  readonly blocks: number;
+  /** Seed of the data (see `seededBytes`). */
+  readonly seed: number;
+}
+
+/** A guest or file system freeing an extent: UNMAP. */
+export interface UnmapStep extends StepBase {
+  /** Discriminant. */
+  readonly kind: 'unmap';
+  /** LUN index. */
+  readonly lun: number;
+  /** First LBA. */
+  readonly lba: number;
+  /** Number of blocks. */
+  readonly blocks: number;
+}
+
+/** One step of a hypervisor-like workload, by LUN and initiator (host) index. */
+export type WorkloadStep = CloneStep | ZeroStep | LockStep | WriteStep | UnmapStep;
+
+/** The shape of a workload. */
+export interface WorkloadOptions {
+  /** Number of LUNs. */
+  readonly luns: number;
+  /** Blocks per LUN. */
+  readonly blocksPerLun: number;
+  /** Number of initiators (hosts). */
+  readonly hosts: number;
+  /** Longest workload, in steps. @defaultValue 40 */
+  readonly maxSteps?: number;
+  /** Largest extent of one step, in blocks. @defaultValue 64 */
+  readonly maxBlocks?: number;
+  /** Relative weights of the step kinds. @defaultValue clone 1, zero 1, lock 2, write 6, unmap 1 */
+  readonly mix?: Partial<Record<WorkloadStep['kind'], number>>;
+  /** LBAs of on-disk locks (one block each). @defaultValue [0] */
+  readonly lockLbas?: readonly number[];
+}
+
+/** Workloads: clones, zeroing, lock attempts, guest writes and unmaps spread over LUNs and hosts. */
+export function workloadArbitrary(o: WorkloadOptions): fc.Arbitrary<WorkloadStep[]> {
+  if (!Number.isInteger(o.luns) || o.luns < 1 || !Number.isInteger(o.hosts) || o.hosts < 1 || !Number.isInteger(o.blocksPerLun) || o.blocksPerLun < 1) {
+    throw new RangeError('workloadArbitrary: luns, hosts and blocksPerLun must be positive integers');
+  }
+  const mix = { clone: 1, zero: 1, lock: 2, write: 6, unmap: 1, ...o.mix };
+  const maxBlocks = Math.min(o.maxBlocks ?? 64, o.blocksPerLun);
+  const lun = fc.nat({ max: o.luns - 1 });
+  const host = fc.nat({ max: o.hosts - 1 });
+  const extent = fc.tuple(fc.nat({ max: o.blocksPerLun - 1 }), fc.integer({ min: 1, max: maxBlocks })).map(([lba, blocks]) => ({ lba, blocks: Math.min(blocks, o.blocksPerLun - lba) }));
+  const kinds: Array<fc.WeightedArbitrary<WorkloadStep>> = [
+    { weight: mix.clone, arbitrary: fc.record({ host, fromLun: lun, toLun: lun, e: extent }).map(({ e, ...r }) => ({ kind: 'clone' as const, ...r, ...e })) },
+    { weight: mix.zero, arbitrary: fc.record({ host, lun, e: extent }).map(({ e, ...r }) => ({ kind: 'zero' as const, ...r, ...e })) },
+    { weight: mix.lock, arbitrary: fc.record({ host, lun, lockLba: fc.constantFrom(...(o.lockLbas ?? [0])) }).map((r) => ({ kind: 'lock' as const, ...r })) },
+    { weight: mix.write, arbitrary: fc.record({ host, lun, e: extent, seed }).map(({ e, ...r }) => ({ kind: 'write' as const, ...r, ...e })) },
+    { weight: mix.unmap, arbitrary: fc.record({ host, lun, e: extent }).map(({ e, ...r }) => ({ kind: 'unmap' as const, ...r, ...e })) },
+  ].filter((k) => k.weight > 0);
+  return fc.array(fc.oneof(...kinds), { maxLength: o.maxSteps ?? 40 });
+}

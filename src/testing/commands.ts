@@ -1,0 +1,318 @@
+/**
+ * The kit's commands as data: each VAAI-relevant command of one LUN in a structured, decoded form
+ * (what the arbitraries generate and shrink), its encoding to a CDB and Data-Out, and a one-line
+ * description for counterexamples. A shrunk command is still a well-formed command of its kind,
+ * because shrinking happens on this form and the bytes are made from it afterwards.
+ * @module
+ */
+import * as cdb from '../codec/cdb-encoder.js';
+import type { Designator } from '../host/probe.js';
+
+/** An LBA range. */
+export interface BlockRange {
+  /** First LBA. */
+  readonly lba: number;
+  /** Number of blocks. */
+  readonly blocks: number;
+}
+
+/** One block-to-block segment of an EXTENDED COPY within the LUN under test. */
+export interface CopySegment {
+  /** First source LBA. */
+  readonly srcLba: number;
+  /** First destination LBA. */
+  readonly dstLba: number;
+  /** Number of blocks. */
+  readonly blocks: number;
+}
+
+/** TEST UNIT READY. */
+export interface TestUnitReadyCommand {
+  /** Operation, as T10 names it. */
+  readonly op: 'TEST UNIT READY';
+}
+
+/** READ(16). */
+export interface Read16Command extends BlockRange {
+  /** Operation, as T10 names it. */
+  readonly op: 'READ(16)';
+}
+
+/** WRITE(16) of bytes made from `seed` (0: zeros). */
+export interface Write16Command extends BlockRange {
+  /** Operation, as T10 names it. */
+  readonly op: 'WRITE(16)';
+  /** Seed of the data (see {@link seededBytes}); 0 writes zeros. */
+  readonly seed: number;
+}
+
+/** WRITE SAME(16) of one block made from `seed` (0: a zero block), optionally with UNMAP or NDOB. */
+export interface WriteSame16Command extends BlockRange {
+  /** Operation, as T10 names it. */
+  readonly op: 'WRITE SAME(16)';
+  /** The UNMAP bit. */
+  readonly unmap: boolean;
+  /** The NDOB bit (no Data-Out: zeros). */
+  readonly ndob: boolean;
+  /** Seed of the block (0: zeros; ignored with NDOB). */
+  readonly seed: number;
+}
+
+/** UNMAP with block descriptors. */
+export interface UnmapCommand {
+  /** Operation, as T10 names it. */
+  readonly op: 'UNMAP';
+  /** The UNMAP block descriptors. */
+  readonly ranges: readonly BlockRange[];
+}
+
+/**
+ * COMPARE AND WRITE: the verify half is what the medium holds (per the model) with the byte at
+ * `miscompareAt` changed, when set; the write half is made from `seed`.
+ */
+export interface CompareAndWriteCommand extends BlockRange {
+  /** Operation, as T10 names it. */
+  readonly op: 'COMPARE AND WRITE';
+  /** Seed of the write half. */
+  readonly seed: number;
+  /** Offset in the verify half of a byte made to differ; `null` for a matching compare. */
+  readonly miscompareAt: number | null;
+}
+
+/** EXTENDED COPY (LID1) with one CSCD (the LUN itself) and block-to-block segments. */
+export interface ExtendedCopyCommand {
+  /** Operation, as T10 names it. */
+  readonly op: 'EXTENDED COPY';
+  /** Segments, in order. */
+  readonly segments: readonly CopySegment[];
+}
+
+/** RESERVE(6) (SPC-2). */
+export interface Reserve6Command {
+  /** Operation, as T10 names it. */
+  readonly op: 'RESERVE(6)';
+}
+
+/** RELEASE(6) (SPC-2). */
+export interface Release6Command {
+  /** Operation, as T10 names it. */
+  readonly op: 'RELEASE(6)';
+}
+
+/** A well-formed command of the kit. */
+export type KitCommand =
+  | TestUnitReadyCommand
+  | Read16Command
+  | Write16Command
+  | WriteSame16Command
+  | UnmapCommand
+  | CompareAndWriteCommand
+  | ExtendedCopyCommand
+  | Reserve6Command
+  | Release6Command;
+
+/**
+ * A deliberate defect applied to a well-formed command when it is encoded (so shrinking keeps it):
+ *
+ * - `lba-beyond-end`: the range is moved to end one block past the last LBA;
+ * - `over-limit`: the transfer length is one above the limit the LUN reports (COMPARE AND WRITE,
+ *   WRITE SAME), the range moved back so that it still ends inside the LUN;
+ * - `too-many-descriptors`: UNMAP with one block descriptor more than the LUN allows;
+ * - `short-parameter-list`: UNMAP whose PARAMETER LIST LENGTH cuts the header;
+ * - `bad-segment-type`: an EXTENDED COPY segment descriptor of an unknown type code (FFh);
+ * - `bad-cscd-type`: an EXTENDED COPY CSCD descriptor of an unknown type code (FEh);
+ * - `cscd-index-beyond-list`: an EXTENDED COPY segment naming a CSCD the list does not have.
+ */
+export type Defect =
+  | 'lba-beyond-end'
+  | 'over-limit'
+  | 'too-many-descriptors'
+  | 'short-parameter-list'
+  | 'bad-segment-type'
+  | 'bad-cscd-type'
+  | 'cscd-index-beyond-list';
+
+/** A command made malformed by one {@link Defect}. */
+export interface MalformedCommand {
+  /** The well-formed command the defect is applied to. */
+  readonly command: KitCommand;
+  /** The defect. */
+  readonly defect: Defect;
+}
+
+/** What encoding needs to know about the LUN. */
+export interface KitGeometry {
+  /** Logical block size in bytes. */
+  readonly blockSize: number;
+  /** Number of logical blocks. */
+  readonly blockCount: number;
+  /** The LUN's designator (VPD 83h), naming it as EXTENDED COPY's CSCD. */
+  readonly designator?: Designator;
+  /** MAXIMUM COMPARE AND WRITE LENGTH. */
+  readonly maxCompareAndWriteBlocks?: number;
+  /** MAXIMUM WRITE SAME LENGTH (0: no limit). */
+  readonly maxWriteSameBlocks?: number;
+  /** MAXIMUM UNMAP BLOCK DESCRIPTOR COUNT. */
+  readonly maxUnmapDescriptors?: number;
+}
+
+/** A command as bytes: the CDB and the Data-Out (if any). */
+export interface EncodedCommand {
+  /** The CDB. */
+  readonly cdb: Uint8Array;
+  /** The Data-Out buffer. */
+  readonly dataOut: Uint8Array | undefined;
+}
+
+/** Deterministic bytes from `seed` (mulberry32); seed 0 gives zeros. */
+export function seededBytes(seed: number, length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  if (seed === 0) return out;
+  let s = seed >>> 0;
+  for (let i = 0; i < length; i += 4) {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(s ^ (s >>> 15), s | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    t = (t ^ (t >>> 14)) >>> 0;
+    for (let k = 0; k < 4 && i + k < length; k++) out[i + k] = (t >>> (8 * k)) & 0xff;
+  }
+  return out;
+}
+
+/** The one block of a WRITE SAME (undefined with NDOB). */
+export function writeSameBlock(c: WriteSame16Command, blockSize: number): Uint8Array | undefined {
+  return c.ndob ? undefined : seededBytes(c.seed, blockSize);
+}
+
+/** The verify half of a COMPARE AND WRITE, from what the medium holds (`current`). */
+export function compareAndWriteVerify(c: CompareAndWriteCommand, current: Uint8Array): Uint8Array {
+  const verify = current.slice();
+  if (c.miscompareAt !== null && verify.length > 0) {
+    const at = c.miscompareAt % verify.length;
+    verify[at] = verify[at]! ^ (1 + (c.seed % 255));
+  }
+  return verify;
+}
+
+function designatorOf(g: KitGeometry): Designator {
+  return g.designator ?? { codeSet: 1, associationAndType: 0x03, bytes: new Uint8Array(8) };
+}
+
+function xcopyList(segments: readonly CopySegment[], g: KitGeometry, defect: Defect | undefined): Uint8Array {
+  const d = designatorOf(g);
+  const list = cdb.extendedCopyParameterList({
+    cscds: [{ designator: d.bytes, codeSet: d.codeSet, associationAndType: d.associationAndType, blockSize: g.blockSize, ...(defect === 'bad-cscd-type' ? { typeCode: 0xfe } : {}) }],
+    segments: segments.map((s, i) => ({
+      source: 0,
+      destination: defect === 'cscd-index-beyond-list' && i === segments.length - 1 ? 1 : 0,
+      blocks: s.blocks,
+      sourceLba: s.srcLba,
+      destinationLba: s.dstLba,
+      ...(defect === 'bad-segment-type' && i === segments.length - 1 ? { typeCode: 0xff } : {}),
+    })),
+  });
+  return list;
+}
+
+/** Moves a range so that it ends one block past the last LBA (at least one block long). */
+function beyondEnd(r: BlockRange, g: KitGeometry): BlockRange {
+  const blocks = Math.max(1, r.blocks);
+  return { lba: g.blockCount - blocks + 1, blocks };
+}
+
+/** One block more than `limit`, ending at the last LBA at the latest (so only the length is wrong). */
+function overLimit(lba: number, limit: number, g: KitGeometry): BlockRange {
+  return { lba: Math.min(lba, g.blockCount - (limit + 1)), blocks: limit + 1 };
+}
+
+/**
+ * Encodes `command` (with `defect`, if given) for a LUN of geometry `g`. `current` gives what the
+ * medium holds (COMPARE AND WRITE's verify half); without it the verify half is zeros.
+ */
+export function encodeCommand(command: KitCommand, g: KitGeometry, current?: (range: BlockRange) => Uint8Array, defect?: Defect): EncodedCommand {
+  const bs = g.blockSize;
+  switch (command.op) {
+    case 'TEST UNIT READY':
+      return { cdb: cdb.testUnitReady(), dataOut: undefined };
+    case 'RESERVE(6)':
+      return { cdb: cdb.reserve6(), dataOut: undefined };
+    case 'RELEASE(6)':
+      return { cdb: cdb.release6(), dataOut: undefined };
+    case 'READ(16)': {
+      const r = defect === 'lba-beyond-end' ? beyondEnd(command, g) : command;
+      return { cdb: cdb.read16(r), dataOut: undefined };
+    }
+    case 'WRITE(16)': {
+      const r = defect === 'lba-beyond-end' ? beyondEnd(command, g) : command;
+      return { cdb: cdb.write16(r), dataOut: r.blocks === 0 ? undefined : seededBytes(command.seed, r.blocks * bs) };
+    }
+    case 'WRITE SAME(16)': {
+      let r: BlockRange = command;
+      if (defect === 'lba-beyond-end') r = beyondEnd(command, g);
+      if (defect === 'over-limit') r = overLimit(command.lba, g.maxWriteSameBlocks ?? 0, g);
+      return { cdb: cdb.writeSame16({ ...r, unmap: command.unmap, ndob: command.ndob }), dataOut: writeSameBlock(command, bs) };
+    }
+    case 'UNMAP': {
+      let ranges = command.ranges;
+      if (defect === 'lba-beyond-end') ranges = [...ranges.slice(0, -1), beyondEnd(ranges[ranges.length - 1] ?? { lba: 0, blocks: 1 }, g)];
+      if (defect === 'too-many-descriptors') {
+        const n = (g.maxUnmapDescriptors ?? 0) + 1;
+        ranges = Array.from({ length: n }, (_, i) => ranges[i % Math.max(1, ranges.length)] ?? { lba: 0, blocks: 0 });
+      }
+      const list = cdb.unmapParameterList(ranges);
+      return { cdb: cdb.unmap({ parameterListLength: defect === 'short-parameter-list' ? 6 : list.length }), dataOut: defect === 'short-parameter-list' ? list.subarray(0, 6) : list };
+    }
+    case 'COMPARE AND WRITE': {
+      let r: BlockRange = command;
+      if (defect === 'lba-beyond-end') r = beyondEnd(command, g);
+      if (defect === 'over-limit') r = overLimit(command.lba, g.maxCompareAndWriteBlocks ?? 0, g);
+      const length = r.blocks * bs;
+      const medium = defect === undefined && current !== undefined ? current(r) : new Uint8Array(length);
+      const dataOut = new Uint8Array(2 * length);
+      dataOut.set(compareAndWriteVerify(command, medium), 0);
+      dataOut.set(seededBytes(command.seed, length), length);
+      return { cdb: cdb.compareAndWrite(r), dataOut };
+    }
+    case 'EXTENDED COPY': {
+      let segments = command.segments;
+      if (defect === 'lba-beyond-end') {
+        const last = segments[segments.length - 1] ?? { srcLba: 0, dstLba: 0, blocks: 1 };
+        segments = [...segments.slice(0, -1), { ...last, dstLba: beyondEnd({ lba: last.dstLba, blocks: last.blocks }, g).lba, blocks: Math.max(1, last.blocks) }];
+      }
+      const list = xcopyList(segments, g, defect);
+      return { cdb: cdb.extendedCopy(list.length), dataOut: list };
+    }
+  }
+}
+
+function range(r: BlockRange): string {
+  return `lba ${r.lba} blocks ${r.blocks}`;
+}
+
+/** One line naming `command` and its defect, as a counterexample lists it. */
+export function describeCommand(command: KitCommand, defect?: Defect): string {
+  let text: string;
+  switch (command.op) {
+    case 'READ(16)':
+      text = `READ(16) ${range(command)}`;
+      break;
+    case 'WRITE(16)':
+      text = `WRITE(16) ${range(command)} data seed ${command.seed}`;
+      break;
+    case 'WRITE SAME(16)':
+      text = `WRITE SAME(16) ${range(command)}${command.unmap ? ' UNMAP' : ''}${command.ndob ? ' NDOB' : ` block seed ${command.seed}`}`;
+      break;
+    case 'UNMAP':
+      text = `UNMAP ${command.ranges.map((r) => `[${r.lba}+${r.blocks}]`).join(' ')}`;
+      break;
+    case 'COMPARE AND WRITE':
+      text = `COMPARE AND WRITE ${range(command)} ${command.miscompareAt === null ? 'verify = medium' : `verify = medium but byte ${command.miscompareAt}`} write seed ${command.seed}`;
+      break;
+    case 'EXTENDED COPY':
+      text = `EXTENDED COPY ${command.segments.map((s) => `[${s.srcLba} -> ${s.dstLba} x${s.blocks}]`).join(' ')}`;
+      break;
+    default:
+      text = command.op;
+  }
+  return defect === undefined ? text : `${text} (malformed: ${defect})`;
+}

@@ -1,0 +1,50 @@
+/**
+ * `vaai-sim/testing`: a property-based test kit on fast-check (an optional peer dependency) that
+ * checks any target with the `execute(cdb, dataOut, { initiator })` contract, and gives your own
+ * tests arbitraries for commands and workloads, the reference model, and invariants.
+ *
+ * @example
+ * ```ts
+ * import { it, expect } from 'vitest';
+ * import { StorageArray } from 'vaai-sim';
+ * import { checkTarget, formatReport } from 'vaai-sim/testing';
+ *
+ * it('my array front end gets VAAI right', async () => {
+ *   const array = new StorageArray({ capacityBytes: 1 << 30 });
+ *   const lun = array.createLun({ sizeBytes: 64 << 20 });
+ *   const report = await checkTarget(lun, { initiators: ['a', 'b'], numRuns: 50 });
+ *   expect(report.passed, formatReport(report)).toBe(true);
+ * });
+ * ```
+ * @packageDocumentation
+ */
+
+export { checkTarget, formatReport, describeResult } from './check-target.js';
+export type { CheckTargetOptions, CheckReport, Counterexample, StepRecord, TargetCapabilities, Invariant } from './check-target.js';
+export { commandArbitrary, malformedCommandArbitrary, encodedCommandArbitrary, rangeArbitrary, defectsFor, workloadArbitrary } from './arbitraries.js';
+export type { CommandSpace, WorkloadOptions, WorkloadStep } from './arbitraries.js';
+export { encodeCommand, describeCommand, seededBytes, compareAndWriteVerify, writeSameBlock } from './commands.js';
+export type {
+  KitCommand,
+  KitGeometry,
+  EncodedCommand,
+  Defect,
+  MalformedCommand,
+  BlockRange,
+  CopySegment,
+  TestUnitReadyCommand,
+  Read16Command,
+  Write16Command,
+  WriteSame16Command,
+  UnmapCommand,
+  CompareAndWriteCommand,
+  ExtendedCopyCommand,
+  Reserve6Command,
+  Release6Command,
+} from './commands.js';
+export { ReferenceArray, ModelLun } from './reference-array.js';
+export type { ReferenceArrayOptions, ModelLunSpec, Expected, ExpectedSense, ModelSegment, ModelRange } from './reference-array.js';
+export { poolAccountingExact, AcknowledgedWrites, unmappedBlocksReadZero } from './invariants.js';
+export type { CloneStep, ZeroStep, LockStep, WriteStep, UnmapStep } from './arbitraries.js';
+export { runWorkload } from './workload.js';
+export type { WorkloadOutcome } from './workload.js';
