@@ -11,6 +11,8 @@ const HELP = `vaai-sim: a simulated block array with the VAAI offloads
 Usage:
   vaai-sim bench [options]    run the offload vs host-side benchmark
   vaai-sim serve [options]    serve an array over iSCSI
+  vaai-sim check URL [opts]   check an iSCSI LUN's VAAI behaviour against the reference model
+                              (iscsi://host:port/iqn/lun; it writes to the LUN's last blocks)
   vaai-sim help               show this help
 
 serve options:
@@ -22,6 +24,12 @@ serve options:
   --pool-gib N                thin pool capacity in GiB (default 16)
   --block-size N              512, 1024, 2048 or 4096 (default 512)
   --config FILE               JSON: { "poolGiB", "targets": [{ "name", "initiators"?, "luns": [{ "gib", "blockSize"?, "thin"? }] }] }
+
+check options (needs fast-check installed beside vaai-sim):
+  --sessions N                iSCSI sessions (nexuses) to use; 2 or more also races them (default 2)
+  --runs N                    runs of the model-based suite (default 100)
+  --seed N                    fast-check seed, to replay a run
+  --window N                  blocks at the end of the LUN the check may change (default 64)
 
 bench options:
   --quick                     small sizes (well under a minute)
@@ -62,6 +70,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return command === undefined ? 1 : 0;
   }
   if (command === 'serve') return serve(rest);
+  if (command === 'check') return check(rest);
   if (command !== 'bench') {
     process.stderr.write(`vaai-sim: unknown command '${command}'\n\n${HELP}`);
     return 2;
@@ -138,6 +147,44 @@ function opt<K extends string>(key: K, v: number | undefined): { [P in K]?: numb
 interface ServeConfig {
   readonly poolGiB?: number;
   readonly targets: ReadonlyArray<{ readonly name: string; readonly initiators?: readonly string[]; readonly luns: ReadonlyArray<{ readonly gib: number; readonly blockSize?: number; readonly thin?: boolean }> }>;
+}
+
+/** `vaai-sim check URL`: runs checkTarget against an iSCSI LUN and prints the report; 0 when it passes. */
+async function check(args: readonly string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...args],
+    allowPositionals: true,
+    options: { sessions: { type: 'string' }, runs: { type: 'string' }, seed: { type: 'string' }, window: { type: 'string' } },
+  });
+  const url = positionals[0];
+  if (url === undefined || positionals.length > 1) throw new Error('vaai-sim check takes one URL: iscsi://host:port/iqn/lun');
+  const { IscsiSession, parseIscsiUrl } = await import('../iscsi/initiator/session.js');
+  const target = parseIscsiUrl(url);
+  let kit: typeof import('../testing/check-target.js');
+  try {
+    kit = await import('../testing/check-target.js');
+  } catch {
+    process.stderr.write('vaai-sim check needs fast-check: npm install fast-check\n');
+    return 2;
+  }
+  const count = number(values.sessions, 'sessions', 1) ?? 2;
+  const sessions = [];
+  try {
+    for (let i = 0; i < count; i++) sessions.push(await IscsiSession.connect({ host: target.host, port: target.port, targetName: target.targetName, initiatorName: `iqn.2026-11.dev.vaai-sim:check-${i}` }));
+    const [first, ...others] = sessions.map((s) => s.lun(target.lun));
+    const seed = number(values.seed, 'seed', 0);
+    const windowBlocks = number(values.window, 'window', 1);
+    const report = await kit.checkTarget(first!, {
+      others,
+      numRuns: number(values.runs, 'runs', 1) ?? 100,
+      ...(seed === undefined ? {} : { seed }),
+      ...(windowBlocks === undefined ? {} : { windowBlocks }),
+    });
+    process.stdout.write(`${kit.formatReport(report)}\n`);
+    return report.passed ? 0 : 1;
+  } finally {
+    for (const s of sessions) await s.close().catch(() => undefined);
+  }
 }
 
 /** `vaai-sim serve`: an array behind an iSCSI target; prints the URL of each LUN and runs until stopped. */

@@ -19,6 +19,10 @@ export interface CommandSpace extends KitGeometry {
   readonly ops?: ReadonlySet<KitCommand['op']>;
   /** MAXIMUM SEGMENT DESCRIPTOR COUNT of the copy manager. @defaultValue 4 */
   readonly maxSegments?: number;
+  /** WRITE SAME(16) takes NDOB (its CDB usage data says so). @defaultValue true */
+  readonly writeSameNdob?: boolean;
+  /** WRITE SAME(16) takes UNMAP (LBPWS). @defaultValue whether UNMAP is offered */
+  readonly writeSameUnmap?: boolean;
 }
 
 const seed = fc.integer({ min: 1, max: 0x7fffffff });
@@ -71,7 +75,7 @@ export function commandArbitrary(space: CommandSpace): fc.Arbitrary<KitCommand> 
       2,
       fc
         .tuple(rangeArbitrary(space, 1, max), fc.boolean(), fc.boolean(), fc.oneof(seed, fc.constant(0)))
-        .map(([r, unmap, ndob, s]) => ({ op: 'WRITE SAME(16)', ...r, unmap: unmap && has(space, 'UNMAP'), ndob, seed: s })),
+        .map(([r, unmap, ndob, s]) => ({ op: 'WRITE SAME(16)', ...r, unmap: unmap && (space.writeSameUnmap ?? has(space, 'UNMAP')), ndob: ndob && space.writeSameNdob !== false, seed: s })),
     );
   }
   if (has(space, 'UNMAP')) {
@@ -106,7 +110,11 @@ export function defectsFor(command: KitCommand, space: CommandSpace): Defect[] {
       return ['lba-beyond-end'];
     // One block over the limit, only where that still fits the space (so nothing outside it is at risk).
     case 'WRITE SAME(16)':
-      return space.maxWriteSameBlocks !== undefined && space.maxWriteSameBlocks > 0 && space.maxWriteSameBlocks < room ? ['lba-beyond-end', 'over-limit'] : ['lba-beyond-end'];
+      return [
+        'lba-beyond-end',
+        ...(space.maxWriteSameBlocks !== undefined && space.maxWriteSameBlocks > 0 && space.maxWriteSameBlocks < room ? (['over-limit'] as const) : []),
+        ...(space.writeSameNdob === false ? (['unsupported-ndob'] as const) : []),
+      ];
     case 'COMPARE AND WRITE':
       return (space.maxCompareAndWriteBlocks ?? 255) < Math.min(255, room) ? ['lba-beyond-end', 'over-limit'] : ['lba-beyond-end'];
     case 'UNMAP':

@@ -238,6 +238,7 @@ function refusal(defect: Defect): Prediction {
     case 'lba-beyond-end':
       return { kind: 'refused', keys: [0x05], ascs: [0x21], text: 'CHECK CONDITION 05/21/xx (LOGICAL BLOCK ADDRESS OUT OF RANGE)' };
     case 'over-limit':
+    case 'unsupported-ndob':
       return { kind: 'refused', keys: [0x05], ascs: [0x24], text: 'CHECK CONDITION 05/24/xx (INVALID FIELD IN CDB)' };
     case 'too-many-descriptors':
     case 'short-parameter-list':
@@ -469,12 +470,20 @@ function permutations(n: number): number[][] {
 
 // ---- capabilities ----------------------------------------------------------------------------------------
 
-async function lbpws(target: Nexus): Promise<boolean> {
-  const r = await target.execute(cdb.inquiry({ page: 0xb2, allocationLength: 64 }));
-  return r.status === 0 && r.data !== undefined && r.data.length > 5 && (r.data[5]! & 0x40) !== 0;
+/**
+ * What WRITE SAME(16) takes: UNMAP needs LBPWS (VPD B2h) and, like NDOB, a set bit in the CDB USAGE
+ * DATA of REPORT SUPPORTED OPERATION CODES (one command). Without that report, NDOB is not sent.
+ */
+async function writeSameBits(target: Nexus): Promise<{ unmap: boolean; ndob: boolean }> {
+  const b2 = await target.execute(cdb.inquiry({ page: 0xb2, allocationLength: 64 }));
+  const lbpws = b2.status === 0 && b2.data !== undefined && b2.data.length > 5 && (b2.data[5]! & 0x40) !== 0; // LBPWS
+  const one = await target.execute(cdb.reportSupportedOperationCodes({ reportingOptions: 1, opcode: 0x93, allocationLength: 64 }));
+  const d = one.data;
+  if (one.status !== 0 || d === undefined || d.length < 6 || (d[1]! & 0x07) !== 0x03) return { unmap: lbpws, ndob: false };
+  return { unmap: lbpws && (d[5]! & 0x08) !== 0, ndob: (d[5]! & 0x01) !== 0 };
 }
 
-function opsOf(info: LunInfo, wsUnmap: boolean, restrict: ReadonlySet<KitCommand['op']> | undefined): Set<KitCommand['op']> {
+function opsOf(info: LunInfo, restrict: ReadonlySet<KitCommand['op']> | undefined): Set<KitCommand['op']> {
   const s = info.supported;
   const listed = (opcode: number, sa?: number): boolean => s === undefined || s.has(sa === undefined ? String(opcode) : `${opcode}/${sa}`) || s.has(String(opcode));
   const ops = new Set<KitCommand['op']>(['TEST UNIT READY']);
@@ -487,10 +496,6 @@ function opsOf(info: LunInfo, wsUnmap: boolean, restrict: ReadonlySet<KitCommand
   if (s !== undefined && s.has(String(0x16)) && s.has(String(0x17))) {
     ops.add('RESERVE(6)');
     ops.add('RELEASE(6)');
-  }
-  if (!wsUnmap && ops.has('WRITE SAME(16)')) {
-    // WRITE SAME with UNMAP only where LBPWS says so: the arbitrary ties UNMAP bits to 'UNMAP'.
-    if (!info.thin) ops.delete('UNMAP');
   }
   return restrict === undefined ? ops : new Set([...ops].filter((o) => restrict.has(o)));
 }
@@ -525,7 +530,8 @@ export async function checkTarget(target: ScsiTarget, options: CheckTargetOption
   const windowBlocks = Math.min(options.windowBlocks ?? 64, info.blockCount);
   if (!Number.isInteger(windowBlocks) || windowBlocks < 1) throw new RangeError(`checkTarget: windowBlocks must be a positive integer, not ${options.windowBlocks}`);
   const first = info.blockCount - windowBlocks;
-  const ops = opsOf(info, await lbpws(nexuses[0]!), options.ops);
+  const ops = opsOf(info, options.ops);
+  const ws = await writeSameBits(nexuses[0]!);
   const maxBlocks = Math.max(1, Math.min(16, windowBlocks, info.maxTransferBlocks || 16));
   const space: CommandSpace = {
     blockSize: info.blockSize,
@@ -538,6 +544,8 @@ export async function checkTarget(target: ScsiTarget, options: CheckTargetOption
     maxWriteSameBlocks: info.maxWriteSameBlocks,
     maxUnmapDescriptors: info.maxUnmapDescriptors,
     maxSegments: info.copyManager?.maxSegmentDescriptors ?? 4,
+    writeSameNdob: ws.ndob,
+    writeSameUnmap: ws.unmap,
   };
   const capabilities: TargetCapabilities = { blockSize: info.blockSize, blockCount: info.blockCount, window: { lba: first, blocks: windowBlocks }, ops: [...ops], unmappedReadsZero: info.unmappedReadsZero, nexuses: nexuses.length };
 

@@ -121,7 +121,9 @@ export type KitCommand =
  * - `short-parameter-list`: UNMAP whose PARAMETER LIST LENGTH cuts the header;
  * - `bad-segment-type`: an EXTENDED COPY segment descriptor of an unknown type code (FFh);
  * - `bad-cscd-type`: an EXTENDED COPY CSCD descriptor of an unknown type code (FEh);
- * - `cscd-index-beyond-list`: an EXTENDED COPY segment naming a CSCD the list does not have.
+ * - `cscd-index-beyond-list`: an EXTENDED COPY segment naming a CSCD the list does not have;
+ * - `unsupported-ndob`: WRITE SAME(16) with NDOB on a LUN whose CDB usage data does not offer it
+ *   (SBC-4: ILLEGAL REQUEST, INVALID FIELD IN CDB).
  */
 export type Defect =
   | 'lba-beyond-end'
@@ -130,7 +132,8 @@ export type Defect =
   | 'short-parameter-list'
   | 'bad-segment-type'
   | 'bad-cscd-type'
-  | 'cscd-index-beyond-list';
+  | 'cscd-index-beyond-list'
+  | 'unsupported-ndob';
 
 /** A command made malformed by one {@link Defect}. */
 export interface MalformedCommand {
@@ -250,6 +253,7 @@ export function encodeCommand(command: KitCommand, g: KitGeometry, current?: (ra
       let r: BlockRange = command;
       if (defect === 'lba-beyond-end') r = beyondEnd(command, g);
       if (defect === 'over-limit') r = overLimit(command.lba, g.maxWriteSameBlocks ?? 0, g);
+      if (defect === 'unsupported-ndob') return { cdb: cdb.writeSame16({ ...r, unmap: false, ndob: true }), dataOut: undefined };
       return { cdb: cdb.writeSame16({ ...r, unmap: command.unmap, ndob: command.ndob }), dataOut: writeSameBlock(command, bs) };
     }
     case 'UNMAP': {
@@ -300,7 +304,7 @@ export function describeCommand(command: KitCommand, defect?: Defect): string {
       text = `WRITE(16) ${range(command)} data seed ${command.seed}`;
       break;
     case 'WRITE SAME(16)':
-      text = `WRITE SAME(16) ${range(command)}${command.unmap ? ' UNMAP' : ''}${command.ndob ? ' NDOB' : ` block seed ${command.seed}`}`;
+      text = defect === 'unsupported-ndob' ? `WRITE SAME(16) ${range(command)} NDOB` : `WRITE SAME(16) ${range(command)}${command.unmap ? ' UNMAP' : ''}${command.ndob ? ' NDOB' : ` block seed ${command.seed}`}`;
       break;
     case 'UNMAP':
       text = `UNMAP ${command.ranges.map((r) => `[${r.lba}+${r.blocks}]`).join(' ')}`;

@@ -52,6 +52,28 @@ describe('vaai-sim CLI (smoke, tiny sizes)', () => {
     expect(printed.join('')).toMatch(/(met|MISSED) +peak RSS/);
   }, 120_000);
 
+  it('check URL runs checkTarget over iSCSI: 0 for this project\'s target, and the report on stdout', async () => {
+    const { StorageArray } = await import('../../src/index.js');
+    const { IscsiServer } = await import('../../src/iscsi/index.js');
+    const array = new StorageArray({ capacityBytes: 64 << 20, allocationUnitBytes: 4096 });
+    const iqn = 'iqn.2026-11.dev.vaai-sim:cli-check';
+    const server = new IscsiServer({ array, targets: [{ name: iqn, luns: [array.createLun({ sizeBytes: 16 << 20 })] }], port: 0 });
+    await server.listen();
+    const printed: string[] = [];
+    const stdout = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => (printed.push(String(s)), true));
+    try {
+      expect(await main(['check', server.url(iqn, 0), '--runs', '30', '--seed', '5'])).toBe(0);
+    } finally {
+      stdout.mockRestore();
+      await server.close();
+    }
+    const text = printed.join('');
+    expect(text).toMatch(/checkTarget: PASSED after 30 runs/);
+    expect(text).toMatch(/2 nexus\(es\)/);
+    expect(text).toMatch(/COMPARE AND WRITE, EXTENDED COPY/);
+    await expect(main(['check'])).rejects.toThrow(/one URL/);
+  }, 60_000);
+
   it('help, unknown commands and bad options', async () => {
     const stdout = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
     const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);

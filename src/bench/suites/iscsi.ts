@@ -63,7 +63,7 @@ async function iscsiPerf(url: string, blocks: number, seconds: number): Promise<
 }
 
 /** Debian's tgt on its own port and control port, with two file-backed LUNs; undefined when it cannot run. */
-async function startTgt(sizeBytes: number): Promise<{ url: (lun: number) => string; stop: () => void } | undefined> {
+export async function startTgt(sizeBytes: number): Promise<{ url: (lun: number) => string; stop: () => void } | undefined> {
   if (!have('tgtd', ['-V']) || !have('tgtadm', ['--help'])) return undefined;
   const port = await freePort();
   const control = 100 + (port % 800);
@@ -85,7 +85,8 @@ async function startTgt(sizeBytes: number): Promise<{ url: (lun: number) => stri
     adm('--op', 'new', '--mode', 'logicalunit', '--tid', '1', '--lun', '2', '-b', files[1]!) &&
     adm('--op', 'bind', '--mode', 'target', '--tid', '1', '-I', 'ALL');
   const stop = (): void => {
-    daemon.kill();
+    // tgtd ignores SIGTERM while it has targets; it keeps no state worth a clean shutdown.
+    daemon.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   };
   if (!ok) {
