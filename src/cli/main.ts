@@ -30,6 +30,8 @@ check options (needs fast-check installed beside vaai-sim):
   --runs N                    runs of the model-based suite (default 100)
   --seed N                    fast-check seed, to replay a run
   --window N                  blocks at the end of the LUN the check may change (default 64)
+  --well-formed-only          send no malformed commands
+  --ops LIST                  only these commands, comma-separated T10 names, e.g. 'READ(16),WRITE(16)'
 
 bench options:
   --quick                     small sizes (well under a minute)
@@ -154,7 +156,7 @@ async function check(args: readonly string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: [...args],
     allowPositionals: true,
-    options: { sessions: { type: 'string' }, runs: { type: 'string' }, seed: { type: 'string' }, window: { type: 'string' } },
+    options: { sessions: { type: 'string' }, runs: { type: 'string' }, seed: { type: 'string' }, window: { type: 'string' }, 'well-formed-only': { type: 'boolean' }, ops: { type: 'string' } },
   });
   const url = positionals[0];
   if (url === undefined || positionals.length > 1) throw new Error('vaai-sim check takes one URL: iscsi://host:port/iqn/lun');
@@ -179,6 +181,8 @@ async function check(args: readonly string[]): Promise<number> {
       numRuns: number(values.runs, 'runs', 1) ?? 100,
       ...(seed === undefined ? {} : { seed }),
       ...(windowBlocks === undefined ? {} : { windowBlocks }),
+      malformed: values['well-formed-only'] !== true,
+      ...(values.ops === undefined ? {} : { ops: new Set(values.ops.split(',').map((o) => o.trim()) as Array<import('../testing/commands.js').KitCommand['op']>) }),
     });
     process.stdout.write(`${kit.formatReport(report)}\n`);
     return report.passed ? 0 : 1;

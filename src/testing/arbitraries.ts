@@ -23,6 +23,8 @@ export interface CommandSpace extends KitGeometry {
   readonly writeSameNdob?: boolean;
   /** WRITE SAME(16) takes UNMAP (LBPWS). @defaultValue whether UNMAP is offered */
   readonly writeSameUnmap?: boolean;
+  /** WRITE SAME(10) takes UNMAP (LBPWS10). @defaultValue whether UNMAP is offered */
+  readonly writeSame10Unmap?: boolean;
 }
 
 const seed = fc.integer({ min: 1, max: 0x7fffffff });
@@ -78,6 +80,22 @@ export function commandArbitrary(space: CommandSpace): fc.Arbitrary<KitCommand> 
         .map(([r, unmap, ndob, s]) => ({ op: 'WRITE SAME(16)', ...r, unmap: unmap && (space.writeSameUnmap ?? has(space, 'UNMAP')), ndob: ndob && space.writeSameNdob !== false, seed: s })),
     );
   }
+  // 10-byte CDBs address LBAs below 2^32 and at most 65,535 blocks.
+  const small = space.blockCount <= 0x100000000;
+  if (small && has(space, 'READ(10)')) add(1, rangeArbitrary(space).map((r) => ({ op: 'READ(10)', ...r })));
+  if (small && has(space, 'WRITE(10)')) add(2, fc.tuple(rangeArbitrary(space), fc.oneof(seed, fc.constant(0))).map(([r, s]) => ({ op: 'WRITE(10)', ...r, seed: s })));
+  if (small && has(space, 'WRITE SAME(10)')) {
+    const max = space.maxWriteSameBlocks === undefined || space.maxWriteSameBlocks === 0 ? undefined : space.maxWriteSameBlocks;
+    add(
+      1,
+      fc
+        .tuple(rangeArbitrary(space, 1, max), fc.boolean(), fc.oneof(seed, fc.constant(0)))
+        .map(([r, unmap, s]) => ({ op: 'WRITE SAME(10)', ...r, unmap: unmap && (space.writeSame10Unmap ?? has(space, 'UNMAP')), seed: s })),
+    );
+  }
+  if (has(space, 'SYNCHRONIZE CACHE(16)')) add(1, rangeArbitrary(space).map((r) => ({ op: 'SYNCHRONIZE CACHE(16)', ...r })));
+  if (has(space, 'GET LBA STATUS')) add(1, rangeArbitrary(space, 1).map((r) => ({ op: 'GET LBA STATUS', lba: r.lba })));
+  for (const op of ['READ CAPACITY(16)', 'INQUIRY', 'RECEIVE COPY RESULTS'] as const) if (has(space, op)) add(1, fc.constant<KitCommand>({ op }));
   if (has(space, 'UNMAP')) {
     const descriptors = Math.max(1, Math.min(4, space.maxUnmapDescriptors ?? 4));
     add(2, fc.array(rangeArbitrary(space), { minLength: 1, maxLength: descriptors }).map((ranges) => ({ op: 'UNMAP', ranges })));
@@ -105,10 +123,16 @@ export function commandArbitrary(space: CommandSpace): fc.Arbitrary<KitCommand> 
 export function defectsFor(command: KitCommand, space: CommandSpace): Defect[] {
   const room = space.blockCount - space.first;
   switch (command.op) {
+    case 'READ(10)':
     case 'READ(16)':
+    case 'WRITE(10)':
     case 'WRITE(16)':
+    case 'SYNCHRONIZE CACHE(16)':
+    case 'GET LBA STATUS':
       return ['lba-beyond-end'];
     // One block over the limit, only where that still fits the space (so nothing outside it is at risk).
+    case 'WRITE SAME(10)':
+      return space.maxWriteSameBlocks !== undefined && space.maxWriteSameBlocks > 0 && space.maxWriteSameBlocks < room ? ['lba-beyond-end', 'over-limit'] : ['lba-beyond-end'];
     case 'WRITE SAME(16)':
       return [
         'lba-beyond-end',

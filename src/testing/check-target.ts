@@ -9,12 +9,14 @@
  */
 import fc from 'fast-check';
 import * as cdb from '../codec/cdb-encoder.js';
+import { readU32, readU64 } from '../codec/bytes.js';
 import { decodeSense } from '../codec/sense-decoder.js';
 import { probeLun, type LunInfo } from '../host/probe.js';
 import type { ScsiTarget } from '../host/target.js';
+import type { MaybePromise } from '../scsi/dispatch.js';
 import type { ScsiResult } from '../scsi/outcome.js';
 import { commandArbitrary, defectsFor, malformedCommandArbitrary, rangeArbitrary, type CommandSpace } from './arbitraries.js';
-import { describeCommand, encodeCommand, type BlockRange, type Defect, type EncodedCommand, type KitCommand } from './commands.js';
+import { describeCommand, encodeCommand, hasRange, type BlockRange, type Defect, type EncodedCommand, type KitCommand } from './commands.js';
 import { ReferenceArray, type Expected } from './reference-array.js';
 
 /** A check that runs after every step; returns a description of what is wrong, or nothing. */
@@ -106,9 +108,12 @@ export interface CheckReport {
   readonly counterexample?: Counterexample;
 }
 
-interface Nexus {
+/** One I_T nexus to the LUN under test. */
+export interface KitNexus {
+  /** A name for reports. */
   readonly name: string;
-  execute(c: Uint8Array, dataOut?: Uint8Array): Promise<ScsiResult>;
+  /** Executes a command through this nexus. */
+  execute(c: Uint8Array, dataOut?: Uint8Array): MaybePromise<ScsiResult>;
 }
 
 /** What a step should answer. */
@@ -116,37 +121,60 @@ type Prediction =
   | { readonly kind: 'exact'; readonly expected: Expected }
   | { readonly kind: 'refused'; readonly keys: readonly number[]; readonly ascs?: readonly number[]; readonly text: string }
   | { readonly kind: 'conflict' }
+  /** GOOD with Data-In of a shape `test` checks (what the model cannot give byte for byte). */
+  | { readonly kind: 'shape'; readonly text: string; readonly test: (data: Uint8Array) => string | undefined }
   | { readonly kind: 'skip' };
 
 const RESERVATION_CONFLICT = 0x18;
 
 // ---- the model of the LUN's window ------------------------------------------------------------------------
 
-class WindowModel {
+/** Commands that touch no medium: targets differ in how a SCSI-2 reservation of another nexus treats them. */
+const NO_MEDIUM: ReadonlySet<KitCommand['op']> = new Set(['TEST UNIT READY', 'READ CAPACITY(16)', 'RECEIVE COPY RESULTS', 'GET LBA STATUS', 'SYNCHRONIZE CACHE(16)']);
+
+/**
+ * The model of the LUN's window: the reference array (one thin LUN the size of the window, a pool
+ * that never runs out), the SCSI-2 reservation holder, and blocks whose content is unknown
+ * (unmapped where the LUN does not promise zeros).
+ */
+export class KitModel {
+  /** The reference array holding the window's data (model LBA 0 is the window's first block). */
   ref: ReferenceArray;
   /** Nexus index holding a RESERVE(6), if any. */
   holder: number | undefined;
   /** Model LBAs whose content is unknown (unmapped with LBPRZ = 0). */
   readonly unknown: Set<number>;
 
+  /**
+   * @param first - the window's first LBA on the LUN
+   * @param blocks - the window's length in blocks (it ends at the LUN's last LBA)
+   * @param blockSize - logical block size
+   * @param lbprz - unmapped blocks read zero
+   * @param from - a model to copy the state of
+   */
   constructor(
+    /** The window's first LBA. */
     readonly first: number,
+    /** The window's length in blocks. */
     readonly blocks: number,
+    /** Logical block size. */
     readonly blockSize: number,
+    /** LBPRZ. */
     readonly lbprz: boolean,
-    from?: WindowModel,
+    from?: KitModel,
   ) {
     this.ref = from?.ref.clone() ?? new ReferenceArray({ blockSize, unitBlocks: 1, capacityUnits: Number.MAX_SAFE_INTEGER, share: false, luns: [{ thin: true, blockCount: blocks }] });
     this.holder = from?.holder;
     this.unknown = new Set(from?.unknown);
   }
 
-  clone(): WindowModel {
-    return new WindowModel(this.first, this.blocks, this.blockSize, this.lbprz, this);
+  /** An independent copy in the same state. */
+  clone(): KitModel {
+    return new KitModel(this.first, this.blocks, this.blockSize, this.lbprz, this);
   }
 
   /** Takes the state of `other` (a clone of this model that went another way). */
-  become(other: WindowModel): void {
+  become(other: KitModel): void {
     this.ref = other.ref;
     this.holder = other.holder;
     this.unknown.clear();
@@ -179,14 +207,19 @@ class WindowModel {
     for (let i = 0; i < blocks; i++) this.unknown.add(lba + i);
   }
 
-  /** Predicts the answer to `command` from nexus `nexus` and applies its effect. */
+  /**
+   * Predicts the answer to `command` from nexus `nexus` and applies its effect.
+   * @internal
+   */
   predict(nexus: number, command: KitCommand, encoded: EncodedCommand, defect: Defect | undefined): Prediction {
     const other = this.holder !== undefined && this.holder !== nexus;
-    if (other) {
+    if (other && command.op !== 'INQUIRY') {
+      // SPC-2 5.5.1: INQUIRY and RELEASE are allowed under another initiator's reservation (RELEASE
+      // then does nothing); media access conflicts.
       if (command.op === 'RELEASE(6)') return { kind: 'exact', expected: { status: 0 } };
-      // TEST UNIT READY under another's reservation, and the order of the checks of a malformed
-      // command against a reservation, differ between targets (SPC-2 leaves them open).
-      if (command.op === 'TEST UNIT READY' || defect !== undefined) return { kind: 'skip' };
+      // Commands that touch no medium, and the order of the checks of a malformed command against
+      // a reservation, differ between targets: not checked.
+      if (NO_MEDIUM.has(command.op) || defect !== undefined) return { kind: 'skip' };
       return { kind: 'conflict' };
     }
     if (defect !== undefined) return refusal(defect);
@@ -201,11 +234,36 @@ class WindowModel {
       case 'RELEASE(6)':
         this.holder = undefined;
         return { kind: 'exact', expected: { status: 0 } };
+      case 'READ(10)':
       case 'READ(16)':
         return { kind: 'exact', expected: this.ref.read16(0, m(command.lba), command.blocks) };
+      case 'WRITE(10)':
       case 'WRITE(16)':
         this.#known(m(command.lba), command.blocks);
         return { kind: 'exact', expected: this.ref.write16(0, m(command.lba), encoded.dataOut ?? new Uint8Array(0)) };
+      case 'SYNCHRONIZE CACHE(16)':
+        return { kind: 'exact', expected: { status: 0 } };
+      case 'GET LBA STATUS': {
+        const lba = command.lba;
+        return {
+          kind: 'shape',
+          text: `GOOD, a first descriptor starting at LBA ${lba}`,
+          test: (d) => (d.length < 24 ? `${d.length} bytes of parameter data, not 24` : readU64(d, 8) !== lba ? `the first descriptor starts at LBA ${readU64(d, 8)}` : undefined),
+        };
+      }
+      case 'READ CAPACITY(16)': {
+        const last = this.first + this.blocks - 1;
+        return {
+          kind: 'shape',
+          text: `GOOD, RETURNED LOGICAL BLOCK ADDRESS ${last}, block length ${bs}`,
+          test: (d) => (d.length < 12 ? `${d.length} bytes` : readU64(d, 0) !== last || readU32(d, 8) !== bs ? `last LBA ${readU64(d, 0)}, block length ${readU32(d, 8)}` : undefined),
+        };
+      }
+      case 'INQUIRY':
+        return { kind: 'shape', text: 'GOOD, a direct access block device', test: (d) => (d.length < 36 ? `${d.length} bytes of INQUIRY data` : (d[0]! & 0x1f) !== 0 ? `PERIPHERAL DEVICE TYPE ${d[0]! & 0x1f}` : undefined) };
+      case 'RECEIVE COPY RESULTS':
+        return { kind: 'shape', text: 'GOOD, operating parameters', test: (d) => (d.length < 44 ? `${d.length} bytes of operating parameters` : undefined) };
+      case 'WRITE SAME(10)':
       case 'WRITE SAME(16)': {
         const expected = this.ref.writeSame16(0, m(command.lba), command.blocks, command.unmap, encoded.dataOut);
         if (command.unmap) this.#forget(m(command.lba), command.blocks);
@@ -226,6 +284,7 @@ class WindowModel {
       }
       case 'EXTENDED COPY': {
         const expected = this.ref.extendedCopy(command.segments.map((s) => ({ src: 0, dst: 0, srcLba: m(s.srcLba), dstLba: m(s.dstLba), blocks: s.blocks })));
+        if (expected.status === 0) for (const s of command.segments) this.#known(m(s.dstLba), s.blocks);
         return { kind: 'exact', expected };
       }
     }
@@ -281,6 +340,8 @@ function describePrediction(p: Prediction): string {
       return `${p.text}, nothing changed`;
     case 'conflict':
       return 'RESERVATION CONFLICT';
+    case 'shape':
+      return p.text;
     case 'skip':
       return 'not checked';
   }
@@ -293,6 +354,11 @@ function disagreement(p: Prediction, actual: ScsiResult, blockSize: number, unkn
       return undefined;
     case 'conflict':
       return actual.status === RESERVATION_CONFLICT ? undefined : `expected RESERVATION CONFLICT, got ${describeResult(actual)}`;
+    case 'shape': {
+      if (actual.status !== 0) return `expected ${p.text}, got ${describeResult(actual)}`;
+      const wrong = p.test(actual.data ?? new Uint8Array(0));
+      return wrong === undefined ? undefined : `expected ${p.text}: ${wrong}`;
+    }
     case 'refused': {
       const s = decodeSense(actual.sense);
       if (actual.status !== 0x02 || s === undefined || !p.keys.includes(s.key) || (p.ascs !== undefined && !p.ascs.includes(s.asc))) {
@@ -326,18 +392,25 @@ function disagreement(p: Prediction, actual: ScsiResult, blockSize: number, unkn
 
 // ---- the commands of the model-based run --------------------------------------------------------------
 
-/** The system under test, with the log of the current run. */
-interface Real {
-  readonly nexuses: readonly Nexus[];
+/** The system the kit's commands run against: the LUN through its nexuses, and the run's log. */
+export interface KitSystem {
+  /** The LUN through each nexus. */
+  readonly nexuses: readonly KitNexus[];
+  /** Where commands go and which are offered (its `first` is the start of the model's window). */
   readonly space: CommandSpace;
+  /** Checks to run after every step. */
   readonly invariants: readonly Invariant[];
+  /** The steps of the run so far. */
   readonly log: StepRecord[];
+  /** Commands executed. */
   count: number;
 }
 
+type Real = KitSystem;
+
 class CheckFailure extends Error {}
 
-async function settleUnknown(model: WindowModel, real: Real, nexus: number, ranges: readonly BlockRange[]): Promise<void> {
+async function settleUnknown(model: KitModel, real: Real, nexus: number, ranges: readonly BlockRange[]): Promise<void> {
   if (model.lbprz) return;
   for (const r of ranges) {
     if (r.blocks === 0 || !model.touchesUnknown(r)) continue;
@@ -346,6 +419,20 @@ async function settleUnknown(model: WindowModel, real: Real, nexus: number, rang
       real.log.push({ nexus: real.nexuses[nexus]!.name, command: `READ(16) lba ${r.lba} blocks ${r.blocks} (content of unmapped blocks, LBPRZ = 0)`, expected: 'any', actual: describeResult(got), ok: true });
       model.adopt(r, got.data);
     }
+  }
+}
+
+function sync(r: MaybePromise<ScsiResult>): ScsiResult {
+  if (r instanceof Promise) throw new TypeError('fc.modelRun needs a target that answers synchronously (an in-process Lun); use fc.asyncModelRun');
+  return r;
+}
+
+function settleUnknownSync(model: KitModel, real: Real, nexus: number, ranges: readonly BlockRange[]): void {
+  if (model.lbprz) return;
+  for (const r of ranges) {
+    if (r.blocks === 0 || !model.touchesUnknown(r)) continue;
+    const got = sync(real.nexuses[nexus]!.execute(cdb.read16(r)));
+    if (got.status === 0 && got.data !== undefined && got.data.length === r.blocks * model.blockSize) model.adopt(r, got.data);
   }
 }
 
@@ -365,46 +452,97 @@ async function runInvariants(real: Real, after: string): Promise<void> {
   }
 }
 
-class StepCommand implements fc.AsyncCommand<WindowModel, Real> {
+/** One command from one nexus, checked against the model (for `fc.asyncModelRun`; `runSync` for `fc.modelRun`). */
+export class StepCommand implements fc.AsyncCommand<KitModel, KitSystem> {
+  /**
+   * @param nexus - index of the nexus that sends it
+   * @param command - the command
+   * @param defect - a defect to apply (the command must then be refused and change nothing)
+   */
   constructor(
     readonly nexus: number,
     readonly command: KitCommand,
     readonly defect: Defect | undefined,
   ) {}
+  /** Every command may run in every state: errors are predicted, not avoided. */
   check(): boolean {
     return true;
   }
-  async run(model: WindowModel, real: Real): Promise<void> {
-    const n = real.nexuses[this.nexus]!;
-    if (this.defect === undefined && (model.holder === undefined || model.holder === this.nexus)) await settleUnknown(model, real, this.nexus, rangesRead(this.command));
+  /** Runs the command on the target and the model, and compares. */
+  async run(model: KitModel, real: Real): Promise<void> {
+    if (this.#settles(model)) await settleUnknown(model, real, this.nexus, rangesRead(this.command));
+    const step = this.#predict(model, real);
+    this.#finish(model, real, step, await real.nexuses[this.nexus]!.execute(step.encoded.cdb, step.encoded.dataOut));
+    await runInvariants(real, step.text);
+  }
+
+  /** The same step for `fc.modelRun`: the target must answer synchronously (an in-process LUN). */
+  runSync(model: KitModel, real: Real): void {
+    if (this.#settles(model)) settleUnknownSync(model, real, this.nexus, rangesRead(this.command));
+    const step = this.#predict(model, real);
+    this.#finish(model, real, step, sync(real.nexuses[this.nexus]!.execute(step.encoded.cdb, step.encoded.dataOut)));
+    for (const inv of real.invariants) {
+      const wrong = inv();
+      if (wrong instanceof Promise) throw new TypeError('fc.modelRun needs synchronous invariants');
+      if (wrong !== undefined) {
+        real.log.push({ nexus: '-', command: `invariant after ${step.text}`, expected: 'holds', actual: wrong, ok: false });
+        throw new CheckFailure(`invariant broken after ${step.text}: ${wrong}`);
+      }
+    }
+  }
+
+  #settles(model: KitModel): boolean {
+    return this.defect === undefined && (model.holder === undefined || model.holder === this.nexus);
+  }
+
+  #predict(model: KitModel, real: Real): { encoded: EncodedCommand; prediction: Prediction; unknownBefore: Set<number>; text: string } {
     const encoded = encodeCommand(this.command, real.space, (r) => model.current(r), this.defect);
     const unknownBefore = new Set(model.unknown);
-    const prediction = model.predict(this.nexus, this.command, encoded, this.defect);
-    const actual = await n.execute(encoded.cdb, encoded.dataOut);
-    real.count++;
-    const c = this.command;
-    const unknown = c.op === 'READ(16)' ? (i: number) => unknownBefore.has(c.lba - model.first + i) : undefined;
-    const wrong = disagreement(prediction, actual, real.space.blockSize, unknown);
-    const text = describeCommand(this.command, this.defect);
-    real.log.push({ nexus: n.name, command: text, expected: describePrediction(prediction), actual: describeResult(actual), ok: wrong === undefined });
-    if (wrong !== undefined) throw new CheckFailure(`${n.name}: ${text}: ${wrong}`);
-    await runInvariants(real, text);
+    return { encoded, unknownBefore, prediction: model.predict(this.nexus, this.command, encoded, this.defect), text: describeCommand(this.command, this.defect, real.space) };
   }
+
+  #finish(model: KitModel, real: Real, step: { prediction: Prediction; unknownBefore: Set<number>; text: string }, actual: ScsiResult): void {
+    real.count++;
+    const n = real.nexuses[this.nexus]!;
+    const c = this.command;
+    const unknown = c.op === 'READ(16)' || c.op === 'READ(10)' ? (i: number) => step.unknownBefore.has(c.lba - model.first + i) : undefined;
+    const wrong = disagreement(step.prediction, actual, real.space.blockSize, unknown);
+    real.log.push({ nexus: n.name, command: step.text, expected: describePrediction(step.prediction), actual: describeResult(actual), ok: wrong === undefined });
+    if (wrong !== undefined) throw new CheckFailure(`${n.name}: ${step.text}: ${wrong}`);
+  }
+  /** The command, for fast-check's counterexample. */
   toString(): string {
     return `[nexus ${this.nexus}] ${describeCommand(this.command, this.defect)}`;
   }
 }
 
-/** Commands sent at once from different nexuses; the order they start in comes from a fast-check scheduler. */
-class RaceCommand implements fc.AsyncCommand<WindowModel, Real> {
+/** One command of a race. */
+export interface RaceStep {
+  /** Index of the nexus that sends it. */
+  readonly nexus: number;
+  /** The command. */
+  readonly command: KitCommand;
+}
+
+/**
+ * Commands sent at once from different nexuses; the order they start in comes from a fast-check
+ * scheduler. It passes when some order of the commands explains every answer and the window read back.
+ */
+export class RaceCommand implements fc.AsyncCommand<KitModel, KitSystem> {
+  /**
+   * @param steps - the commands and the nexus of each
+   * @param scheduler - decides the order the commands start in
+   */
   constructor(
-    readonly steps: ReadonlyArray<{ readonly nexus: number; readonly command: KitCommand }>,
+    readonly steps: readonly RaceStep[],
     readonly scheduler: fc.Scheduler,
   ) {}
+  /** Every race may run in every state. */
   check(): boolean {
     return true;
   }
-  async run(model: WindowModel, real: Real): Promise<void> {
+  /** Races the commands, then checks the answers and the window against every order of them. */
+  async run(model: KitModel, real: Real): Promise<void> {
     for (const s of this.steps) if (model.holder === undefined || model.holder === s.nexus) await settleUnknown(model, real, s.nexus, rangesRead(s.command));
     const encoded = this.steps.map((s) => encodeCommand(s.command, real.space, (r) => model.current(r)));
     const started = this.steps.map((s, i) => this.scheduler.schedule(Promise.resolve(i), `start ${describeCommand(s.command)} from ${real.nexuses[s.nexus]!.name}`).then(() => real.nexuses[s.nexus]!.execute(encoded[i]!.cdb, encoded[i]!.dataOut)));
@@ -456,6 +594,7 @@ class RaceCommand implements fc.AsyncCommand<WindowModel, Real> {
     real.log.push({ nexus: 'race', command: label, expected: 'the answers of some order of the commands', actual: results.map(describeResult).join(' | '), ok: false });
     throw new CheckFailure(`race ${label}: no order of the commands explains the answers (${reasons.join('; ')})`);
   }
+  /** The race, for fast-check's counterexample. */
   toString(): string {
     return `[race] ${this.steps.map((s) => `nexus ${s.nexus}: ${describeCommand(s.command)}`).join(' | ')}`;
   }
@@ -474,25 +613,41 @@ function permutations(n: number): number[][] {
  * What WRITE SAME(16) takes: UNMAP needs LBPWS (VPD B2h) and, like NDOB, a set bit in the CDB USAGE
  * DATA of REPORT SUPPORTED OPERATION CODES (one command). Without that report, NDOB is not sent.
  */
-async function writeSameBits(target: Nexus): Promise<{ unmap: boolean; ndob: boolean }> {
+async function writeSameBits(target: KitNexus): Promise<{ unmap: boolean; unmap10: boolean; ndob: boolean }> {
   const b2 = await target.execute(cdb.inquiry({ page: 0xb2, allocationLength: 64 }));
-  const lbpws = b2.status === 0 && b2.data !== undefined && b2.data.length > 5 && (b2.data[5]! & 0x40) !== 0; // LBPWS
-  const one = await target.execute(cdb.reportSupportedOperationCodes({ reportingOptions: 1, opcode: 0x93, allocationLength: 64 }));
-  const d = one.data;
-  if (one.status !== 0 || d === undefined || d.length < 6 || (d[1]! & 0x07) !== 0x03) return { unmap: lbpws, ndob: false };
-  return { unmap: lbpws && (d[5]! & 0x08) !== 0, ndob: (d[5]! & 0x01) !== 0 };
+  const flags = b2.status === 0 && b2.data !== undefined && b2.data.length > 5 ? b2.data[5]! : 0;
+  /** Byte 1 of the CDB USAGE DATA of `opcode`, or undefined when not reported. */
+  const usage = async (opcode: number): Promise<number | undefined> => {
+    const one = await target.execute(cdb.reportSupportedOperationCodes({ reportingOptions: 1, opcode, allocationLength: 64 }));
+    const d = one.data;
+    return one.status !== 0 || d === undefined || d.length < 6 || (d[1]! & 0x07) !== 0x03 ? undefined : d[5]!;
+  };
+  const [u16, u10] = [await usage(0x93), await usage(0x41)];
+  return {
+    unmap: (flags & 0x40) !== 0 && (u16 === undefined || (u16 & 0x08) !== 0), // LBPWS
+    unmap10: (flags & 0x20) !== 0 && (u10 === undefined || (u10 & 0x08) !== 0), // LBPWS10
+    ndob: u16 !== undefined && (u16 & 0x01) !== 0,
+  };
 }
 
 function opsOf(info: LunInfo, restrict: ReadonlySet<KitCommand['op']> | undefined): Set<KitCommand['op']> {
   const s = info.supported;
   const listed = (opcode: number, sa?: number): boolean => s === undefined || s.has(sa === undefined ? String(opcode) : `${opcode}/${sa}`) || s.has(String(opcode));
-  const ops = new Set<KitCommand['op']>(['TEST UNIT READY']);
+  const ops = new Set<KitCommand['op']>(['TEST UNIT READY', 'INQUIRY', 'READ CAPACITY(16)']);
+  if (listed(0x28)) ops.add('READ(10)');
   if (listed(0x88)) ops.add('READ(16)');
+  if (listed(0x2a)) ops.add('WRITE(10)');
   if (listed(0x8a)) ops.add('WRITE(16)');
+  if (s !== undefined && s.has(String(0x41))) ops.add('WRITE SAME(10)');
   if (s !== undefined && s.has(String(0x93))) ops.add('WRITE SAME(16)');
+  if (s !== undefined && s.has(String(0x91))) ops.add('SYNCHRONIZE CACHE(16)');
+  if (info.thin && s !== undefined && s.has(`${0x9e}/${0x12}`)) ops.add('GET LBA STATUS');
   if (info.thin && info.maxUnmapBlocks > 0 && listed(0x42)) ops.add('UNMAP');
   if (info.maxCompareAndWriteBlocks > 0 && listed(0x89)) ops.add('COMPARE AND WRITE');
-  if (info.copyManager !== undefined && info.designator !== undefined && listed(0x83)) ops.add('EXTENDED COPY');
+  if (info.copyManager !== undefined && info.designator !== undefined && listed(0x83)) {
+    ops.add('EXTENDED COPY');
+    ops.add('RECEIVE COPY RESULTS');
+  }
   if (s !== undefined && s.has(String(0x16)) && s.has(String(0x17))) {
     ops.add('RESERVE(6)');
     ops.add('RELEASE(6)');
@@ -502,27 +657,25 @@ function opsOf(info: LunInfo, restrict: ReadonlySet<KitCommand['op']> | undefine
 
 // ---- checkTarget ---------------------------------------------------------------------------------------
 
+/** What {@link kitSetup} found: the nexuses, where commands may go, and what the target offers. */
+export interface KitSetup {
+  /** The LUN through each nexus. */
+  readonly nexuses: readonly KitNexus[];
+  /** Commands, limits and the window. */
+  readonly space: CommandSpace;
+  /** What the target offers. */
+  readonly capabilities: TargetCapabilities;
+}
+
 /**
- * Runs the model-based suite against `target`, limited to what it advertises (VPD B0h, B2h, 83h,
- * the copy manager's operating parameters, REPORT SUPPORTED OPERATION CODES). Changes only the
- * last `windowBlocks` blocks of the LUN. Resolves with a report; it never throws for a target that
- * misbehaves (only when READ CAPACITY fails, or for a bad option).
- *
- * @example
- * ```ts
- * import { StorageArray } from 'vaai-sim';
- * import { checkTarget, formatReport } from 'vaai-sim/testing';
- * const array = new StorageArray({ capacityBytes: 1 << 30 });
- * const lun = array.createLun({ sizeBytes: 64 << 20 });
- * const report = await checkTarget(lun, { initiators: ['host-a', 'host-b'], numRuns: 50 });
- * if (!report.passed) throw new Error(formatReport(report));
- * ```
+ * Probes `target` (clearing pending unit attentions on every nexus) and works out the command space
+ * for {@link kitCommands}: what {@link checkTarget} does before it runs, for your own property.
  */
-export async function checkTarget(target: ScsiTarget, options: CheckTargetOptions = {}): Promise<CheckReport> {
-  const nexuses: Nexus[] =
+export async function kitSetup(target: ScsiTarget, options: Pick<CheckTargetOptions, 'others' | 'initiators' | 'windowBlocks' | 'ops'> = {}): Promise<KitSetup> {
+  const nexuses: KitNexus[] =
     options.others !== undefined
-      ? [target, ...options.others].map((t, i) => ({ name: `nexus ${i}`, execute: async (c, d) => await t.execute(c, d) }))
-      : (options.initiators ?? ['vaai-sim-check']).map((name) => ({ name, execute: async (c, d) => await target.execute(c, d, { initiator: name }) }));
+      ? [target, ...options.others].map((t, i) => ({ name: `nexus ${i}`, execute: (c, d) => t.execute(c, d) }))
+      : (options.initiators ?? ['vaai-sim-check']).map((name) => ({ name, execute: (c, d) => target.execute(c, d, { initiator: name }) }));
   if (nexuses.length === 0) throw new RangeError('checkTarget: no initiators');
   // Clear pending unit attentions (a reset, a new session) on every nexus.
   for (const n of nexuses) for (let i = 0; i < 10 && (await n.execute(cdb.testUnitReady())).status === 0x02; i++);
@@ -546,20 +699,33 @@ export async function checkTarget(target: ScsiTarget, options: CheckTargetOption
     maxSegments: info.copyManager?.maxSegmentDescriptors ?? 4,
     writeSameNdob: ws.ndob,
     writeSameUnmap: ws.unmap,
+    writeSame10Unmap: ws.unmap10,
   };
   const capabilities: TargetCapabilities = { blockSize: info.blockSize, blockCount: info.blockCount, window: { lba: first, blocks: windowBlocks }, ops: [...ops], unmappedReadsZero: info.unmappedReadsZero, nexuses: nexuses.length };
+  return { nexuses, space, capabilities };
+}
 
-  const nexusIndex = fc.nat({ max: nexuses.length - 1 });
-  const arbitraries: Array<fc.Arbitrary<fc.AsyncCommand<WindowModel, Real>>> = [
-    fc.tuple(nexusIndex, commandArbitrary(space)).map(([n, c]) => new StepCommand(n, c, undefined)),
-    fc.tuple(nexusIndex, commandArbitrary(space)).map(([n, c]) => new StepCommand(n, c, undefined)),
-    fc.tuple(nexusIndex, commandArbitrary(space)).map(([n, c]) => new StepCommand(n, c, undefined)),
-  ];
-  const readable = space.ops?.has('READ(16)') === true;
-  if (readable) arbitraries.push(fc.tuple(nexusIndex, rangeArbitrary(space, 1)).map(([n, r]) => new StepCommand(n, { op: 'READ(16)', ...r }, undefined)));
-  const canBreak = [...ops].some((op) => defectsFor({ op } as KitCommand, space).length > 0 || op === 'READ(16)' || op === 'WRITE(16)');
-  if (options.malformed !== false && canBreak) arbitraries.push(fc.tuple(nexusIndex, malformedCommandArbitrary(space)).map(([n, m]) => new StepCommand(n, m.command, m.defect)));
-  if (options.races !== false && nexuses.length >= 2) arbitraries.push(raceArbitrary(space, nexuses.length), raceArbitrary(space, nexuses.length));
+/**
+ * Runs the model-based suite against `target`, limited to what it advertises (VPD B0h, B2h, 83h,
+ * the copy manager's operating parameters, REPORT SUPPORTED OPERATION CODES). Changes only the
+ * last `windowBlocks` blocks of the LUN. Resolves with a report; it never throws for a target that
+ * misbehaves (only when READ CAPACITY fails, or for a bad option).
+ *
+ * @example
+ * ```ts
+ * import { StorageArray } from 'vaai-sim';
+ * import { checkTarget, formatReport } from 'vaai-sim/testing';
+ * const array = new StorageArray({ capacityBytes: 1 << 30 });
+ * const lun = array.createLun({ sizeBytes: 64 << 20 });
+ * const report = await checkTarget(lun, { initiators: ['host-a', 'host-b'], numRuns: 50 });
+ * if (!report.passed) throw new Error(formatReport(report));
+ * ```
+ */
+export async function checkTarget(target: ScsiTarget, options: CheckTargetOptions = {}): Promise<CheckReport> {
+  const { nexuses, space, capabilities } = await kitSetup(target, options);
+  const ops = space.ops!;
+  const unmappedReadsZero = capabilities.unmappedReadsZero;
+  const arbitraries = kitCommands(space, nexuses.length, { malformed: options.malformed !== false, races: options.races !== false });
 
   const invariants = options.invariants ?? [];
   let commands = 0;
@@ -568,9 +734,8 @@ export async function checkTarget(target: ScsiTarget, options: CheckTargetOption
   const property = fc.asyncProperty(fc.commands(arbitraries, { maxCommands: options.maxCommands ?? 25, size: 'max' }), async (cmds) => {
     runs++;
     const real: Real = { nexuses, space, invariants, log: [], count: 0 };
-    const model = new WindowModel(first, windowBlocks, info.blockSize, info.unmappedReadsZero);
     try {
-      await prepare(real, model);
+      const model = await startKitRun(real, unmappedReadsZero);
       await fc.asyncModelRun(() => ({ model, real }), cmds);
     } catch (e) {
       lastFailure = { steps: real.log, failure: e instanceof Error ? e.message : String(e) };
@@ -581,6 +746,8 @@ export async function checkTarget(target: ScsiTarget, options: CheckTargetOption
   });
   const seed = options.seed ?? (Date.now() ^ 0x5eed) >>> 0;
   const details = await fc.check(property, { numRuns: options.numRuns ?? 100, seed });
+  // Leave no reservation behind.
+  if (ops.has('RELEASE(6)')) for (const n of nexuses) await n.execute(cdb.release6());
   return {
     passed: !details.failed,
     runs,
@@ -592,8 +759,40 @@ export async function checkTarget(target: ScsiTarget, options: CheckTargetOption
   };
 }
 
-/** The start of every run: no reservation held, and the window holding a known pattern. */
-async function prepare(real: Real, model: WindowModel): Promise<void> {
+/**
+ * The kit's command set for `fc.commands` and `fc.asyncModelRun` (or `fc.scheduledModelRun`): single
+ * commands from any nexus, malformed ones, and races between nexuses. With `sync`, plain commands
+ * for `fc.modelRun` against an in-process LUN (no races: they need time to interleave).
+ */
+export function kitCommands(space: CommandSpace, nexusCount: number, options: { readonly malformed?: boolean; readonly races?: boolean } = {}): Array<fc.Arbitrary<StepCommand | RaceCommand>> {
+  if (!Number.isInteger(nexusCount) || nexusCount < 1) throw new RangeError(`kitCommands: nexusCount must be a positive integer, not ${nexusCount}`);
+  const nexusIndex = fc.nat({ max: nexusCount - 1 });
+  const single = fc.tuple(nexusIndex, commandArbitrary(space)).map(([n, c]) => new StepCommand(n, c, undefined));
+  const arbitraries: Array<fc.Arbitrary<StepCommand | RaceCommand>> = [single, single, single];
+  if (space.ops === undefined || space.ops.has('READ(16)')) arbitraries.push(fc.tuple(nexusIndex, rangeArbitrary(space, 1)).map(([n, r]) => new StepCommand(n, { op: 'READ(16)', ...r }, undefined)));
+  const ops = space.ops ?? new Set<KitCommand['op']>(['READ(16)']);
+  const canBreak = [...ops].some((op) => defectsFor({ op } as KitCommand, space).length > 0 || op === 'READ(16)' || op === 'WRITE(16)');
+  if (options.malformed !== false && canBreak) arbitraries.push(fc.tuple(nexusIndex, malformedCommandArbitrary(space)).map(([n, m]) => new StepCommand(n, m.command, m.defect)));
+  if (options.races !== false && nexusCount >= 2) arbitraries.push(raceArbitrary(space, nexusCount), raceArbitrary(space, nexusCount));
+  return arbitraries;
+}
+
+/** The same set as plain commands for `fc.commands` and `fc.modelRun` (the target must answer synchronously). */
+export function kitSyncCommands(space: CommandSpace, nexusCount: number, options: { readonly malformed?: boolean } = {}): Array<fc.Arbitrary<fc.Command<KitModel, KitSystem>>> {
+  return kitCommands(space, nexusCount, { ...options, races: false }).map((a) =>
+    a.map((c) => {
+      const step = c as StepCommand;
+      return { check: () => true, run: (m: KitModel, r: KitSystem) => step.runSync(m, r), toString: () => step.toString() };
+    }),
+  );
+}
+
+/**
+ * The start of a run: no reservation held, and the window (the last `blockCount - first` blocks)
+ * holding a known pattern. Returns the model of that state.
+ */
+export async function startKitRun(real: KitSystem, unmappedReadsZero: boolean): Promise<KitModel> {
+  const model = new KitModel(real.space.first, real.space.blockCount - real.space.first, real.space.blockSize, unmappedReadsZero);
   for (const n of real.nexuses) if (real.space.ops?.has('RELEASE(6)') === true) await n.execute(cdb.release6());
   const bs = real.space.blockSize;
   const data = new Uint8Array(model.blocks * bs);
@@ -608,10 +807,11 @@ async function prepare(real: Real, model: WindowModel): Promise<void> {
     }
   }
   model.ref.write16(0, 0, data);
+  return model;
 }
 
 /** Races: COMPARE AND WRITEs of one range from several nexuses (one must win), RESERVE races, or any commands. */
-function raceArbitrary(space: CommandSpace, nexusCount: number): fc.Arbitrary<fc.AsyncCommand<WindowModel, Real>> {
+function raceArbitrary(space: CommandSpace, nexusCount: number): fc.Arbitrary<RaceCommand> {
   const who = fc.shuffledSubarray(Array.from({ length: nexusCount }, (_, i) => i), { minLength: 2, maxLength: Math.min(3, nexusCount) });
   const kinds: Array<fc.Arbitrary<ReadonlyArray<{ nexus: number; command: KitCommand }>>> = [];
   if (space.ops?.has('COMPARE AND WRITE') === true) {
@@ -623,8 +823,39 @@ function raceArbitrary(space: CommandSpace, nexusCount: number): fc.Arbitrary<fc
     );
   }
   if (space.ops?.has('RESERVE(6)') === true) kinds.push(who.map((ns) => ns.map((nexus) => ({ nexus, command: { op: 'RESERVE(6)' as const } }))));
-  kinds.push(fc.tuple(who, fc.array(commandArbitrary(space), { minLength: 3, maxLength: 3 })).map(([ns, cs]) => ns.map((nexus, i) => ({ nexus, command: cs[i]! }))));
+  // Mixes touch disjoint blocks: SBC makes no multi-block command atomic except COMPARE AND WRITE,
+  // so racing overlapping ones may interleave block by block, which no order of whole commands
+  // explains. What races here is a reservation against media access, and commands that do not meet.
+  kinds.push(
+    fc
+      .tuple(who, fc.array(commandArbitrary(space), { minLength: 3, maxLength: 3 }))
+      .map(([ns, cs]) => ns.map((nexus, i) => ({ nexus, command: cs[i]! })))
+      .filter((steps) => disjoint(steps.map((s) => footprint(s.command)))),
+  );
   return fc.tuple(fc.oneof(...kinds), fc.scheduler()).map(([steps, s]) => new RaceCommand(steps, s));
+}
+
+/** The blocks a command reads or writes. */
+function footprint(c: KitCommand): BlockRange[] {
+  if (hasRange(c)) return c.op === 'SYNCHRONIZE CACHE(16)' ? [] : [c];
+  switch (c.op) {
+    case 'UNMAP':
+      return [...c.ranges];
+    case 'EXTENDED COPY':
+      return c.segments.flatMap((s) => [{ lba: s.srcLba, blocks: s.blocks }, { lba: s.dstLba, blocks: s.blocks }]);
+    default:
+      return [];
+  }
+}
+
+/** Whether no two commands' footprints share a block. */
+function disjoint(footprints: readonly BlockRange[][]): boolean {
+  for (let i = 0; i < footprints.length; i++) {
+    for (let j = i + 1; j < footprints.length; j++) {
+      for (const a of footprints[i]!) for (const b of footprints[j]!) if (a.blocks > 0 && b.blocks > 0 && a.lba < b.lba + b.blocks && b.lba < a.lba + a.blocks) return false;
+    }
+  }
+  return true;
 }
 
 /** The report as text: what was checked, and the counterexample step by step. */

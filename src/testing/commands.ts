@@ -38,6 +38,62 @@ export interface Read16Command extends BlockRange {
   readonly op: 'READ(16)';
 }
 
+/** READ(10): LBAs below 2^32, at most 65,535 blocks. */
+export interface Read10Command extends BlockRange {
+  /** Operation, as T10 names it. */
+  readonly op: 'READ(10)';
+}
+
+/** WRITE(10) of bytes made from `seed` (0: zeros). */
+export interface Write10Command extends BlockRange {
+  /** Operation, as T10 names it. */
+  readonly op: 'WRITE(10)';
+  /** Seed of the data (see {@link seededBytes}); 0 writes zeros. */
+  readonly seed: number;
+}
+
+/** WRITE SAME(10) of one block made from `seed` (0: a zero block), optionally with UNMAP. */
+export interface WriteSame10Command extends BlockRange {
+  /** Operation, as T10 names it. */
+  readonly op: 'WRITE SAME(10)';
+  /** The UNMAP bit. */
+  readonly unmap: boolean;
+  /** Seed of the block (0: zeros). */
+  readonly seed: number;
+}
+
+/** SYNCHRONIZE CACHE(16) of a range. */
+export interface SynchronizeCache16Command extends BlockRange {
+  /** Operation, as T10 names it. */
+  readonly op: 'SYNCHRONIZE CACHE(16)';
+}
+
+/** GET LBA STATUS from an LBA. */
+export interface GetLbaStatusCommand {
+  /** Operation, as T10 names it. */
+  readonly op: 'GET LBA STATUS';
+  /** STARTING LOGICAL BLOCK ADDRESS. */
+  readonly lba: number;
+}
+
+/** READ CAPACITY(16). */
+export interface ReadCapacity16Command {
+  /** Operation, as T10 names it. */
+  readonly op: 'READ CAPACITY(16)';
+}
+
+/** Standard INQUIRY data. */
+export interface InquiryCommand {
+  /** Operation, as T10 names it. */
+  readonly op: 'INQUIRY';
+}
+
+/** RECEIVE COPY RESULTS, OPERATING PARAMETERS (03h). */
+export interface ReceiveCopyResultsCommand {
+  /** Operation, as T10 names it. */
+  readonly op: 'RECEIVE COPY RESULTS';
+}
+
 /** WRITE(16) of bytes made from `seed` (0: zeros). */
 export interface Write16Command extends BlockRange {
   /** Operation, as T10 names it. */
@@ -102,9 +158,17 @@ export interface Release6Command {
 /** A well-formed command of the kit. */
 export type KitCommand =
   | TestUnitReadyCommand
+  | Read10Command
   | Read16Command
+  | Write10Command
   | Write16Command
+  | WriteSame10Command
   | WriteSame16Command
+  | SynchronizeCache16Command
+  | GetLbaStatusCommand
+  | ReadCapacity16Command
+  | InquiryCommand
+  | ReceiveCopyResultsCommand
   | UnmapCommand
   | CompareAndWriteCommand
   | ExtendedCopyCommand
@@ -183,8 +247,8 @@ export function seededBytes(seed: number, length: number): Uint8Array {
 }
 
 /** The one block of a WRITE SAME (undefined with NDOB). */
-export function writeSameBlock(c: WriteSame16Command, blockSize: number): Uint8Array | undefined {
-  return c.ndob ? undefined : seededBytes(c.seed, blockSize);
+export function writeSameBlock(c: WriteSame16Command | WriteSame10Command, blockSize: number): Uint8Array | undefined {
+  return c.op === 'WRITE SAME(16)' && c.ndob ? undefined : seededBytes(c.seed, blockSize);
 }
 
 /** The verify half of a COMPARE AND WRITE, from what the medium holds (`current`). */
@@ -228,12 +292,46 @@ function overLimit(lba: number, limit: number, g: KitGeometry): BlockRange {
   return { lba: Math.min(lba, g.blockCount - (limit + 1)), blocks: limit + 1 };
 }
 
+/** The commands whose CDB carries one LBA range. */
+export type RangedCommand = Extract<KitCommand, BlockRange>;
+
+const RANGED: ReadonlySet<KitCommand['op']> = new Set(['READ(10)', 'READ(16)', 'WRITE(10)', 'WRITE(16)', 'WRITE SAME(10)', 'WRITE SAME(16)', 'COMPARE AND WRITE', 'SYNCHRONIZE CACHE(16)']);
+
+/** Whether `command`'s CDB carries one LBA range (LOGICAL BLOCK ADDRESS and a length). */
+export function hasRange(command: KitCommand): command is RangedCommand {
+  return RANGED.has(command.op);
+}
+
+/**
+ * The command as sent with a range defect applied (`lba-beyond-end` moves the range past the end,
+ * `over-limit` lengthens it); any other defect leaves the command as it is.
+ */
+export function applyDefect(command: KitCommand, defect: Defect | undefined, g: KitGeometry): KitCommand {
+  if (defect === 'lba-beyond-end') {
+    if (hasRange(command)) return { ...command, ...beyondEnd(command, g) };
+    switch (command.op) {
+      case 'UNMAP':
+        return { ...command, ranges: [...command.ranges.slice(0, -1), beyondEnd(command.ranges[command.ranges.length - 1] ?? { lba: 0, blocks: 1 }, g)] };
+      case 'GET LBA STATUS':
+        return { ...command, lba: g.blockCount };
+      default:
+        return command;
+    }
+  }
+  if (defect === 'over-limit') {
+    if (command.op === 'WRITE SAME(10)' || command.op === 'WRITE SAME(16)') return { ...command, ...overLimit(command.lba, g.maxWriteSameBlocks ?? 0, g) };
+    if (command.op === 'COMPARE AND WRITE') return { ...command, ...overLimit(command.lba, g.maxCompareAndWriteBlocks ?? 0, g) };
+  }
+  return command;
+}
+
 /**
  * Encodes `command` (with `defect`, if given) for a LUN of geometry `g`. `current` gives what the
  * medium holds (COMPARE AND WRITE's verify half); without it the verify half is zeros.
  */
-export function encodeCommand(command: KitCommand, g: KitGeometry, current?: (range: BlockRange) => Uint8Array, defect?: Defect): EncodedCommand {
+export function encodeCommand(original: KitCommand, g: KitGeometry, current?: (range: BlockRange) => Uint8Array, defect?: Defect): EncodedCommand {
   const bs = g.blockSize;
+  const command = applyDefect(original, defect, g);
   switch (command.op) {
     case 'TEST UNIT READY':
       return { cdb: cdb.testUnitReady(), dataOut: undefined };
@@ -241,24 +339,37 @@ export function encodeCommand(command: KitCommand, g: KitGeometry, current?: (ra
       return { cdb: cdb.reserve6(), dataOut: undefined };
     case 'RELEASE(6)':
       return { cdb: cdb.release6(), dataOut: undefined };
+    case 'READ(10)':
     case 'READ(16)': {
-      const r = defect === 'lba-beyond-end' ? beyondEnd(command, g) : command;
-      return { cdb: cdb.read16(r), dataOut: undefined };
+      const r = command;
+      return { cdb: command.op === 'READ(10)' ? cdb.read10(r) : cdb.read16(r), dataOut: undefined };
     }
+    case 'WRITE(10)':
     case 'WRITE(16)': {
-      const r = defect === 'lba-beyond-end' ? beyondEnd(command, g) : command;
-      return { cdb: cdb.write16(r), dataOut: r.blocks === 0 ? undefined : seededBytes(command.seed, r.blocks * bs) };
+      const r = command;
+      return { cdb: command.op === 'WRITE(10)' ? cdb.write10(r) : cdb.write16(r), dataOut: r.blocks === 0 ? undefined : seededBytes(command.seed, r.blocks * bs) };
     }
+    case 'WRITE SAME(10)': {
+      return { cdb: cdb.writeSame10({ lba: command.lba, blocks: command.blocks, unmap: command.unmap }), dataOut: writeSameBlock(command, bs) };
+    }
+    case 'SYNCHRONIZE CACHE(16)': {
+      return { cdb: cdb.synchronizeCache16({ lba: command.lba, blocks: command.blocks }), dataOut: undefined };
+    }
+    case 'GET LBA STATUS':
+      return { cdb: cdb.getLbaStatus({ lba: command.lba, allocationLength: 24 }), dataOut: undefined };
+    case 'READ CAPACITY(16)':
+      return { cdb: cdb.readCapacity16(32), dataOut: undefined };
+    case 'INQUIRY':
+      return { cdb: cdb.inquiry({ allocationLength: 96 }), dataOut: undefined };
+    case 'RECEIVE COPY RESULTS':
+      return { cdb: cdb.receiveCopyResults({ serviceAction: 0x03, allocationLength: 1024 }), dataOut: undefined };
     case 'WRITE SAME(16)': {
-      let r: BlockRange = command;
-      if (defect === 'lba-beyond-end') r = beyondEnd(command, g);
-      if (defect === 'over-limit') r = overLimit(command.lba, g.maxWriteSameBlocks ?? 0, g);
+      const r: BlockRange = command;
       if (defect === 'unsupported-ndob') return { cdb: cdb.writeSame16({ ...r, unmap: false, ndob: true }), dataOut: undefined };
       return { cdb: cdb.writeSame16({ ...r, unmap: command.unmap, ndob: command.ndob }), dataOut: writeSameBlock(command, bs) };
     }
     case 'UNMAP': {
       let ranges = command.ranges;
-      if (defect === 'lba-beyond-end') ranges = [...ranges.slice(0, -1), beyondEnd(ranges[ranges.length - 1] ?? { lba: 0, blocks: 1 }, g)];
       if (defect === 'too-many-descriptors') {
         const n = (g.maxUnmapDescriptors ?? 0) + 1;
         ranges = Array.from({ length: n }, (_, i) => ranges[i % Math.max(1, ranges.length)] ?? { lba: 0, blocks: 0 });
@@ -267,9 +378,7 @@ export function encodeCommand(command: KitCommand, g: KitGeometry, current?: (ra
       return { cdb: cdb.unmap({ parameterListLength: defect === 'short-parameter-list' ? 6 : list.length }), dataOut: defect === 'short-parameter-list' ? list.subarray(0, 6) : list };
     }
     case 'COMPARE AND WRITE': {
-      let r: BlockRange = command;
-      if (defect === 'lba-beyond-end') r = beyondEnd(command, g);
-      if (defect === 'over-limit') r = overLimit(command.lba, g.maxCompareAndWriteBlocks ?? 0, g);
+      const r: BlockRange = command;
       const length = r.blocks * bs;
       const medium = defect === undefined && current !== undefined ? current(r) : new Uint8Array(length);
       const dataOut = new Uint8Array(2 * length);
@@ -293,15 +402,28 @@ function range(r: BlockRange): string {
   return `lba ${r.lba} blocks ${r.blocks}`;
 }
 
-/** One line naming `command` and its defect, as a counterexample lists it. */
-export function describeCommand(command: KitCommand, defect?: Defect): string {
+/**
+ * One line naming `command` and its defect, as a counterexample lists it; with the LUN's geometry
+ * `g`, a range defect is shown applied (the LBAs and lengths actually sent).
+ */
+export function describeCommand(original: KitCommand, defect?: Defect, g?: KitGeometry): string {
+  const command = g === undefined ? original : applyDefect(original, defect, g);
   let text: string;
   switch (command.op) {
+    case 'READ(10)':
     case 'READ(16)':
-      text = `READ(16) ${range(command)}`;
+    case 'SYNCHRONIZE CACHE(16)':
+      text = `${command.op} ${range(command)}`;
       break;
+    case 'WRITE(10)':
     case 'WRITE(16)':
-      text = `WRITE(16) ${range(command)} data seed ${command.seed}`;
+      text = `${command.op} ${range(command)} data seed ${command.seed}`;
+      break;
+    case 'WRITE SAME(10)':
+      text = `WRITE SAME(10) ${range(command)}${command.unmap ? ' UNMAP' : ''} block seed ${command.seed}`;
+      break;
+    case 'GET LBA STATUS':
+      text = `GET LBA STATUS lba ${command.lba}`;
       break;
     case 'WRITE SAME(16)':
       text = defect === 'unsupported-ndob' ? `WRITE SAME(16) ${range(command)} NDOB` : `WRITE SAME(16) ${range(command)}${command.unmap ? ' UNMAP' : ''}${command.ndob ? ' NDOB' : ` block seed ${command.seed}`}`;

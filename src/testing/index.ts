@@ -19,13 +19,14 @@
  * @packageDocumentation
  */
 
-export { checkTarget, formatReport, describeResult } from './check-target.js';
-export type { CheckTargetOptions, CheckReport, Counterexample, StepRecord, TargetCapabilities, Invariant } from './check-target.js';
+export { checkTarget, formatReport, describeResult, kitCommands, kitSyncCommands, kitSetup, startKitRun, KitModel, StepCommand, RaceCommand } from './check-target.js';
+export type { CheckTargetOptions, CheckReport, Counterexample, StepRecord, TargetCapabilities, Invariant, KitNexus, KitSystem, KitSetup, RaceStep } from './check-target.js';
 export { commandArbitrary, malformedCommandArbitrary, encodedCommandArbitrary, rangeArbitrary, defectsFor, workloadArbitrary } from './arbitraries.js';
 export type { CommandSpace, WorkloadOptions, WorkloadStep } from './arbitraries.js';
-export { encodeCommand, describeCommand, seededBytes, compareAndWriteVerify, writeSameBlock } from './commands.js';
+export { encodeCommand, applyDefect, hasRange, describeCommand, seededBytes, compareAndWriteVerify, writeSameBlock } from './commands.js';
 export type {
   KitCommand,
+  RangedCommand,
   KitGeometry,
   EncodedCommand,
   Defect,
@@ -33,6 +34,14 @@ export type {
   BlockRange,
   CopySegment,
   TestUnitReadyCommand,
+  Read10Command,
+  Write10Command,
+  WriteSame10Command,
+  SynchronizeCache16Command,
+  GetLbaStatusCommand,
+  ReadCapacity16Command,
+  InquiryCommand,
+  ReceiveCopyResultsCommand,
   Read16Command,
   Write16Command,
   WriteSame16Command,

@@ -62,7 +62,25 @@ describe('checkTarget', () => {
       const report = await checkTarget(lun, { ...twoHosts, invariants: [poolAccountingExact(array)] });
       expect(report.passed, formatReport(report)).toBe(true);
       expect(report.runs).toBe(RUNS);
-      expect(report.capabilities.ops).toEqual(['TEST UNIT READY', 'READ(16)', 'WRITE(16)', 'WRITE SAME(16)', 'UNMAP', 'COMPARE AND WRITE', 'EXTENDED COPY', 'RESERVE(6)', 'RELEASE(6)']);
+      expect(report.capabilities.ops).toEqual([
+        'TEST UNIT READY',
+        'INQUIRY',
+        'READ CAPACITY(16)',
+        'READ(10)',
+        'READ(16)',
+        'WRITE(10)',
+        'WRITE(16)',
+        'WRITE SAME(10)',
+        'WRITE SAME(16)',
+        'SYNCHRONIZE CACHE(16)',
+        'GET LBA STATUS',
+        'UNMAP',
+        'COMPARE AND WRITE',
+        'EXTENDED COPY',
+        'RECEIVE COPY RESULTS',
+        'RESERVE(6)',
+        'RELEASE(6)',
+      ]);
       expect(report.capabilities.window).toEqual({ lba: 32768 - 64, blocks: 64 });
     }
   }, 120_000);
