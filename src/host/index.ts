@@ -32,3 +32,8 @@ export { HostIoError } from './errors.js';
 export { Fabric, FabricHost, FabricPort, FABRIC_PRESETS } from './fabric.js';
 export type { FabricModel, FabricPreset, FabricStats } from './fabric.js';
 export { SimClock, Resource } from './sim/clock.js';
+export { FilterChain, FilterDomain } from './filters/chain.js';
+export type { IoFilter, FilterRequest, NextLayer, ChangeCause, FilterChainOptions } from './filters/chain.js';
+export { changesOf, extendedCopyDestinations, mayHaveChanged } from './filters/changes.js';
+export type { LbaRange, CommandChanges, ForeignChange } from './filters/changes.js';
+export { ChangedBlockTracker, ChangeTrackingError, allocatedAreas } from './filters/cbt.js';
