@@ -97,6 +97,18 @@ export function checkTargets(results: readonly ScenarioResult[], inputs: TargetI
   if (xcopy && hostTgt) {
     out.push({ name: 'iSCSI clone of 256 MiB: EXTENDED COPY vs host READ/WRITE through Debian tgt', target: 'faster', measured: `${formatMs(xcopy.wallMs)} vs ${formatMs(hostTgt.wallMs)}`, met: xcopy.wallMs < hostTgt.wallMs });
   }
+  const full = find(results, 'backup-full', 'host');
+  const incremental = find(results, 'backup-incremental', 'host');
+  if (full?.metrics !== undefined && incremental?.metrics !== undefined) {
+    const rounds = incremental.metrics['rounds'] ?? 0;
+    const verified = (full.metrics['verified'] ?? 0) + (incremental.metrics['verified'] ?? 0);
+    out.push({
+      name: 'Backup with changed block tracking: incremental vs full bytes read; restores verified',
+      target: 'incremental reads only what changed; every restore equals the disk at backup time',
+      measured: `${((full.metrics['bytesRead'] ?? 0) / (incremental.metrics['bytesRead'] || 1)).toFixed(1)}x fewer bytes; ${verified} of ${rounds + 1} restores verified`,
+      met: verified === rounds + 1 && (incremental.metrics['bytesRead'] ?? Infinity) < (full.metrics['bytesRead'] ?? 0),
+    });
+  }
   out.push({ name: 'peak RSS of the benchmark', target: 'under 2 GiB', measured: formatBytes(inputs.peakRssBytes), met: inputs.peakRssBytes < 2 * GiB });
   return out;
 }

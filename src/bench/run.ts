@@ -17,6 +17,7 @@ import { cloneSuite } from './suites/clone.js';
 import { lockingSuite } from './suites/locking.js';
 import { thinPoolSuite } from './suites/thin-pool.js';
 import { zeroSuite } from './suites/zero.js';
+import { backupSuite } from './suites/backup.js';
 import { iscsiSuite, remoteSuite } from './suites/iscsi.js';
 
 const MiB = 1024 * 1024;
@@ -24,7 +25,7 @@ const GiB = 1024 * MiB;
 const TiB = 1024 * GiB;
 
 /** The suites, one per primitive. */
-export const SUITES = ['clone', 'zero', 'ats', 'locking', 'thin', 'iscsi'] as const;
+export const SUITES = ['clone', 'zero', 'ats', 'locking', 'thin', 'backup', 'iscsi'] as const;
 /** One of {@link SUITES}. */
 export type SuiteName = (typeof SUITES)[number];
 
@@ -52,6 +53,8 @@ export interface BenchOptions {
   readonly hosts?: readonly number[];
   /** Simulated duration of each locking run, ms. @defaultValue 500 (quick: 100) */
   readonly lockingMs?: number;
+  /** Size of the disk of the backup scenario. @defaultValue 256 MiB (32 MiB quick) */
+  readonly backupDiskBytes?: number;
   /** Measured runs of each whole-disk task. @defaultValue 3 (quick: 2) */
   readonly iterations?: number;
   /** An iSCSI LUN URL (a scratch LUN of a real array, say) to run the host paths against as well. */
@@ -60,7 +63,7 @@ export interface BenchOptions {
   readonly progress?: (message: string) => void;
 }
 
-const OPTION_KEYS = ['quick', 'suites', 'outDir', 'preset', 'model', 'cloneBytes', 'thinDiskBytes', 'thinWrittenFraction', 'zeroBytes', 'hosts', 'lockingMs', 'iterations', 'remote', 'progress'];
+const OPTION_KEYS = ['quick', 'suites', 'outDir', 'preset', 'model', 'cloneBytes', 'thinDiskBytes', 'thinWrittenFraction', 'zeroBytes', 'hosts', 'lockingMs', 'backupDiskBytes', 'iterations', 'remote', 'progress'];
 
 /** Runs the benchmark and writes its results; returns them. */
 export async function runBenchmark(options: BenchOptions = {}): Promise<BenchResults> {
@@ -119,6 +122,10 @@ export async function runBenchmark(options: BenchOptions = {}): Promise<BenchRes
     const remote = await remoteSuite(ctx, options.remote, quick ? 2 : 5);
     scenarios.push(...remote.results);
     notes.push(...remote.notes);
+  }
+  if (suites.has('backup')) {
+    const diskBytes = options.backupDiskBytes ?? (quick ? 32 * MiB : 256 * MiB);
+    scenarios.push(...(await backupSuite(ctx, { diskBytes, writtenFraction: 0.5, rounds: quick ? 3 : 5, changedFractionPerRound: 0.02 })));
   }
   if (suites.has('thin')) {
     scenarios.push(...(await thinPoolSuite(ctx, quick ? { poolBytes: 64 * MiB, bytesPerGrower: 14 * MiB } : { poolBytes: 512 * MiB, bytesPerGrower: 112 * MiB })));

@@ -45,6 +45,7 @@ bench options:
   --hosts LIST                locking host counts, e.g. 1,8,32,64
   --locking-ms N              simulated duration of each locking run (default 500)
   --iterations N              measured runs of each whole-disk task (default 3)
+  --backup-mib N              size of the disk of the backup scenario (default 256)
   --remote URL                also run the host paths against an iSCSI LUN (iscsi://host:port/iqn/lun);
                               it is written to: give a scratch LUN of at least 512 MiB
   --link-mbps N               model: link payload bandwidth, MB/s per direction
@@ -91,6 +92,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       'zero-gib': { type: 'string' },
       hosts: { type: 'string' },
       'locking-ms': { type: 'string' },
+      'backup-mib': { type: 'string' },
       iterations: { type: 'string' },
       remote: { type: 'string' },
       'link-mbps': { type: 'string' },
@@ -129,6 +131,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     ...opt('zeroBytes', gib(values['zero-gib'], 'zero-gib')),
     ...(values.hosts ? { hosts: values.hosts.split(',').map((h) => number(h, 'hosts', 1)!) } : {}),
     ...opt('lockingMs', number(values['locking-ms'], 'locking-ms', 1)),
+    ...opt('backupDiskBytes', mul(number(values['backup-mib'], 'backup-mib', 1), MiB)),
     ...opt('iterations', number(values.iterations, 'iterations', 1)),
     ...(values.remote ? { remote: values.remote } : {}),
   };
