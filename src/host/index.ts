@@ -37,3 +37,5 @@ export type { IoFilter, FilterRequest, NextLayer, ChangeCause, FilterChainOption
 export { changesOf, extendedCopyDestinations, mayHaveChanged } from './filters/changes.js';
 export type { LbaRange, CommandChanges, ForeignChange } from './filters/changes.js';
 export { ChangedBlockTracker, ChangeTrackingError, allocatedAreas } from './filters/cbt.js';
+export { ReplicationFilter } from './filters/replication.js';
+export type { ReplicationOptions, ReplicationState, ReplicationStats } from './filters/replication.js';

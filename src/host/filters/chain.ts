@@ -37,6 +37,10 @@ export interface ChangeCause {
   readonly opcode: number;
   /** Whether the command completed with GOOD (otherwise the change is possible, not certain). */
   readonly good: boolean;
+  /** The command (for an EXTENDED COPY, its parameter list is the Data-Out). */
+  readonly cdb: Uint8Array;
+  /** Its Data-Out. */
+  readonly dataOut: Uint8Array | undefined;
 }
 
 /** One filter of a chain. Every hook is optional. */
@@ -174,7 +178,7 @@ export class FilterChain implements ScsiTarget {
   async #bottom(r: FilterRequest): Promise<ScsiResult> {
     const result = await this.target.execute(r.cdb, r.dataOut, r.options);
     const changes = changesOf(r.cdb, r.dataOut, result, this.blockCount);
-    const cause: ChangeCause = { opcode: r.cdb[0]!, good: result.status === 0 };
+    const cause: ChangeCause = { opcode: r.cdb[0]!, good: result.status === 0, cdb: r.cdb, dataOut: r.dataOut };
     if (changes.own.length > 0) await this.notify(changes.own, cause);
     for (const f of changes.byDesignator) {
       const chain = this.designator !== undefined && hex(f.designator) === hex(this.designator) ? this : this.#domain?.chainOf(f.designator);
