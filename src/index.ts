@@ -15,6 +15,8 @@
 // The array
 export { StorageArray } from './array/storage-array.js';
 export type { StorageArrayOptions, CloneMode } from './array/storage-array.js';
+export { ArrayReplication } from './array/replication.js';
+export type { ReplicaPair, ReplicationGroupState, CycleReport } from './array/replication.js';
 export { Lun, DEFAULT_BLOCK_LIMITS } from './array/lun.js';
 export type { LunOptions, BlockLimits } from './array/lun.js';
 export type { PoolStatus } from './array/thin-pool.js';
