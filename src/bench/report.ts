@@ -109,6 +109,16 @@ export function checkTargets(results: readonly ScenarioResult[], inputs: TargetI
       met: verified === rounds + 1 && (incremental.metrics['bytesRead'] ?? Infinity) < (full.metrics['bytesRead'] ?? 0),
     });
   }
+  const replOffload = find(results, 'replication-clone-and-zero', 'offload');
+  const replHost = find(results, 'replication-clone-and-zero', 'host');
+  if (replOffload !== undefined && replHost !== undefined) {
+    out.push({
+      name: 'Replication of a clone and a zeroing: bytes over the replication link, offloads vs host path',
+      target: 'offloads replicate as offloads (a small fraction of the bytes)',
+      measured: `${formatBytes(replOffload.fabricBytes)} in ${replOffload.commands} commands vs ${formatBytes(replHost.fabricBytes)} in ${replHost.commands} commands`,
+      met: replOffload.fabricBytes * 100 < replHost.fabricBytes,
+    });
+  }
   out.push({ name: 'peak RSS of the benchmark', target: 'under 2 GiB', measured: formatBytes(inputs.peakRssBytes), met: inputs.peakRssBytes < 2 * GiB });
   return out;
 }

@@ -18,6 +18,7 @@ import { lockingSuite } from './suites/locking.js';
 import { thinPoolSuite } from './suites/thin-pool.js';
 import { zeroSuite } from './suites/zero.js';
 import { backupSuite } from './suites/backup.js';
+import { replicationSuite } from './suites/replication.js';
 import { iscsiSuite, remoteSuite } from './suites/iscsi.js';
 
 const MiB = 1024 * 1024;
@@ -25,7 +26,7 @@ const GiB = 1024 * MiB;
 const TiB = 1024 * GiB;
 
 /** The suites, one per primitive. */
-export const SUITES = ['clone', 'zero', 'ats', 'locking', 'thin', 'backup', 'iscsi'] as const;
+export const SUITES = ['clone', 'zero', 'ats', 'locking', 'thin', 'backup', 'replication', 'iscsi'] as const;
 /** One of {@link SUITES}. */
 export type SuiteName = (typeof SUITES)[number];
 
@@ -126,6 +127,9 @@ export async function runBenchmark(options: BenchOptions = {}): Promise<BenchRes
   if (suites.has('backup')) {
     const diskBytes = options.backupDiskBytes ?? (quick ? 32 * MiB : 256 * MiB);
     scenarios.push(...(await backupSuite(ctx, { diskBytes, writtenFraction: 0.5, rounds: quick ? 3 : 5, changedFractionPerRound: 0.02 })));
+  }
+  if (suites.has('replication')) {
+    scenarios.push(...(await replicationSuite(ctx, quick ? { diskBytes: 32 * MiB, cloneBytes: 8 * MiB } : { diskBytes: 256 * MiB, cloneBytes: 64 * MiB })));
   }
   if (suites.has('thin')) {
     scenarios.push(...(await thinPoolSuite(ctx, quick ? { poolBytes: 64 * MiB, bytesPerGrower: 14 * MiB } : { poolBytes: 512 * MiB, bytesPerGrower: 112 * MiB })));

@@ -17,7 +17,7 @@ describe('vaai-sim CLI (smoke, tiny sizes)', () => {
     const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     let code: number;
     try {
-      code = await main(['bench', '--quick', '--out', out, '--suite', 'clone', '--suite', 'zero', '--suite', 'ats', '--suite', 'locking', '--suite', 'thin', '--suite', 'backup', '--backup-mib', '8', '--clone-mib', '8', '--thin-gib', '0.0625', '--zero-gib', '0.0625', '--hosts', '1,2', '--locking-ms', '10', '--iterations', '1', '--fabric', '10gbe-iscsi']);
+      code = await main(['bench', '--quick', '--out', out, '--suite', 'clone', '--suite', 'zero', '--suite', 'ats', '--suite', 'locking', '--suite', 'thin', '--suite', 'backup', '--backup-mib', '8', '--suite', 'replication', '--clone-mib', '8', '--thin-gib', '0.0625', '--zero-gib', '0.0625', '--hosts', '1,2', '--locking-ms', '10', '--iterations', '1', '--fabric', '10gbe-iscsi']);
     } finally {
       stdout.mockRestore();
       table.mockRestore();
@@ -32,7 +32,7 @@ describe('vaai-sim CLI (smoke, tiny sizes)', () => {
       expect(s.simulatedMs).toBeGreaterThan(0);
     }
     expect(new Set(results.scenarios.map((s) => s.scenario))).toEqual(
-      new Set(['clone-8MiB', 'clone-64MiB-thin-30pct', 'eager-zero-64MiB', 'zero-64GiB', 'zero-64MiB', 'ats-1block', 'locking-1-hosts', 'locking-2-hosts', 'thin-pool-out-of-space', 'backup-full', 'backup-incremental']),
+      new Set(['clone-8MiB', 'clone-64MiB-thin-30pct', 'eager-zero-64MiB', 'zero-64GiB', 'zero-64MiB', 'ats-1block', 'locking-1-hosts', 'locking-2-hosts', 'thin-pool-out-of-space', 'backup-full', 'backup-incremental', 'replication-clone-and-zero']),
     );
     expect(results.fabric.preset).toBe('10gbe-iscsi');
     // offload moves almost nothing over the fabric; the host path moves the data twice
@@ -51,6 +51,7 @@ describe('vaai-sim CLI (smoke, tiny sizes)', () => {
     }
     expect(printed.join('')).toMatch(/(met|MISSED) +peak RSS/);
     expect(printed.join('')).toMatch(/met +Backup with changed block tracking: .*4 of 4 restores verified/);
+    expect(printed.join('')).toMatch(/met +Replication of a clone and a zeroing/);
   }, 120_000);
 
   it('check URL runs checkTarget over iSCSI: 0 for this project\'s target, and the report on stdout', async () => {
