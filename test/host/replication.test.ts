@@ -238,3 +238,34 @@ describe('replication under random workloads, link failures and resyncs (fast-ch
     expect(details.counterexample![0].some((o) => o.kind === 'zero')).toBe(true);
   });
 });
+
+describe('replication to a remote replica over iSCSI', () => {
+  it('mirrors through an IscsiSession (sync), survives the session dropping, and resyncs over a new one', async () => {
+    const { IscsiServer, IscsiSession } = await import('../../src/iscsi/index.js');
+    const { src } = arrays();
+    const remote = new StorageArray({ capacityBytes: 64 << 20, allocationUnitBytes: 4096, arrayId: 0x53 });
+    const replica = remote.createLun({ sizeBytes: BLOCKS * 512 });
+    const iqn = 'iqn.2026-11.dev.vaai-sim:replica';
+    const server = new IscsiServer({ array: remote, targets: [{ name: iqn, luns: [replica] }], port: 0 });
+    const { port } = await server.listen();
+    let session = await IscsiSession.connect({ host: '127.0.0.1', port, targetName: iqn });
+    // The filter talks to whatever session is current (a new one after a reconnect).
+    const current: ScsiTarget = { execute: (c, d) => session.lun(0).execute(c, d) };
+    try {
+      const { chain, filter } = await replicated(src[0]!, current, { mode: 'sync' });
+      expect(await filter.initialSync()).toBe(true);
+      await chain.execute(cdb.write16({ lba: 0, blocks: 32 }), pattern(32 * 512, 21));
+      expectBytes(await image(replica), await image(src[0]!));
+      await session.close(); // the link drops
+      expect((await chain.execute(cdb.write16({ lba: 64, blocks: 8 }), pattern(8 * 512, 22))).status).toBe(0);
+      expect(filter.state).toBe('tracking');
+      session = await IscsiSession.connect({ host: '127.0.0.1', port, targetName: iqn });
+      expect(await filter.resync()).toBe(true);
+      expect(filter.stats.resyncBlocks).toBe(BLOCKS + 8); // the initial sync, then only the 8 blocks written meanwhile
+      expectBytes(await image(replica), await image(src[0]!));
+    } finally {
+      await session.close();
+      await server.close();
+    }
+  });
+});
