@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ArrayReplication } from '../../src/array/replication.js';
-import { StorageArray, cdb, type Lun } from '../../src/index.js';
+import { Lun, StorageArray, cdb } from '../../src/index.js';
 import { expectBytes, pattern } from './helpers.js';
 
 const UNIT = 4096;
@@ -126,47 +126,67 @@ describe('array-side replication', () => {
   });
 
   it('any history of writes, cycles, test failovers, failover and failback keeps the replica a consistent past of the source (fast-check)', () => {
-    type Op = { kind: 'write' | 'unmap'; lun: number; lba: number; blocks: number; seed: number } | { kind: 'cycle' } | { kind: 'test' } | { kind: 'failover' } | { kind: 'failback' };
-    const op: fc.Arbitrary<Op> = fc.oneof(
-      { weight: 6, arbitrary: fc.record({ lun: fc.nat({ max: 1 }), lba: fc.nat({ max: BLOCKS - 1 }), blocks: fc.integer({ min: 1, max: 24 }), seed: fc.integer({ min: 1, max: 99 }) }).map((w) => ({ kind: 'write' as const, ...w, blocks: Math.min(w.blocks, BLOCKS - w.lba) })) },
-      { weight: 2, arbitrary: fc.record({ lun: fc.nat({ max: 1 }), lba: fc.nat({ max: BLOCKS - 1 }), blocks: fc.integer({ min: 1, max: 24 }) }).map((w) => ({ kind: 'unmap' as const, ...w, blocks: Math.min(w.blocks, BLOCKS - w.lba), seed: 0 })) },
-      { weight: 3, arbitrary: fc.constant<Op>({ kind: 'cycle' }) },
-      { weight: 1, arbitrary: fc.constantFrom<Op>({ kind: 'test' }, { kind: 'failover' }, { kind: 'failback' }) },
-    );
-    fc.assert(
-      fc.property(fc.array(op, { maxLength: 30 }), (ops) => {
-        const { a, b, group } = setup();
-        let lastCycle: Uint8Array[] | undefined;
-        const prod = () => (group.source === a.array ? a.luns : b.luns);
-        const replica = () => (group.source === a.array ? b.luns : a.luns);
-        for (const o of ops) {
-          if (o.kind === 'write') write(prod()[o.lun]!, o.lba, o.blocks, o.seed);
-          else if (o.kind === 'unmap') {
-            const list = cdb.unmapParameterList([{ lba: o.lba, blocks: o.blocks }]);
-            prod()[o.lun]!.execute(cdb.unmap({ parameterListLength: list.length }), list);
-          }
-          else if (o.kind === 'cycle' && group.state === 'replicating') {
-            lastCycle = prod().map(image);
-            group.cycle();
-            replica().forEach((l, i) => expectBytes(image(l), lastCycle![i]!));
-          } else if (o.kind === 'test' && lastCycle !== undefined && group.state === 'replicating') {
-            group.testFailover().forEach((l, i) => expectBytes(image(l), lastCycle![i]!));
-            group.cleanupTestFailover();
-          } else if (o.kind === 'failover' && lastCycle !== undefined && group.state === 'replicating') {
-            const promoted = replica();
-            group.failover();
-            promoted.forEach((l, i) => expectBytes(image(l), lastCycle![i]!));
-            // Production moves to the promoted LUNs until failback reverses the group.
-          } else if (o.kind === 'failback' && group.state === 'failed-over') {
-            const promoted = group.pairs.map((p) => p.target);
-            group.failback();
-            group.pairs.forEach((p, i) => expect(p.source).toBe(promoted[i]));
-            group.pairs.forEach((p) => expectBytes(image(p.target), image(p.source)));
-            lastCycle = group.pairs.map((p) => image(p.source));
-          }
-        }
-      }),
-      { numRuns: 150 },
-    );
+    fc.assert(fc.property(history, (ops) => replayHolds(ops)), { numRuns: 150 });
+  });
+
+  it('the property fails for a replication engine whose unmaps do not reach the target', () => {
+    const execute = Lun.prototype.execute;
+    Lun.prototype.execute = function (this: Lun, c, d, o) {
+      // The engine's WRITE SAME (how it ships an unmapped unit) answered GOOD and dropped.
+      if (o?.initiator === 'vaai-sim:replication-engine' && c[0] === 0x93) return { status: 0x00 };
+      return execute.call(this, c, d, o);
+    };
+    try {
+      const details = fc.check(fc.property(history, (ops) => replayHolds(ops)), { numRuns: 300, seed: 4 });
+      expect(details.failed).toBe(true);
+    } finally {
+      Lun.prototype.execute = execute;
+    }
   });
 });
+
+/** One step of a replication history. */
+type ReplayOp = { kind: 'write' | 'unmap'; lun: number; lba: number; blocks: number; seed: number } | { kind: 'cycle' } | { kind: 'test' } | { kind: 'failover' } | { kind: 'failback' };
+
+const op: fc.Arbitrary<ReplayOp> = fc.oneof(
+  { weight: 6, arbitrary: fc.record({ lun: fc.nat({ max: 1 }), lba: fc.nat({ max: BLOCKS - 1 }), blocks: fc.integer({ min: 1, max: 24 }), seed: fc.integer({ min: 1, max: 99 }) }).map((w) => ({ kind: 'write' as const, ...w, blocks: Math.min(w.blocks, BLOCKS - w.lba) })) },
+  { weight: 2, arbitrary: fc.record({ lun: fc.nat({ max: 1 }), lba: fc.nat({ max: BLOCKS - 1 }), blocks: fc.integer({ min: 1, max: 24 }) }).map((w) => ({ kind: 'unmap' as const, ...w, blocks: Math.min(w.blocks, BLOCKS - w.lba), seed: 0 })) },
+  { weight: 3, arbitrary: fc.constant<ReplayOp>({ kind: 'cycle' }) },
+  { weight: 1, arbitrary: fc.constantFrom<ReplayOp>({ kind: 'test' }, { kind: 'failover' }, { kind: 'failback' }) },
+);
+const history = fc.array(op, { maxLength: 30 });
+
+/** Replays a history; throws (an assertion) when the replica is not the source at the last cycle. */
+function replayHolds(ops: readonly ReplayOp[]): void {
+  const { a, b, group } = setup();
+  let lastCycle: Uint8Array[] | undefined;
+  const prod = () => (group.source === a.array ? a.luns : b.luns);
+  const replica = () => (group.source === a.array ? b.luns : a.luns);
+  for (const o of ops) {
+    if (o.kind === 'write') write(prod()[o.lun]!, o.lba, o.blocks, o.seed);
+    else if (o.kind === 'unmap') {
+      const list = cdb.unmapParameterList([{ lba: o.lba, blocks: o.blocks }]);
+      prod()[o.lun]!.execute(cdb.unmap({ parameterListLength: list.length }), list);
+    }
+    else if (o.kind === 'cycle' && group.state === 'replicating') {
+      lastCycle = prod().map(image);
+      group.cycle();
+      replica().forEach((l, i) => expectBytes(image(l), lastCycle![i]!));
+    } else if (o.kind === 'test' && lastCycle !== undefined && group.state === 'replicating') {
+      group.testFailover().forEach((l, i) => expectBytes(image(l), lastCycle![i]!));
+      group.cleanupTestFailover();
+    } else if (o.kind === 'failover' && lastCycle !== undefined && group.state === 'replicating') {
+      const promoted = replica();
+      group.failover();
+      promoted.forEach((l, i) => expectBytes(image(l), lastCycle![i]!));
+      // Production moves to the promoted LUNs until failback reverses the group.
+    } else if (o.kind === 'failback' && group.state === 'failed-over') {
+      const promoted = group.pairs.map((p) => p.target);
+      group.failback();
+      group.pairs.forEach((p, i) => expect(p.source).toBe(promoted[i]));
+      group.pairs.forEach((p) => expectBytes(image(p.target), image(p.source)));
+      lastCycle = group.pairs.map((p) => image(p.source));
+    }
+  }
+}
+
