@@ -3,6 +3,7 @@
  * list, SCSI-2 reservation and per-nexus state, and `execute`, the one entry point for commands.
  * @module
  */
+import { toHex } from '../codec/bytes.js';
 import type { ScsiResult } from '../scsi/outcome.js';
 import { dispatch, type MaybePromise } from '../scsi/dispatch.js';
 import type { ExecuteOptions, NexusState } from '../scsi/context.js';
@@ -107,7 +108,7 @@ export class Lun {
 
   /** The designator as ESXi names devices: `naa.` followed by 32 hex digits. */
   get naaName(): string {
-    return `naa.${Array.from(this.naaDesignator, (b) => b.toString(16).padStart(2, '0')).join('')}`;
+    return `naa.${toHex(this.naaDesignator)}`;
   }
 
   /** Bytes of this LUN backed by allocation units (shared units count for every LUN that maps them). */

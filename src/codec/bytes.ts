@@ -117,3 +117,10 @@ export function firstMismatch(a: Uint8Array, b: Uint8Array, length: number): num
   for (let i = 0; i < length; i++) if (a[i] !== b[i]) return i;
   return -1;
 }
+
+/** `bytes` as lower-case hex digits, two per byte (designators, ISIDs). */
+export function toHex(bytes: Uint8Array): string {
+  let s = '';
+  for (const b of bytes) s += (b < 16 ? '0' : '') + b.toString(16);
+  return s;
+}

@@ -10,6 +10,7 @@
  */
 import { StorageArray } from '../../array/storage-array.js';
 import type { Lun } from '../../array/lun.js';
+import { toHex as hex } from '../../codec/bytes.js';
 import * as cdb from '../../codec/cdb-encoder.js';
 import { cloneRange } from '../../host/data-mover.js';
 import { FilterChain, FilterDomain } from '../../host/filters/chain.js';
@@ -20,10 +21,6 @@ import type { BenchPath, ScenarioResult } from '../results.js';
 import { writeDisk } from '../workloads.js';
 
 const MiB = 1024 * 1024;
-
-function hex(b: Uint8Array): string {
-  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
-}
 
 function equal(a: Lun, b: Lun): boolean {
   const x = new Uint8Array(MiB);

@@ -12,7 +12,7 @@
  * @module
  */
 import * as cdb from '../../codec/cdb-encoder.js';
-import { readU16, readU32, readU64 } from '../../codec/bytes.js';
+import { readU16, readU32, readU64, toHex as hex } from '../../codec/bytes.js';
 import type { ExecuteOptions } from '../../scsi/context.js';
 import type { ScsiResult } from '../../scsi/outcome.js';
 import type { ScsiTarget } from '../target.js';
@@ -57,10 +57,6 @@ export interface IoFilter {
   changed?(ranges: readonly LbaRange[], cause: ChangeCause): void | Promise<void>;
   /** The chain the filter was added to: a filter may issue commands of its own with {@link FilterChain.issueBelow}. */
   attached?(chain: FilterChain): void;
-}
-
-function hex(bytes: Uint8Array): string {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 /** The chains of one host, by the designator of their disk, so that EXTENDED COPY destinations reach the right chain. */

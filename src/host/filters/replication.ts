@@ -19,7 +19,7 @@
  * again. Mirroring starts once nothing is dirty.
  * @module
  */
-import { readU16 } from '../../codec/bytes.js';
+import { readU16, toHex as hex } from '../../codec/bytes.js';
 import * as cdb from '../../codec/cdb-encoder.js';
 import type { ScsiResult } from '../../scsi/outcome.js';
 import type { ScsiTarget } from '../target.js';
@@ -64,10 +64,6 @@ export interface ReplicationStats {
   resyncBlocks: number;
   /** Times the link failed. */
   linkFailures: number;
-}
-
-function hex(bytes: Uint8Array): string {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 /** A set of blocks as sorted, disjoint, non-adjacent ranges. */

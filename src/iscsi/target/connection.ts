@@ -6,7 +6,7 @@
  * @module
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { readU16, readU32 } from '../../codec/bytes.js';
+import { readU16, readU32, toHex } from '../../codec/bytes.js';
 import type { Lun } from '../../array/lun.js';
 import type { ScsiResult } from '../../scsi/outcome.js';
 import { encodeFixedSense } from '../../codec/sense-encoder.js';
@@ -355,7 +355,7 @@ export class TargetConnection {
   }
 
   #isidHex(): string {
-    return Array.from(this.#isid, (x) => x.toString(16).padStart(2, '0')).join('');
+    return toHex(this.#isid);
   }
 
   /**
