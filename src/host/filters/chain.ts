@@ -11,10 +11,10 @@
  * disk the copy named.
  * @module
  */
-import * as cdb from '../../codec/cdb-encoder.js';
-import { readU16, readU32, readU64, toHex as hex } from '../../codec/bytes.js';
+import { toHex as hex } from '../../codec/bytes.js';
 import type { ExecuteOptions } from '../../scsi/context.js';
 import type { ScsiResult } from '../../scsi/outcome.js';
+import { probeLun } from '../probe.js';
 import type { ScsiTarget } from '../target.js';
 import { changesOf, type LbaRange } from './changes.js';
 
@@ -111,22 +111,9 @@ export class FilterChain implements ScsiTarget {
 
   /** Builds a chain in front of `target`: reads its capacity and designator, registers it with the domain. */
   static async create(target: ScsiTarget, options: FilterChainOptions = {}): Promise<FilterChain> {
-    const exec = options.initiator === undefined ? undefined : { initiator: options.initiator };
-    let rc = await target.execute(cdb.readCapacity16(32), undefined, exec);
-    for (let i = 0; i < 10 && rc.status === 0x02; i++) rc = await target.execute(cdb.readCapacity16(32), undefined, exec); // past unit attentions
-    if (rc.status !== 0 || rc.data === undefined || rc.data.length < 12) throw new Error(`FilterChain: READ CAPACITY(16) failed with status ${rc.status}`);
-    const id = await target.execute(cdb.inquiry({ page: 0x83, allocationLength: 255 }), undefined, exec);
-    let designator: Uint8Array | undefined;
-    if (id.status === 0 && id.data !== undefined) {
-      const d = id.data;
-      for (let at = 4; at + 4 <= Math.min(d.length, 4 + readU16(d, 2)); at += 4 + d[at + 3]!) {
-        if ((d[at + 1]! & 0x3f) === 0x03) {
-          designator = d.slice(at + 4, at + 4 + d[at + 3]!);
-          break;
-        }
-      }
-    }
-    const chain = new FilterChain(target, options.filters ?? [], options.domain, { blockCount: readU64(rc.data, 0) + 1, blockSize: readU32(rc.data, 8), designator });
+    const info = await probeLun(target, options.initiator);
+    const designator = info.designator?.bytes;
+    const chain = new FilterChain(target, options.filters ?? [], options.domain, { blockCount: info.blockCount, blockSize: info.blockSize, designator });
     if (designator !== undefined) options.domain?.register(chain, designator);
     for (const f of chain.#filters) f.attached?.(chain);
     return chain;
