@@ -39,3 +39,5 @@ export type { LbaRange, CommandChanges, ForeignChange } from './filters/changes.
 export { ChangedBlockTracker, ChangeTrackingError, allocatedAreas } from './filters/cbt.js';
 export { ReplicationFilter } from './filters/replication.js';
 export type { ReplicationOptions, ReplicationState, ReplicationStats } from './filters/replication.js';
+export { lbaStatusExtents } from './lba-status.js';
+export type { LbaStatusExtent, LbaStatusWalk } from './lba-status.js';

@@ -4,10 +4,10 @@
  * blocks that must read zero when the LUN says LBPRZ.
  * @module
  */
-import { readU32, readU64 } from '../codec/bytes.js';
 import * as cdb from '../codec/cdb-encoder.js';
 import type { Extent } from '../array/block-store.js';
 import type { StorageArray } from '../array/storage-array.js';
+import { lbaStatusExtents } from '../host/lba-status.js';
 import type { ScsiTarget } from '../host/target.js';
 import type { Invariant } from './check-target.js';
 import type { BlockRange } from './commands.js';
@@ -82,29 +82,19 @@ export class AcknowledgedWrites {
  */
 export async function unmappedBlocksReadZero(target: ScsiTarget, range: BlockRange, initiator?: string): Promise<string | undefined> {
   const options = initiator === undefined ? undefined : { initiator };
-  for (let lba = range.lba; lba < range.lba + range.blocks; ) {
-    const s = await target.execute(cdb.getLbaStatus({ lba, allocationLength: 8 + 16 * 64 }), undefined, options);
-    if (s.status !== 0 || s.data === undefined || s.data.length < 24) return `GET LBA STATUS at ${lba} failed with status ${s.status}`;
-    const end = Math.min(s.data.length, 4 + readU32(s.data, 0));
-    let next = lba;
-    for (let at = 8; at + 16 <= end; at += 16) {
-      const start = readU64(s.data, at);
-      const count = readU32(s.data, at + 8);
-      const provisioning = s.data[at + 12]! & 0x0f;
-      next = start + count;
-      if (provisioning === 0 || count === 0) continue;
-      const from = Math.max(start, range.lba);
-      const to = Math.min(start + count, range.lba + range.blocks);
-      for (let b = from; b < to; b += 128) {
-        const n = Math.min(128, to - b);
-        const r = await target.execute(cdb.read16({ lba: b, blocks: n }), undefined, options);
-        if (r.status !== 0 || r.data === undefined) return `READ of unmapped LBA ${b} failed with status ${r.status}`;
-        const i = r.data.findIndex((x) => x !== 0);
-        if (i >= 0) return `unmapped LBA ${b + Math.floor(i / (r.data.length / n))} does not read zero`;
-      }
+  const walk = await lbaStatusExtents(target, range.lba, range.lba + range.blocks, initiator);
+  if ('failedAt' in walk) return `GET LBA STATUS at ${walk.failedAt} failed with status ${walk.status}`;
+  for (const e of walk.extents) {
+    if (e.provisioning === 0) continue;
+    const from = Math.max(e.lba, range.lba);
+    const to = Math.min(e.lba + e.blocks, range.lba + range.blocks);
+    for (let b = from; b < to; b += 128) {
+      const n = Math.min(128, to - b);
+      const r = await target.execute(cdb.read16({ lba: b, blocks: n }), undefined, options);
+      if (r.status !== 0 || r.data === undefined) return `READ of unmapped LBA ${b} failed with status ${r.status}`;
+      const i = r.data.findIndex((x) => x !== 0);
+      if (i >= 0) return `unmapped LBA ${b + Math.floor(i / (r.data.length / n))} does not read zero`;
     }
-    if (next <= lba) break;
-    lba = next;
   }
   return undefined;
 }

@@ -15,8 +15,7 @@
  * @module
  */
 import { VaaiSimError } from '../../array/errors.js';
-import { readU32, readU64 } from '../../codec/bytes.js';
-import * as cdb from '../../codec/cdb-encoder.js';
+import { lbaStatusExtents } from '../lba-status.js';
 import type { ScsiTarget } from '../target.js';
 import type { LbaRange } from './changes.js';
 import type { IoFilter } from './chain.js';
@@ -137,24 +136,14 @@ export class ChangedBlockTracker implements IoFilter {
  * by GET LBA STATUS on a thin LUN; the whole disk when the LUN is not thin or does not answer it.
  */
 export async function allocatedAreas(target: ScsiTarget, blockCount: number, initiator?: string): Promise<LbaRange[]> {
-  const options = initiator === undefined ? undefined : { initiator };
+  const walk = await lbaStatusExtents(target, 0, blockCount, initiator);
+  if ('failedAt' in walk) return [{ lba: 0, blocks: blockCount }];
   const out: LbaRange[] = [];
-  for (let lba = 0; lba < blockCount; ) {
-    const s = await target.execute(cdb.getLbaStatus({ lba, allocationLength: 8 + 16 * 256 }), undefined, options);
-    if (s.status !== 0 || s.data === undefined || s.data.length < 24) return [{ lba: 0, blocks: blockCount }];
-    const end = Math.min(s.data.length, 4 + readU32(s.data, 0));
-    let next = lba;
-    for (let at = 8; at + 16 <= end; at += 16) {
-      const start = readU64(s.data, at);
-      const count = readU32(s.data, at + 8);
-      next = Math.max(next, start + count);
-      if ((s.data[at + 12]! & 0x0f) !== 0 || count === 0) continue; // deallocated or anchored
-      const last = out[out.length - 1];
-      if (last !== undefined && last.lba + last.blocks === start) out[out.length - 1] = { lba: last.lba, blocks: last.blocks + count };
-      else out.push({ lba: start, blocks: count });
-    }
-    if (next <= lba) break;
-    lba = next;
+  for (const e of walk.extents) {
+    if (e.provisioning !== 0) continue; // deallocated or anchored
+    const last = out[out.length - 1];
+    if (last !== undefined && last.lba + last.blocks === e.lba) out[out.length - 1] = { lba: last.lba, blocks: last.blocks + e.blocks };
+    else out.push({ lba: e.lba, blocks: e.blocks });
   }
   return out;
 }
