@@ -86,8 +86,8 @@ export function resetDisk(lun: Lun): void {
   }
 }
 
-/** Reads `blocks` at `lba` of both LUNs and throws unless they are equal (a clone's check). */
-export function verifyEqual(a: Lun, b: Lun, blocks: number): void {
+/** Reads the first `blocks` of both LUNs and throws unless they are equal (a clone's, a restore's, a replica's check). */
+export function verifyEqual(a: Lun, b: Lun, blocks: number, what = 'clone'): void {
   const n = Math.floor((4 * MiB) / a.blockSize);
   const left = new Uint8Array(4 * MiB);
   const right = new Uint8Array(4 * MiB);
@@ -99,6 +99,6 @@ export function verifyEqual(a: Lun, b: Lun, blocks: number): void {
     check(rb, 'READ');
     const da = (ra as { data: Uint8Array }).data;
     const db = (rb as { data: Uint8Array }).data;
-    for (let i = 0; i < da.length; i++) if (da[i] !== db[i]) throw new Error(`benchmark check: clone differs at LBA ${lba + Math.floor(i / a.blockSize)}`);
+    for (let i = 0; i < da.length; i++) if (da[i] !== db[i]) throw new Error(`benchmark check: ${what} differs at LBA ${lba + Math.floor(i / a.blockSize)}`);
   }
 }

@@ -10,8 +10,8 @@
  * (shared extents, so the check costs almost nothing).
  * @module
  */
-import { StorageArray } from '../../array/storage-array.js';
 import type { Lun } from '../../array/lun.js';
+import { StorageArray } from '../../array/storage-array.js';
 import * as cdb from '../../codec/cdb-encoder.js';
 import { ChangedBlockTracker, allocatedAreas } from '../../host/filters/cbt.js';
 import { FilterChain } from '../../host/filters/chain.js';
@@ -19,7 +19,7 @@ import type { LbaRange } from '../../host/filters/changes.js';
 import type { ScsiTarget } from '../../host/target.js';
 import { simulate, type SuiteContext } from '../measure.js';
 import type { ScenarioResult } from '../results.js';
-import { fillPattern, writeDisk } from '../workloads.js';
+import { fillPattern, verifyEqual, writeDisk } from '../workloads.js';
 
 const MiB = 1024 * 1024;
 const CHUNK_BLOCKS = 2048; // 1 MiB reads and writes
@@ -53,17 +53,6 @@ async function readAreas(target: ScsiTarget, areas: readonly LbaRange[], buffer:
     }
   }
   return bytes;
-}
-
-/** Whether two LUNs hold the same bytes, compared 1 MiB at a time. */
-function sameContents(a: Lun, b: Lun, x: Uint8Array, y: Uint8Array): boolean {
-  for (let at = 0; at < a.blockCount; at += CHUNK_BLOCKS) {
-    const blocks = Math.min(CHUNK_BLOCKS, a.blockCount - at);
-    const ra = a.execute(cdb.read16({ lba: at, blocks }), undefined, { dataIn: x }) as { data: Uint8Array };
-    const rb = b.execute(cdb.read16({ lba: at, blocks }), undefined, { dataIn: y }) as { data: Uint8Array };
-    for (let i = 0; i < ra.data.length; i++) if (ra.data[i] !== rb.data[i]) return false;
-  }
-  return true;
 }
 
 /** A seeded PRNG (mulberry32) for the guest's write pattern. */
@@ -109,7 +98,6 @@ export async function backupSuite(ctx: SuiteContext, w: BackupWorkload): Promise
   const cbt = new ChangedBlockTracker();
   const chain = await FilterChain.create(disk, { filters: [cbt] });
   const buffer = new Uint8Array(CHUNK_BLOCKS * 512);
-  const [x, y] = [new Uint8Array(CHUNK_BLOCKS * 512), new Uint8Array(CHUNK_BLOCKS * 512)];
   const toRestore = async (lba: number, data: Uint8Array): Promise<void> => {
     check(await restore.execute(cdb.write16({ lba, blocks: data.length / 512 }), data), 'restore WRITE');
   };
@@ -140,7 +128,7 @@ export async function backupSuite(ctx: SuiteContext, w: BackupWorkload): Promise
   let t0 = performance.now();
   const fullBytes = await readAreas(chain, allocated, buffer, toRestore);
   const fullMs = performance.now() - t0;
-  if (!sameContents(restore, snapshot, x, y)) throw new Error('backup suite: the restored full backup differs from the disk at backup time');
+  verifyEqual(restore, snapshot, disk.blockCount, 'the restored full backup (against the disk at backup time)');
   await record('backup-full', 'full backup (allocated areas)', [allocated], fullMs, fullBytes, { verified: 1 });
   ctx.progress(`  full: ${(fullBytes / MiB).toFixed(1)} MiB read in ${fullMs.toFixed(1)} ms; restore verified`);
 
@@ -158,7 +146,7 @@ export async function backupSuite(ctx: SuiteContext, w: BackupWorkload): Promise
     incrementalMs += performance.now() - t0;
     incrementalBytes += bytes;
     rounds.push(changed);
-    if (!sameContents(restore, snapshot, x, y)) throw new Error(`backup suite: the restore after incremental ${round} differs from the disk at backup time`);
+    verifyEqual(restore, snapshot, disk.blockCount, `the restore after incremental ${round} (against the disk at backup time)`);
     verified++;
   }
   const meanBytes = incrementalBytes / w.rounds;

@@ -9,7 +9,6 @@
  * @module
  */
 import { StorageArray } from '../../array/storage-array.js';
-import type { Lun } from '../../array/lun.js';
 import { toHex as hex } from '../../codec/bytes.js';
 import * as cdb from '../../codec/cdb-encoder.js';
 import { cloneRange } from '../../host/data-mover.js';
@@ -18,21 +17,9 @@ import { ReplicationFilter } from '../../host/filters/replication.js';
 import { zeroRange } from '../../host/zeroing.js';
 import type { SuiteContext } from '../measure.js';
 import type { BenchPath, ScenarioResult } from '../results.js';
-import { writeDisk } from '../workloads.js';
+import { verifyEqual, writeDisk } from '../workloads.js';
 
 const MiB = 1024 * 1024;
-
-function equal(a: Lun, b: Lun): boolean {
-  const x = new Uint8Array(MiB);
-  const y = new Uint8Array(MiB);
-  for (let lba = 0; lba < a.blockCount; lba += MiB / 512) {
-    const blocks = Math.min(MiB / 512, a.blockCount - lba);
-    const ra = a.execute(cdb.read16({ lba, blocks }), undefined, { dataIn: x }) as { data: Uint8Array };
-    const rb = b.execute(cdb.read16({ lba, blocks }), undefined, { dataIn: y }) as { data: Uint8Array };
-    for (let i = 0; i < ra.data.length; i++) if (ra.data[i] !== rb.data[i]) return false;
-  }
-  return true;
-}
 
 /** Runs the scenario both ways. */
 export async function replicationSuite(ctx: SuiteContext, w: { readonly diskBytes: number; readonly cloneBytes: number }): Promise<ScenarioResult[]> {
@@ -56,7 +43,7 @@ export async function replicationSuite(ctx: SuiteContext, w: { readonly diskByte
     await cloneRange({ source: chains[0]!, destination: chains[1]!, blocks, offload });
     await zeroRange({ target: chains[1]!, lba: blocks, blocks, offload });
     const wallMs = performance.now() - t0;
-    if (!disks.every((d, i) => equal(d, replicas[i]!))) throw new Error('replication suite: a replica differs from its source');
+    disks.forEach((d, i) => verifyEqual(d, replicas[i]!, d.blockCount, `replica ${i} (against its source)`));
     const bytes = filters.reduce((n, f, i) => n + f.stats.bytes - before[i]!.bytes, 0);
     const commands = filters.reduce((n, f, i) => n + f.stats.commands - before[i]!.commands, 0);
     const offloaded = filters.reduce((n, f, i) => n + f.stats.offloadedCopies - before[i]!.offloadedCopies, 0);
