@@ -70,19 +70,24 @@ function run(lun: Lun, c: Uint8Array, dataOut: Uint8Array, what: string): void {
   }
 }
 
-/** Writes unit `u` of `from` (as it holds it) to the same place on `to`: data, or an unmap when unmapped. */
+/** The largest logical block: WRITE SAME's Data-Out when a unit is shipped as unmapped. */
+const ZERO_BLOCK = new Uint8Array(4096);
+
+/**
+ * Writes unit `u` of `from` (as it holds it) to the same place on `to`: data, or an unmap when
+ * unmapped. The Data-Out is a view of the source extent (WRITE copies it into the target).
+ */
 function shipUnit(from: Lun, to: Lun, u: number, unitBytes: number): number {
   const offset = u * unitBytes;
   const length = Math.min(unitBytes, from.sizeBytes - offset);
   const lba = offset / from.blockSize;
   const blocks = length / from.blockSize;
-  if (from.store.units.get(u) === undefined) {
-    run(to, cdb.writeSame16({ lba, blocks, unmap: to.thin }), new Uint8Array(to.blockSize), 'WRITE SAME');
+  const extent = from.store.units.get(u);
+  if (extent === undefined) {
+    run(to, cdb.writeSame16({ lba, blocks, unmap: to.thin }), ZERO_BLOCK.subarray(0, to.blockSize), 'WRITE SAME');
     return 0;
   }
-  const data = new Uint8Array(length);
-  from.store.read(offset, length, data, 0);
-  run(to, cdb.write16({ lba, blocks }), data, 'WRITE');
+  run(to, cdb.write16({ lba, blocks }), extent.data.subarray(0, length), 'WRITE');
   return length;
 }
 

@@ -177,7 +177,7 @@ export class ReplicationFilter implements IoFilter {
         this.#linkFailed(ranges);
         return;
       }
-      captured.push([r, read.data.slice()]);
+      captured.push([r, read.data]); // a READ's Data-In belongs to its caller: no copy
     }
     await this.#dispatch(async () => {
       for (const [r, data] of captured) await this.#send(cdb.write16({ lba: r.lba, blocks: r.blocks }), data);
