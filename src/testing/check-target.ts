@@ -410,16 +410,20 @@ type Real = KitSystem;
 
 class CheckFailure extends Error {}
 
+/** The ranges whose content the model does not know (unmapped with LBPRZ = 0), to read before a command depends on them. */
+function unknownRanges(model: KitModel, ranges: readonly BlockRange[]): BlockRange[] {
+  return model.lbprz ? [] : ranges.filter((r) => r.blocks > 0 && model.touchesUnknown(r));
+}
+
+/** Takes what the target returned for unknown blocks into the model. */
+function adoptRead(model: KitModel, real: Real, nexus: number, r: BlockRange, got: ScsiResult): void {
+  if (got.status !== 0 || got.data === undefined || got.data.length !== r.blocks * model.blockSize) return;
+  real.log.push({ nexus: real.nexuses[nexus]!.name, command: `READ(16) lba ${r.lba} blocks ${r.blocks} (content of unmapped blocks, LBPRZ = 0)`, expected: 'any', actual: describeResult(got), ok: true });
+  model.adopt(r, got.data);
+}
+
 async function settleUnknown(model: KitModel, real: Real, nexus: number, ranges: readonly BlockRange[]): Promise<void> {
-  if (model.lbprz) return;
-  for (const r of ranges) {
-    if (r.blocks === 0 || !model.touchesUnknown(r)) continue;
-    const got = await real.nexuses[nexus]!.execute(cdb.read16(r));
-    if (got.status === 0 && got.data !== undefined && got.data.length === r.blocks * model.blockSize) {
-      real.log.push({ nexus: real.nexuses[nexus]!.name, command: `READ(16) lba ${r.lba} blocks ${r.blocks} (content of unmapped blocks, LBPRZ = 0)`, expected: 'any', actual: describeResult(got), ok: true });
-      model.adopt(r, got.data);
-    }
-  }
+  for (const r of unknownRanges(model, ranges)) adoptRead(model, real, nexus, r, await real.nexuses[nexus]!.execute(cdb.read16(r)));
 }
 
 function sync(r: MaybePromise<ScsiResult>): ScsiResult {
@@ -428,12 +432,7 @@ function sync(r: MaybePromise<ScsiResult>): ScsiResult {
 }
 
 function settleUnknownSync(model: KitModel, real: Real, nexus: number, ranges: readonly BlockRange[]): void {
-  if (model.lbprz) return;
-  for (const r of ranges) {
-    if (r.blocks === 0 || !model.touchesUnknown(r)) continue;
-    const got = sync(real.nexuses[nexus]!.execute(cdb.read16(r)));
-    if (got.status === 0 && got.data !== undefined && got.data.length === r.blocks * model.blockSize) model.adopt(r, got.data);
-  }
+  for (const r of unknownRanges(model, ranges)) adoptRead(model, real, nexus, r, sync(real.nexuses[nexus]!.execute(cdb.read16(r))));
 }
 
 function rangesRead(c: KitCommand): BlockRange[] {
@@ -442,13 +441,15 @@ function rangesRead(c: KitCommand): BlockRange[] {
   return [];
 }
 
+function invariantBroken(real: Real, after: string, wrong: string): never {
+  real.log.push({ nexus: '-', command: `invariant after ${after}`, expected: 'holds', actual: wrong, ok: false });
+  throw new CheckFailure(`invariant broken after ${after}: ${wrong}`);
+}
+
 async function runInvariants(real: Real, after: string): Promise<void> {
   for (const inv of real.invariants) {
     const wrong = await inv();
-    if (wrong !== undefined) {
-      real.log.push({ nexus: '-', command: `invariant after ${after}`, expected: 'holds', actual: wrong, ok: false });
-      throw new CheckFailure(`invariant broken after ${after}: ${wrong}`);
-    }
+    if (wrong !== undefined) invariantBroken(real, after, wrong);
   }
 }
 
@@ -484,10 +485,7 @@ export class StepCommand implements fc.AsyncCommand<KitModel, KitSystem> {
     for (const inv of real.invariants) {
       const wrong = inv();
       if (wrong instanceof Promise) throw new TypeError('fc.modelRun needs synchronous invariants');
-      if (wrong !== undefined) {
-        real.log.push({ nexus: '-', command: `invariant after ${step.text}`, expected: 'holds', actual: wrong, ok: false });
-        throw new CheckFailure(`invariant broken after ${step.text}: ${wrong}`);
-      }
+      if (wrong !== undefined) invariantBroken(real, step.text, wrong);
     }
   }
 
