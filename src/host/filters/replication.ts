@@ -19,7 +19,7 @@
  * again. Mirroring starts once nothing is dirty.
  * @module
  */
-import { readU16, toHex as hex } from '../../codec/bytes.js';
+import { readU16, readU64, toHex as hex } from '../../codec/bytes.js';
 import * as cdb from '../../codec/cdb-encoder.js';
 import type { ScsiResult } from '../../scsi/outcome.js';
 import type { ScsiTarget } from '../target.js';
@@ -200,14 +200,9 @@ export class ReplicationFilter implements IoFilter {
         return () => this.#send(r.cdb, r.dataOut);
       case 0x89: {
         if (result.status !== 0) return undefined;
-        const blocks = r.cdb[13]!;
-        const half = (r.dataOut?.length ?? 0) / 2;
-        const lba = r.cdb.subarray(2, 10);
-        const write = new Uint8Array(16);
-        write[0] = 0x8a;
-        write.set(lba, 2);
-        write[13] = blocks;
-        return () => this.#send(write, r.dataOut!.subarray(half));
+        // The write half, as a WRITE(16) of the same blocks.
+        const write = cdb.write16({ lba: readU64(r.cdb, 2), blocks: r.cdb[13]! });
+        return () => this.#send(write, r.dataOut!.subarray((r.dataOut?.length ?? 0) / 2));
       }
       default:
         return undefined;
