@@ -9,7 +9,7 @@
  * const lun = array.createLun({ sizeBytes: 64 * 2 ** 40, blockSize: 512 });
  * const r = await lun.execute(cdb.read16({ lba: 0, blocks: 8 }), undefined, { initiator: 'iqn.host-a' });
  * ```
- * @packageDocumentation
+ * @module vaai-sim
  */
 
 // The array

@@ -1,7 +1,7 @@
 /**
  * `vaai-sim/bench`: the offload-versus-host benchmark as a library: run it with options and get
  * the same results `vaai-sim bench` writes to results.json.
- * @packageDocumentation
+ * @module vaai-sim/bench
  */
 
 export { runBenchmark, resultTable, SUITES } from './run.js';

@@ -14,7 +14,7 @@
  * const report = await fabric.clock.run(() => cloneRange({ source: host.port(a), destination: host.port(b) }));
  * console.log(report.offloadedBytes, fabric.clock.now, fabric.stats.fabricBytes);
  * ```
- * @packageDocumentation
+ * @module vaai-sim/host
  */
 
 export type { ScsiTarget } from './target.js';

@@ -11,7 +11,7 @@
  * await server.listen();
  * console.log(server.url('iqn.2026-11.dev.vaai-sim:array0')); // iscsi://127.0.0.1:PORT/iqn.../0
  * ```
- * @packageDocumentation
+ * @module vaai-sim/iscsi
  */
 
 export { IscsiServer } from './target/server.js';

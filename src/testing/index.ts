@@ -16,7 +16,7 @@
  *   expect(report.passed, formatReport(report)).toBe(true);
  * });
  * ```
- * @packageDocumentation
+ * @module vaai-sim/testing
  */
 
 export { checkTarget, formatReport, describeResult, kitCommands, kitSyncCommands, kitSetup, startKitRun, KitModel, StepCommand, RaceCommand } from './check-target.js';
