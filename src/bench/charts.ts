@@ -25,7 +25,7 @@ function bars(file: string, title: string, rows: readonly ScenarioResult[], fiel
       title,
       width: 110,
       height: 220,
-      data: { values: rows.map((r) => ({ scenario: r.scenario, how: label(r), value: Math.max(r[field], 1e-3) })) },
+      data: { values: rows.map((r) => ({ scenario: r.scenario, how: label(r), value: Math.max(r[field] ?? 0, 1e-3) })) },
       mark: { type: 'bar', tooltip: true },
       encoding: {
         column: { field: 'scenario', type: 'nominal', title: null },

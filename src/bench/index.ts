@@ -10,4 +10,6 @@ export type { BenchResults, ScenarioResult, TargetCheck, BenchPath, MachineInfo,
 export { checkTargets, renderReport } from './report.js';
 export type { TargetInputs } from './report.js';
 export { chartSpecs, renderCharts } from './charts.js';
+export { formatConsoleReport } from './console.js';
+export type { ConsoleReportOptions } from './console.js';
 export type { ChartSpec } from './charts.js';

@@ -6,6 +6,7 @@
 import { Bench } from 'tinybench';
 import type { Lun } from '../array/lun.js';
 import type { StorageArray } from '../array/storage-array.js';
+import type { ScenarioResult } from './results.js';
 import { Fabric, type FabricModel, type FabricPort, type FabricPreset } from '../host/fabric.js';
 
 /** What every suite is given. */
@@ -18,6 +19,8 @@ export interface SuiteContext {
   readonly quick: boolean;
   /** Measured runs per task for the heavy (whole-disk) tasks. */
   readonly iterations: number;
+  /** Minimum measuring time per task in ms (fast tasks run until it is spent). */
+  readonly timeMs: number;
   /** Reports progress to the user. */
   readonly progress: (message: string) => void;
 }
@@ -32,24 +35,45 @@ export interface WallTask {
   readonly beforeEach?: () => Promise<unknown> | unknown;
   /** Measured runs. @defaultValue the context's iterations */
   readonly iterations?: number;
-  /** Minimum measuring time in ms: fast tasks get many samples, slow ones `iterations`. @defaultValue 1000 */
+  /** Minimum measuring time in ms: fast tasks get many samples, slow ones `iterations`. @defaultValue the context's timeMs */
   readonly timeMs?: number;
 }
 
-/** Mean wall-clock ms and sample count of each task, measured with tinybench in one run. */
-export async function measureWall(ctx: SuiteContext, suite: string, tasks: readonly WallTask[]): Promise<Map<string, { ms: number; samples: number }>> {
-  const out = new Map<string, { ms: number; samples: number }>();
+/** What tinybench measured of one task: the mean and its spread, in ms. */
+export interface WallStats {
+  /** Mean of the measured runs. */
+  readonly ms: number;
+  /** Number of measured runs. */
+  readonly samples: number;
+  /** Relative margin of error of the mean, in percent (95 % confidence). */
+  readonly rmePercent: number;
+  /** Median run. */
+  readonly p50Ms: number;
+  /** 99th-percentile run. */
+  readonly p99Ms: number;
+}
+
+/** The {@link ScenarioResult} fields of a {@link WallStats}, `scale` dividing times (a batch of `scale` operations per run). */
+export function wallFields(w: WallStats, scale = 1): Pick<ScenarioResult, 'wallMs' | 'wallSamples' | 'wallRmePercent' | 'wallP50Ms' | 'wallP99Ms'> {
+  return { wallMs: w.ms / scale, wallSamples: w.samples, ...(Number.isFinite(w.rmePercent) ? { wallRmePercent: w.rmePercent } : {}), wallP50Ms: w.p50Ms / scale, wallP99Ms: w.p99Ms / scale };
+}
+
+/** Wall-clock statistics of each task, measured with tinybench in one run. */
+export async function measureWall(ctx: SuiteContext, suite: string, tasks: readonly WallTask[]): Promise<Map<string, WallStats>> {
+  const out = new Map<string, WallStats>();
   for (const task of tasks) {
     // One Bench per task, so that each task's own iteration count and time budget apply.
-    const bench = new Bench({ name: `${suite}: ${task.name}`, iterations: task.iterations ?? ctx.iterations, time: task.timeMs ?? 1000, warmup: true, warmupIterations: 1, warmupTime: 0, throws: true });
+    const bench = new Bench({ name: `${suite}: ${task.name}`, iterations: task.iterations ?? ctx.iterations, time: task.timeMs ?? ctx.timeMs, warmup: true, warmupIterations: 1, warmupTime: 0, throws: true });
     bench.add(task.name, async () => {
       await task.run();
     }, task.beforeEach === undefined ? {} : { beforeEach: async () => void (await task.beforeEach!()) });
     await bench.run();
     const result = bench.tasks[0]!.result;
     if (result.state !== 'completed') throw new Error(`benchmark task ${task.name} ended ${result.state}`);
-    out.set(task.name, { ms: result.latency.mean, samples: result.latency.samplesCount });
-    ctx.progress(`  ${task.name}: ${formatMs(result.latency.mean)} (mean of ${result.latency.samplesCount})`);
+    const l = result.latency;
+    const stats: WallStats = { ms: l.mean, samples: l.samplesCount, rmePercent: l.rme, p50Ms: l.p50, p99Ms: l.p99 };
+    out.set(task.name, stats);
+    ctx.progress(`  ${task.name}: ${formatWall(stats.ms, stats)}`);
   }
   return out;
 }
@@ -89,14 +113,36 @@ export function portOf(fabric: Fabric, name: string, lun: Lun): FabricPort {
   return fabric.host(name).port(lun);
 }
 
-/** `12.3 ms`, `4.56 s`, `789 µs`. */
-export function formatMs(ms: number): string {
-  if (ms >= 1000) return `${(ms / 1000).toFixed(2)} s`;
-  if (ms >= 1) return `${ms.toFixed(1)} ms`;
-  return `${(ms * 1000).toFixed(1)} µs`;
+/** `x` to three significant digits, without exponent: `1.52`, `15.2`, `152`, `1,520`. */
+function sig3(x: number): string {
+  if (x >= 1000) return Math.round(x).toLocaleString('en-US');
+  return x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2);
 }
 
-/** `1.0 GiB`, `256 MiB`. */
+/** A duration to three significant digits: `1.52 ms`, `4.56 s`, `789 µs`, `12.0 ns`; `0 ms` for zero. */
+export function formatMs(ms: number): string {
+  if (ms === 0) return '0 ms';
+  if (ms >= 1000) return `${sig3(ms / 1000)} s`;
+  if (ms >= 1) return `${sig3(ms)} ms`;
+  if (ms >= 0.001) return `${sig3(ms * 1000)} µs`;
+  return `${sig3(ms * 1e6)} ns`;
+}
+
+/** A mean with its spread: `1.52 ms ±2.1% (p99 1.90 ms, n=12)`; only the parts that are known. */
+export function formatWall(ms: number, spread: { readonly samples?: number; readonly rmePercent?: number; readonly p99Ms?: number }): string {
+  const parts: string[] = [];
+  if (spread.p99Ms !== undefined && spread.samples !== undefined && spread.samples > 1) parts.push(`p99 ${formatMs(spread.p99Ms)}`);
+  if (spread.samples !== undefined) parts.push(`n=${formatCount(spread.samples)}`);
+  const rme = spread.rmePercent !== undefined && Number.isFinite(spread.rmePercent) ? ` ±${spread.rmePercent < 10 ? spread.rmePercent.toFixed(1) : spread.rmePercent.toFixed(0)}%` : '';
+  return `${formatMs(ms)}${rme}${parts.length > 0 ? ` (${parts.join(', ')})` : ''}`;
+}
+
+/** A count with thousands separators; a mean that is not whole keeps one decimal: `12,345`, `21.7`. */
+export function formatCount(n: number): string {
+  return n.toLocaleString('en-US', { maximumFractionDigits: Number.isInteger(n) ? 0 : 1 });
+}
+
+/** `1 GiB`, `256 MiB`, `1.5 KiB`, `300 B`: binary units, up to three significant digits. */
 export function formatBytes(bytes: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let v = bytes;
@@ -105,7 +151,7 @@ export function formatBytes(bytes: number): string {
     v /= 1024;
     i++;
   }
-  return `${Number.isInteger(v) ? v : v.toFixed(1)} ${units[i]}`;
+  return `${Number.isInteger(v) ? v.toLocaleString('en-US') : sig3(v)} ${units[i]}`;
 }
 
 /** Peak resident set size of this process so far, in bytes. */

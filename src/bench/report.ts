@@ -3,7 +3,7 @@
  * figures, and `report.md`.
  * @module
  */
-import { formatBytes, formatMs } from './measure.js';
+import { formatBytes, formatCount, formatMs } from './measure.js';
 import type { BenchResults, ScenarioResult, TargetCheck } from './results.js';
 
 const GiB = 1024 ** 3;
@@ -140,7 +140,7 @@ export function renderReport(results: BenchResults, charts: readonly string[], c
   lines.push('', '## Scenarios', '');
   lines.push(row(['scenario', 'path', 'how', 'bytes', 'wall', 'runs', 'simulated', 'fabric bytes', 'commands', 'host CPU (model)']), row(Array(10).fill('---')));
   for (const s of results.scenarios) {
-    lines.push(row([s.scenario, s.path, s.variant ?? '', s.bytes > 0 ? formatBytes(s.bytes) : '', formatMs(s.wallMs), String(s.wallSamples), formatMs(s.simulatedMs), formatBytes(s.fabricBytes), s.commands.toLocaleString('en-US'), formatMs(s.hostCpuMs)]));
+    lines.push(row([s.scenario, s.path, s.variant ?? '', s.bytes > 0 ? formatBytes(s.bytes) : '', formatMs(s.wallMs), String(s.wallSamples), s.simulatedMs === null ? 'n/a' : formatMs(s.simulatedMs), formatBytes(s.fabricBytes), formatCount(s.commands), s.hostCpuMs === null ? 'n/a' : formatMs(s.hostCpuMs)]));
   }
   const locking = results.scenarios.filter((s) => s.scenario.startsWith('locking-'));
   if (locking.length > 0) {
@@ -157,7 +157,7 @@ export function renderReport(results: BenchResults, charts: readonly string[], c
     lines.push(row(['path', 'how', 'VMs stunned', 'stunned VM-ms', 'pool exhausted at', 'all resumed at', 'finished at']), row(Array(7).fill('---')));
     for (const s of thin) {
       const m = s.metrics!;
-      lines.push(row([s.path, s.variant ?? '', String(m['stunnedVms']), formatMs(m['stunnedVmMs']!), formatMs(m['exhaustedAtMs']!), formatMs(m['recoveredAtMs']!), formatMs(s.simulatedMs)]));
+      lines.push(row([s.path, s.variant ?? '', String(m['stunnedVms']), formatMs(m['stunnedVmMs']!), formatMs(m['exhaustedAtMs']!), formatMs(m['recoveredAtMs']!), formatMs(s.simulatedMs ?? 0)]));
     }
   }
   if (results.notes.length > 0) lines.push('', '## Not measured here', '', ...results.notes.map((n) => `- ${n}`));

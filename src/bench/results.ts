@@ -22,14 +22,26 @@ export interface ScenarioResult {
   readonly wallMs: number;
   /** How many measured runs `wallMs` averages. */
   readonly wallSamples: number;
-  /** Simulated time on the fabric model, in ms (for scenarios run on real loopback iSCSI, the measured time). */
-  readonly simulatedMs: number;
+  /**
+   * Relative margin of error of `wallMs` in percent (tinybench's `rme`: the 95 % confidence interval's
+   * half-width over the mean). Absent where the figure is one run or comes from another tool.
+   */
+  readonly wallRmePercent?: number;
+  /** Median of the measured runs, in ms. Absent where the runs were not kept one by one. */
+  readonly wallP50Ms?: number;
+  /** 99th percentile of the measured runs, in ms. Absent where the runs were not kept one by one. */
+  readonly wallP99Ms?: number;
+  /**
+   * Simulated time on the fabric model, in ms; `null` for scenarios run on real (loopback) iSCSI,
+   * which have no simulated clock (their time is `wallMs`).
+   */
+  readonly simulatedMs: number | null;
   /** Payload bytes that crossed the modelled fabric. */
   readonly fabricBytes: number;
   /** SCSI commands issued on the modelled fabric. */
   readonly commands: number;
-  /** Host CPU time charged by the model, in ms. */
-  readonly hostCpuMs: number;
+  /** Host CPU time charged by the model, in ms; `null` where no model ran (loopback iSCSI). */
+  readonly hostCpuMs: number | null;
   /** Scenario-specific figures (lock operations per simulated second, stun time, ...). */
   readonly metrics?: Readonly<Record<string, number>>;
 }

@@ -78,7 +78,7 @@ export async function runBenchmark(options: BenchOptions = {}): Promise<BenchRes
   const started = performance.now();
   const say = options.progress ?? ((m: string) => process.stderr.write(`${m}\n`));
   const progress = (m: string): void => say(`[${formatMs(performance.now() - started).padStart(9)}] ${m}`);
-  const ctx: SuiteContext = { preset, model, quick, iterations: options.iterations ?? (quick ? 2 : 3), progress };
+  const ctx: SuiteContext = { preset, model, quick, iterations: options.iterations ?? (quick ? 2 : 3), timeMs: quick ? 200 : 1000, progress };
   const cloneBytes = options.cloneBytes ?? (quick ? 128 * MiB : GiB);
   const thinBytes = options.thinDiskBytes ?? (quick ? GiB : 10 * GiB);
   const fraction = options.thinWrittenFraction ?? 0.3;
@@ -176,7 +176,7 @@ export function resultTable(results: BenchResults): Array<Record<string, string>
     scenario: s.scenario,
     path: s.variant === undefined ? s.path : `${s.path} (${s.variant})`,
     wall: formatMs(s.wallMs),
-    simulated: formatMs(s.simulatedMs),
+    simulated: s.simulatedMs === null ? 'n/a' : formatMs(s.simulatedMs),
     'fabric bytes': formatBytes(s.fabricBytes),
     commands: String(s.commands),
   }));

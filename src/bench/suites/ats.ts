@@ -5,7 +5,7 @@
  */
 import { StorageArray } from '../../array/storage-array.js';
 import * as cdb from '../../codec/cdb-encoder.js';
-import { measureWall, simulate, type SuiteContext } from '../measure.js';
+import { measureWall, simulate, wallFields, type SuiteContext } from '../measure.js';
 import type { ScenarioResult } from '../results.js';
 
 /** Runs the COMPARE AND WRITE micro-benchmark. */
@@ -26,7 +26,6 @@ export async function atsSuite(ctx: SuiteContext): Promise<ScenarioResult[]> {
     {
       name: 'COMPARE AND WRITE x1000 via execute',
       iterations: 50,
-      timeMs: 1000,
       run: () => {
         for (let i = 0; i < batch; i++) {
           const r = lun.execute(command, (turn++ & 1) === 0 ? toOnes : toZeros);
@@ -37,7 +36,6 @@ export async function atsSuite(ctx: SuiteContext): Promise<ScenarioResult[]> {
     {
       name: 'compare-then-copy x1000, raw loop',
       iterations: 50,
-      timeMs: 1000,
       run: () => {
         for (let i = 0; i < batch; i++) {
           const d = (rawTurn++ & 1) === 0 ? toOnes : toZeros;
@@ -65,13 +63,13 @@ export async function atsSuite(ctx: SuiteContext): Promise<ScenarioResult[]> {
       path: 'offload',
       variant: 'COMPARE AND WRITE',
       bytes: 512,
-      wallMs: caw.ms / batch,
-      wallSamples: caw.samples * batch,
+      // Per command: each sample is one batch of `batch` commands.
+      ...wallFields(caw, batch),
       simulatedMs: sim.simulatedMs,
       fabricBytes: sim.fabricBytes,
       commands: sim.commands,
       hostCpuMs: sim.hostCpuMs,
-      metrics: { opsPerSecond: (1000 * batch) / caw.ms, rawLoopOpsPerSecond: (1000 * batch) / raw.ms },
+      metrics: { commandsPerSample: batch, opsPerSecond: (1000 * batch) / caw.ms, rawLoopOpsPerSecond: (1000 * batch) / raw.ms, rawLoopRmePercent: raw.rmePercent },
     },
   ];
 }

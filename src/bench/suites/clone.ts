@@ -5,7 +5,7 @@
  */
 import { StorageArray } from '../../array/storage-array.js';
 import { cloneRange } from '../../host/data-mover.js';
-import { formatBytes, measureWall, simulate, type SuiteContext } from '../measure.js';
+import { formatBytes, measureWall, simulate, wallFields, type SuiteContext } from '../measure.js';
 import type { ScenarioResult } from '../results.js';
 import { resetDisk, verifyEqual, writeDisk } from '../workloads.js';
 
@@ -72,8 +72,7 @@ export async function cloneSuite(ctx: SuiteContext, s: CloneScenario): Promise<{
       path: p.path,
       variant: p.variant,
       bytes: s.bytes,
-      wallMs: w.ms,
-      wallSamples: w.samples,
+      ...wallFields(w),
       simulatedMs: sim.simulatedMs,
       fabricBytes: sim.fabricBytes,
       commands: sim.commands,

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import * as cdb from '../../codec/cdb-encoder.js';
-import { cloneRange } from '../../host/data-mover.js';
+import { cloneRange, type CloneReport } from '../../host/data-mover.js';
 import { IscsiSession, parseIscsiUrl } from '../../iscsi/initiator/session.js';
 import type { SuiteContext } from '../measure.js';
 import type { BenchPath, ScenarioResult } from '../results.js';
@@ -134,8 +134,8 @@ async function startVaaiSim(): Promise<{ url: (lun: number) => string; port: num
 }
 
 function result(scenario: string, path: BenchPath, variant: string, bytes: number, wallMs: number, samples: number, fabricBytes: number, commands: number, metrics: Record<string, number>): ScenarioResult {
-  // Measured on a real (loopback) fabric: the simulated time is the measured one.
-  return { scenario, path, variant, bytes, wallMs, wallSamples: samples, simulatedMs: wallMs, fabricBytes, commands, hostCpuMs: 0, metrics: { ...metrics, measuredOnLoopback: 1 } };
+  // Measured on a real (loopback) fabric: no simulated clock and no host CPU model apply.
+  return { scenario, path, variant, bytes, wallMs, wallSamples: samples, simulatedMs: null, fabricBytes, commands, hostCpuMs: null, metrics: { ...metrics, measuredOnLoopback: 1 } };
 }
 
 /**
@@ -218,7 +218,7 @@ export async function iscsiSuite(ctx: SuiteContext, seconds: number): Promise<Is
     results.push(result('iscsi-caw-qd8', 'offload', 'vaai-sim (project initiator)', 512, 1000 / cawPerSecond, done, done * 1024, done, { opsPerSecond: cawPerSecond }));
 
     // Cloning 256 MiB: EXTENDED COPY against host READ/WRITE through the same target, and host READ/WRITE through tgt.
-    const clones: Array<[BenchPath, string, () => Promise<unknown>]> = [
+    const clones: Array<[BenchPath, string, () => Promise<CloneReport>]> = [
       ['offload', 'vaai-sim, EXTENDED COPY', () => cloneRange({ source: session.lun(0), destination: session.lun(1), blocks: cloneBytes / 512 })],
       ['host', 'vaai-sim, host READ/WRITE', () => cloneRange({ source: session.lun(0), destination: session.lun(1), blocks: cloneBytes / 512, offload: false })],
     ];
@@ -232,15 +232,18 @@ export async function iscsiSuite(ctx: SuiteContext, seconds: number): Promise<Is
     for (const [path, variant, run] of clones) {
       ctx.progress(`iSCSI: clone 256 MiB (${variant})`);
       const times: number[] = [];
+      let report: CloneReport | undefined;
       for (let i = 0; i < Math.max(2, ctx.iterations); i++) {
         await session.lun(1).execute(cdb.writeSame16({ lba: 0, blocks: cloneBytes / 512, unmap: true }), new Uint8Array(512));
         const t0 = performance.now();
-        await run();
+        report = await run();
         times.push(performance.now() - t0);
       }
       const ms = times.slice(1).reduce((x, y) => x + y, 0) / (times.length - 1); // the first run warms up
       ctx.progress(`  ${ms.toFixed(1)} ms`);
-      results.push(result('iscsi-clone-256MiB', path, variant, cloneBytes, ms, times.length - 1, path === 'host' ? 2 * cloneBytes : 0, 0, { mbPerSecond: cloneBytes / 1e6 / (ms / 1000) }));
+      // Payload bytes the host moved (read and written back); the commands of the last run (every run issues the same).
+      const commands = report!.xcopyCommands + report!.readCommands + report!.writeCommands;
+      results.push(result('iscsi-clone-256MiB', path, variant, cloneBytes, ms, times.length - 1, 2 * report!.hostBytes, commands, { mbPerSecond: cloneBytes / 1e6 / (ms / 1000) }));
     }
     await session.close();
     await tgtSession?.close();

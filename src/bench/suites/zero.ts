@@ -5,7 +5,7 @@
  */
 import { StorageArray } from '../../array/storage-array.js';
 import { zeroRange } from '../../host/zeroing.js';
-import { formatBytes, measureWall, simulate, type SuiteContext } from '../measure.js';
+import { formatBytes, measureWall, simulate, wallFields, type SuiteContext } from '../measure.js';
 import type { BenchPath, ScenarioResult } from '../results.js';
 
 /** One zeroing to measure. */
@@ -39,8 +39,7 @@ export async function zeroSuite(ctx: SuiteContext, jobs: readonly ZeroJob[]): Pr
       path: job.path,
       variant: offload ? (report!.unmap ? 'WRITE SAME(16) UNMAP' : 'WRITE SAME(16)') : 'WRITE(16) of zeros',
       bytes: job.bytes,
-      wallMs: w.ms,
-      wallSamples: w.samples,
+      ...wallFields(w),
       simulatedMs: sim.simulatedMs,
       fabricBytes: sim.fabricBytes,
       commands: sim.commands,
