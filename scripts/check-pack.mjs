@@ -1,24 +1,40 @@
-// Checks what `npm pack` would publish: built JS, declarations, README, LICENSE, CHANGELOG; no tests,
-// no sources of tests, and every `exports` target present. Run after `npm run build`.
+// Checks what `npm pack` publishes and what a user who installs it gets (CI runs this after `npm run build`):
+// the build starts from an empty dist/ (a stale file does not survive it); the tarball holds built JS,
+// declarations, the config schema, README, LICENSE and CHANGELOG and no tests or sources; package.json has
+// repository, homepage and bugs; every locked dependency's engines admit the oldest Node.js the package claims;
+// and a consumer project that installs the tarball loads every `exports` entry with require() and import.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { consumerChecks, enginesProblems, manifestProblems, packedFileProblems } from './package-checks.mjs';
 
-const [report] = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { encoding: 'utf8' }));
-const files = report.files.map((f) => f.path);
+const root = resolve(import.meta.dirname, '..');
 const problems = [];
-for (const required of ['README.md', 'LICENSE', 'CHANGELOG.md', 'package.json', 'dist/index.js', 'dist/index.d.ts']) {
-  if (!files.includes(required)) problems.push(`missing ${required}`);
+
+const stale = join(root, 'dist/stale-file-from-an-earlier-build.js');
+writeFileSync(stale, 'export {};\n');
+execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' });
+if (existsSync(stale)) problems.push('npm run build kept a stale file in dist/');
+else console.log('npm run build: starts from an empty dist/ (a stale file did not survive)');
+
+problems.push(...manifestProblems(root), ...enginesProblems(root));
+const packed = packedFileProblems(root);
+problems.push(...packed.problems);
+console.log(`npm pack: ${packed.files.length} files, ${packed.size} bytes packed; every exports target present`);
+
+const tmp = mkdtempSync(join(tmpdir(), 'vaai-sim-pack-'));
+try {
+  const [{ filename }] = JSON.parse(execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', tmp], { cwd: root, encoding: 'utf8' }));
+  const consumer = consumerChecks(join(tmp, filename), join(tmp, 'consumer'), root);
+  for (const line of consumer.lines) console.log(`consumer: ${line}`);
+  problems.push(...consumer.problems);
+} finally {
+  rmSync(tmp, { recursive: true, force: true });
 }
-for (const f of files) {
-  if (/(^|\/)test\//.test(f) || /\.test\.|\.spec\./.test(f) || f.startsWith('src/') || f.startsWith('bench/')) problems.push(`should not ship ${f}`);
-}
-const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
-const targets = (value) => (typeof value === 'string' ? [value] : Object.values(value).flatMap(targets));
-for (const [entry, value] of Object.entries(pkg.exports)) {
-  for (const target of targets(value)) if (!files.includes(target.replace(/^\.\//, ''))) problems.push(`exports ${entry} -> ${target} is not packed`);
-}
+
 if (problems.length > 0) {
   console.error(problems.join('\n'));
   process.exit(1);
 }
-console.log(`npm pack: ${files.length} files, ${report.size} bytes packed; exports all present`);
+console.log('package checks: all passed');
