@@ -176,6 +176,34 @@ export type KitCommand =
   | Release6Command;
 
 /**
+ * Every {@link KitCommand} operation name, as T10 names it (the names `checkTarget`'s `ops` option
+ * and `vaai-sim check --ops` accept).
+ */
+export const KIT_OPS = [
+  'TEST UNIT READY',
+  'INQUIRY',
+  'READ CAPACITY(16)',
+  'READ(10)',
+  'READ(16)',
+  'WRITE(10)',
+  'WRITE(16)',
+  'WRITE SAME(10)',
+  'WRITE SAME(16)',
+  'SYNCHRONIZE CACHE(16)',
+  'GET LBA STATUS',
+  'UNMAP',
+  'COMPARE AND WRITE',
+  'EXTENDED COPY',
+  'RECEIVE COPY RESULTS',
+  'RESERVE(6)',
+  'RELEASE(6)',
+] as const satisfies readonly KitCommand['op'][];
+
+// Every op is listed: a KitCommand op missing from KIT_OPS fails to compile here.
+const everyOpListed: Exclude<KitCommand['op'], (typeof KIT_OPS)[number]> extends never ? true : never = true;
+void everyOpListed;
+
+/**
  * A deliberate defect applied to a well-formed command when it is encoded (so shrinking keeps it):
  *
  * - `lba-beyond-end`: the range is moved to end one block past the last LBA;

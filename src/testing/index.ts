@@ -23,7 +23,7 @@ export { checkTarget, formatReport, describeResult, kitCommands, kitSyncCommands
 export type { CheckTargetOptions, CheckReport, Counterexample, StepRecord, TargetCapabilities, Invariant, KitNexus, KitSystem, KitSetup, RaceStep } from './check-target.js';
 export { commandArbitrary, malformedCommandArbitrary, encodedCommandArbitrary, rangeArbitrary, defectsFor, workloadArbitrary } from './arbitraries.js';
 export type { CommandSpace, WorkloadOptions, WorkloadStep } from './arbitraries.js';
-export { encodeCommand, applyDefect, hasRange, describeCommand, seededBytes, compareAndWriteVerify, writeSameBlock } from './commands.js';
+export { KIT_OPS, encodeCommand, applyDefect, hasRange, describeCommand, seededBytes, compareAndWriteVerify, writeSameBlock } from './commands.js';
 export type {
   KitCommand,
   RangedCommand,

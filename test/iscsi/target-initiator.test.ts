@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StorageArray, cdb, decodeSense } from '../../src/index.js';
 import { cloneRange } from '../../src/host/data-mover.js';
 import { LockManager } from '../../src/host/lock-manager.js';
-import { IscsiServer } from '../../src/iscsi/index.js';
+import { IscsiLoginError, IscsiServer } from '../../src/iscsi/index.js';
 import { IscsiSession } from '../../src/iscsi/initiator/session.js';
 import { expectBytes, pattern } from '../array/helpers.js';
 
@@ -116,11 +116,14 @@ describe('iSCSI target and initiator on loopback', () => {
   });
 
   it('an ISID that is not 6 bytes is a programmer error', async () => {
-    await expect(IscsiSession.connect({ host: '127.0.0.1', port, targetName: A, isid: new Uint8Array(4) })).rejects.toThrow(/ISID is 6 bytes/);
+    await expect(IscsiSession.connect({ host: '127.0.0.1', port, targetName: A, isid: new Uint8Array(4) })).rejects.toThrow('IscsiSession.connect: isid: an ISID is 6 bytes, not 4');
   });
 
   it('the target ACL refuses initiators it does not list', async () => {
-    await expect(IscsiSession.connect({ host: '127.0.0.1', port, targetName: B })).rejects.toThrow(/login rejected: status 2\/2/);
+    const refused = IscsiSession.connect({ host: '127.0.0.1', port, targetName: B });
+    await expect(refused).rejects.toBeInstanceOf(IscsiLoginError);
+    await expect(refused).rejects.toMatchObject({ code: 'ERR_ISCSI_LOGIN', statusClass: 2, statusDetail: 2, status: 0x0202, statusName: 'authorization failure', origin: 'target' });
+    await expect(refused).rejects.toThrow(`iSCSI login to ${B} at 127.0.0.1:${port} rejected: authorization failure (0202h)`);
     const ok = await open({ targetName: B, initiatorName: 'iqn.2026-11.dev.vaai-sim:b-only' });
     expect((await ok.lun(2).execute(cdb.testUnitReady())).status).toBe(0);
   });
@@ -149,8 +152,12 @@ describe('CHAP', () => {
     const s = await IscsiSession.connect({ host: '127.0.0.1', port, targetName: ONE, chap: { user: 'host-a', secret: 'a-secret-of-16ch' } });
     expect((await s.lun(0).execute(cdb.testUnitReady())).status).toBe(0);
     await s.close();
-    await expect(IscsiSession.connect({ host: '127.0.0.1', port, targetName: ONE, chap: { user: 'host-a', secret: 'not-the-secret!!' } })).rejects.toThrow(/status 2\/1/);
-    await expect(IscsiSession.connect({ host: '127.0.0.1', port, targetName: ONE })).rejects.toThrow(/status 2\/1/);
+    await expect(IscsiSession.connect({ host: '127.0.0.1', port, targetName: ONE, chap: { user: 'host-a', secret: 'not-the-secret!!' } })).rejects.toThrow(
+      `iSCSI login to ${ONE} at 127.0.0.1:${port} rejected: authentication failure (0201h)`,
+    );
+    const none = IscsiSession.connect({ host: '127.0.0.1', port, targetName: ONE });
+    await expect(none).rejects.toMatchObject({ code: 'ERR_ISCSI_LOGIN', statusClass: 2, statusDetail: 1, statusName: 'authentication failure', origin: 'target' });
+    await expect(none).rejects.toThrow(`iSCSI login to ${ONE} at 127.0.0.1:${port} rejected: authentication failure (0201h)`);
   });
 
   it('mutual: both sides prove their secrets; a target answering wrongly is refused by the initiator', async () => {
@@ -159,8 +166,15 @@ describe('CHAP', () => {
     await s.close();
     await expect(
       IscsiSession.connect({ host: '127.0.0.1', port, targetName: MUTUAL, chap: { user: 'host-a', secret: 'a-secret-of-16ch', mutual: { user: 'array', secret: 'wrong-secret-xx!' } } }),
-    ).rejects.toThrow(/failed mutual CHAP/);
+    ).rejects.toMatchObject({
+      code: 'ERR_ISCSI_LOGIN',
+      status: 0x0201,
+      origin: 'initiator',
+      message: `iSCSI login to ${MUTUAL} at 127.0.0.1:${port} failed: the target failed mutual CHAP: authentication failure (0201h)`,
+    });
     // a target configured for mutual CHAP refuses one-way
-    await expect(IscsiSession.connect({ host: '127.0.0.1', port, targetName: MUTUAL, chap: { user: 'host-a', secret: 'a-secret-of-16ch' } })).rejects.toThrow(/status 2\/1/);
+    await expect(IscsiSession.connect({ host: '127.0.0.1', port, targetName: MUTUAL, chap: { user: 'host-a', secret: 'a-secret-of-16ch' } })).rejects.toThrow(
+      `iSCSI login to ${MUTUAL} at 127.0.0.1:${port} rejected: authentication failure (0201h)`,
+    );
   });
 });

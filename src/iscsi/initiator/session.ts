@@ -7,7 +7,9 @@
 import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import { chapResponse, type ChapSecrets } from '../target/connection.js';
-import { InvalidArgumentError } from '../../array/errors.js';
+import { InvalidArgumentError, checkOptions, is, type ValueCheck } from '../../array/errors.js';
+import { IscsiConnectionError, IscsiLoginError, IscsiUrlError } from '../errors.js';
+import { LoginStatus } from '../pdu/login-status.js';
 import { readU16, readU32 } from '../../codec/bytes.js';
 import type { ExecuteOptions } from '../../scsi/context.js';
 import type { ScsiResult } from '../../scsi/outcome.js';
@@ -40,6 +42,27 @@ export interface IscsiSessionOptions {
   readonly isid?: Uint8Array;
 }
 
+/** CHAP credentials as options accept them (RFC 7143 12.1.3). */
+const CHAP_CREDENTIALS = { user: is.string, secret: is.string } as const;
+
+/** What {@link IscsiSession.connect} accepts. */
+const SESSION_OPTIONS: Readonly<Record<keyof IscsiSessionOptions, ValueCheck>> = {
+  host: is.string,
+  port: is.integer(1, 65535),
+  targetName: is.string,
+  initiatorName: is.string,
+  digests: is.boolean,
+  chap: is.options({ ...CHAP_CREDENTIALS, mutual: is.options(CHAP_CREDENTIALS) }),
+  isid: (v, what) => {
+    if (!(v instanceof Uint8Array) || v.length !== 6) throw new InvalidArgumentError(`${what}: an ISID is 6 bytes, not ${v instanceof Uint8Array ? v.length : typeof v}`);
+  },
+};
+
+function checkSessionOptions(options: IscsiSessionOptions): void {
+  checkOptions(options, SESSION_OPTIONS, 'IscsiSession.connect');
+  for (const key of ['host', 'targetName'] as const) if (options[key] === undefined) throw new InvalidArgumentError(`IscsiSession.connect: ${key} is required`);
+}
+
 let isidCounter = 0;
 
 /** A new random-format ISID (RFC 7143 11.12.5: T = 10b, B and C random, D a qualifier). */
@@ -70,11 +93,43 @@ export interface IscsiUrl {
   readonly lun: number;
 }
 
-/** Parses `iscsi://host[:port]/target-iqn/lun`; throws on anything else. */
+/** The highest LUN an iSCSI LUN field of this initiator can address (flat space, SAM-5 4.7.7: 14 bits). */
+export const MAX_ISCSI_LUN = 16383;
+
+/**
+ * Parses `iscsi://host[:port]/target-iqn/lun` (an IPv6 host in brackets: `iscsi://[::1]:3260/...`;
+ * the port defaults to 3260). Throws {@link IscsiUrlError} naming the part that is missing or
+ * invalid: the scheme, the host, the port (an integer in 1..65535), the target name (an `iqn.`,
+ * `eui.` or `naa.` name) or the LUN (an integer in 0..16383).
+ */
 export function parseIscsiUrl(url: string): IscsiUrl {
-  const m = /^iscsi:\/\/([^/:]+)(?::(\d+))?\/([^/]+)\/(\d+)$/.exec(url);
-  if (m === null) throw new Error(`not an iscsi:// URL: ${url}`);
-  return { host: m[1]!, port: m[2] === undefined ? 3260 : Number(m[2]), targetName: m[3]!, lun: Number(m[4]) };
+  if (typeof url !== 'string') throw new IscsiUrlError(String(url), 'scheme', `a URL is a string, not ${typeof url}`);
+  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(url);
+  if (scheme === null) throw new IscsiUrlError(url, 'scheme', 'the scheme iscsi:// is missing');
+  if (scheme[1]!.toLowerCase() !== 'iscsi') throw new IscsiUrlError(url, 'scheme', `the scheme is '${scheme[1]}', not 'iscsi'`);
+  const rest = url.slice(scheme[0].length);
+  const slash = rest.indexOf('/');
+  const authority = slash < 0 ? rest : rest.slice(0, slash);
+  const path = slash < 0 ? undefined : rest.slice(slash + 1);
+  const m = /^(?:\[([^\]]*)\]|([^:\[\]]*))(?::(.*))?$/.exec(authority);
+  if (m === null) throw new IscsiUrlError(url, 'host', `the host '${authority}' is not a name, an IPv4 address or an IPv6 address in brackets`);
+  const host = m[1] ?? m[2]!;
+  if (host === '') throw new IscsiUrlError(url, 'host', 'the host is missing');
+  if (/\s/.test(host) || (m[1] !== undefined && !/^[0-9A-Fa-f:.]+(%.+)?$/.test(host))) throw new IscsiUrlError(url, 'host', `the host '${host}' is not a valid address`);
+  let port = 3260;
+  if (m[3] !== undefined) {
+    if (!/^\d+$/.test(m[3]) || Number(m[3]) < 1 || Number(m[3]) > 65535) throw new IscsiUrlError(url, 'port', `the port '${m[3]}' is not an integer in 1..65535`);
+    port = Number(m[3]);
+  }
+  if (path === undefined || path === '') throw new IscsiUrlError(url, 'target', 'the target name is missing');
+  const cut = path.indexOf('/');
+  const targetName = cut < 0 ? path : path.slice(0, cut);
+  if (targetName === '') throw new IscsiUrlError(url, 'target', 'the target name is missing');
+  if (!/^(iqn|eui|naa)\.\S+$/i.test(targetName)) throw new IscsiUrlError(url, 'target', `the target name '${targetName}' is not an iqn., eui. or naa. name`);
+  const lun = cut < 0 ? '' : path.slice(cut + 1);
+  if (lun === '') throw new IscsiUrlError(url, 'lun', 'the LUN is missing');
+  if (!/^\d+$/.test(lun) || Number(lun) > MAX_ISCSI_LUN) throw new IscsiUrlError(url, 'lun', `the LUN '${lun}' is not an integer in 0..${MAX_ISCSI_LUN}`);
+  return { host, port, targetName, lun: Number(lun) };
 }
 
 /**
@@ -125,27 +180,51 @@ export class IscsiSession {
   #blockSize = 512;
   readonly #tasks = new Map<number, Task>();
   readonly #windowWaiters: Array<() => void> = [];
-  #loginWaiter: ((pdu: LoginResponsePdu) => void) | undefined;
+  #loginWaiter: { readonly resolve: (pdu: LoginResponsePdu) => void; readonly reject: (e: Error) => void } | undefined;
+  /** Until `connect` resolves, failures are login failures (typed for the caller of `connect`). */
+  #loggedIn = false;
   #closed = false;
   #failure: Error | undefined;
+  readonly #portal: { readonly host: string; readonly port: number; readonly targetName: string };
 
-  private constructor(socket: Socket) {
+  private constructor(socket: Socket, portal: { readonly host: string; readonly port: number; readonly targetName: string }) {
     this.#socket = socket;
+    this.#portal = portal;
     socket.on('data', (chunk: Buffer) => this.#receive(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
-    socket.on('close', () => this.#fail(new Error('iSCSI connection closed')));
-    socket.on('error', (e) => this.#fail(e));
+    socket.on('close', () => this.#fail(this.#loggedIn ? new Error('iSCSI connection closed') : new IscsiConnectionError(portal.host, portal.port, new Error('the target closed the connection'), 'login')));
+    socket.on('error', (e) => this.#fail(this.#loggedIn ? e : new IscsiConnectionError(portal.host, portal.port, e, 'login')));
   }
 
-  /** Connects and logs in to `options.targetName`. */
+  /**
+   * Connects and logs in to `options.targetName`. Rejects with {@link IscsiConnectionError} when
+   * the TCP connection cannot be made or breaks before the login completes, and with
+   * {@link IscsiLoginError} when the target refuses the login (or breaks the login protocol).
+   */
   static async connect(options: IscsiSessionOptions): Promise<IscsiSession> {
-    if (options.isid !== undefined && options.isid.length !== 6) throw new InvalidArgumentError(`IscsiSession: an ISID is 6 bytes, not ${options.isid.length}`);
+    checkSessionOptions(options);
+    const host = options.host;
+    const port = options.port ?? 3260;
     const socket = await new Promise<Socket>((resolve, reject) => {
-      const s = connect({ host: options.host, port: options.port ?? 3260 }, () => resolve(s));
-      s.once('error', reject);
+      const s = connect({ host, port });
+      const failed = (e: Error): void => {
+        s.destroy();
+        reject(new IscsiConnectionError(host, port, e));
+      };
+      s.once('error', failed);
+      s.once('connect', () => {
+        s.off('error', failed);
+        resolve(s);
+      });
     });
     socket.setNoDelay(true);
-    const session = new IscsiSession(socket);
-    await session.#login(options);
+    const session = new IscsiSession(socket, { host, port, targetName: options.targetName });
+    try {
+      await session.#login(options);
+    } catch (e) {
+      session.#fail(e instanceof Error ? e : new Error(String(e)));
+      throw e;
+    }
+    session.#loggedIn = true;
     return session;
   }
 
@@ -172,18 +251,36 @@ export class IscsiSession {
     for (const t of this.#tasks.values()) t.reject(e);
     this.#tasks.clear();
     for (const w of this.#windowWaiters.splice(0)) w();
+    const login = this.#loginWaiter;
+    this.#loginWaiter = undefined;
+    login?.reject(e);
     this.#socket.destroy();
   }
 
+  /** An error of the login this initiator ends itself, with the status it stands for. */
+  #loginError(status: { readonly status: number }, detail: string): IscsiLoginError {
+    return new IscsiLoginError({ ...this.#portal, status: status.status, origin: 'initiator', detail });
+  }
+
+  /** The target broke the protocol: during login an {@link IscsiLoginError} (target error), after it a plain Error. */
+  #protocolError(detail: string): Error {
+    return this.#loggedIn ? new Error(detail) : this.#loginError(LoginStatus.TARGET_ERROR, detail);
+  }
+
   async #loginStep(pdu: Uint8Array): Promise<{ keys: Map<string, string>; transit: boolean; nsg: number }> {
-    const reply = new Promise<LoginResponsePdu>((resolve) => (this.#loginWaiter = resolve));
+    if (this.#closed) throw this.#failure!;
+    const reply = new Promise<LoginResponsePdu>((resolve, reject) => (this.#loginWaiter = { resolve, reject }));
     this.#socket.write(pdu);
     const r = await reply;
-    if (r.statusClass !== 0) throw new Error(`iSCSI login rejected: status ${r.statusClass}/${r.statusDetail}`);
-    this.#expStatSN = (r.statSN + 1) >>> 0;
-    this.#maxCmdSN = r.maxCmdSN;
     const pairs = decodeText(r.data);
     const keys = new Map(typeof pairs === 'string' ? [] : pairs.map(([k, v]) => [k, v] as const));
+    if (r.statusClass !== 0) {
+      // A redirection names where the target went (RFC 7143 11.13.5, 13.8); this initiator does not follow it.
+      const address = keys.get('TargetAddress');
+      throw new IscsiLoginError({ ...this.#portal, status: (r.statusClass << 8) | r.statusDetail, origin: 'target', ...(address === undefined ? {} : { detail: `TargetAddress ${address}` }) });
+    }
+    this.#expStatSN = (r.statSN + 1) >>> 0;
+    this.#maxCmdSN = r.maxCmdSN;
     return { keys, transit: r.transit, nsg: r.nsg };
   }
 
@@ -200,7 +297,7 @@ export class IscsiSession {
       const challenge = await this.#loginStep(enc.loginRequest({ ...base, transit: false, csg: 0, nsg: 1, expStatSN: this.#expStatSN }, encodeText([['CHAP_A', '5']])));
       const id = Number(challenge.keys.get('CHAP_I'));
       const c = challenge.keys.get('CHAP_C') ?? '';
-      if (challenge.keys.get('CHAP_A') !== '5' || !Number.isInteger(id) || !/^0x[0-9a-fA-F]+$/.test(c)) throw new Error('iSCSI login: malformed CHAP challenge');
+      if (challenge.keys.get('CHAP_A') !== '5' || !Number.isInteger(id) || !/^0x[0-9a-fA-F]+$/.test(c)) throw this.#loginError(LoginStatus.TARGET_ERROR, 'the target sent a malformed CHAP challenge');
       const answer: Array<[string, string]> = [['CHAP_N', chap.user], ['CHAP_R', `0x${chapResponse(id, chap.secret, Buffer.from(c.slice(2), 'hex'))}`]];
       const mine = new Uint8Array(randomBytes(16));
       const myId = randomBytes(1)[0]!;
@@ -208,10 +305,10 @@ export class IscsiSession {
       security = await this.#loginStep(enc.loginRequest({ ...base, transit: true, csg: 0, nsg: 1, expStatSN: this.#expStatSN }, encodeText(answer)));
       if (chap.mutual !== undefined) {
         const r = security.keys.get('CHAP_R')?.toLowerCase();
-        if (security.keys.get('CHAP_N') !== chap.mutual.user || r !== `0x${chapResponse(myId, chap.mutual.secret, mine)}`) throw new Error('iSCSI login: the target failed mutual CHAP');
+        if (security.keys.get('CHAP_N') !== chap.mutual.user || r !== `0x${chapResponse(myId, chap.mutual.secret, mine)}`) throw this.#loginError(LoginStatus.AUTHENTICATION_FAILURE, 'the target failed mutual CHAP');
       }
     }
-    if (!security.transit) throw new Error('iSCSI login: the target wants authentication');
+    if (!security.transit) throw this.#loginError(LoginStatus.AUTHENTICATION_FAILURE, chap === undefined ? 'the target requires CHAP and no CHAP secret was given' : `the target did not accept CHAP (AuthMethod=${security.keys.get('AuthMethod') ?? 'none'})`);
     const digest = o.digests === true ? 'CRC32C,None' : 'None';
     const operational = await this.#loginStep(
       enc.loginRequest(
@@ -287,7 +384,7 @@ export class IscsiSession {
 
   #receive(chunk: Uint8Array): void {
     const r = this.#framer.push(chunk);
-    if (r.kind === 'error') return this.#fail(new Error(`iSCSI framing error: ${r.reason}`));
+    if (r.kind === 'error') return this.#fail(this.#protocolError(`iSCSI framing error: ${r.reason}`));
     for (const pdu of r.pdus) this.#handle(decodeTargetPdu(pdu));
   }
 
@@ -297,15 +394,15 @@ export class IscsiSession {
         const w = this.#loginWaiter;
         this.#loginWaiter = undefined;
         // The waiter runs later: keep copies, not views of the framer's buffer.
-        w?.({ ...pdu, isid: pdu.isid.slice(), data: pdu.data.slice() });
+        w?.resolve({ ...pdu, isid: pdu.isid.slice(), data: pdu.data.slice() });
         return;
       }
       case 'corrupt':
-        return this.#fail(new Error(`iSCSI ${pdu.failure} error from the target`));
+        return this.#fail(this.#protocolError(`iSCSI ${pdu.failure} error from the target`));
       case 'invalid':
-        return this.#fail(new Error(`iSCSI protocol error from the target: ${pdu.reason}`));
+        return this.#fail(this.#protocolError(`iSCSI protocol error from the target: ${pdu.reason}`));
       case 'unsupported':
-        return this.#fail(new Error(`iSCSI PDU with unknown opcode 0x${pdu.opcode.toString(16)} from the target`));
+        return this.#fail(this.#protocolError(`iSCSI PDU with unknown opcode 0x${pdu.opcode.toString(16)} from the target`));
       default:
     }
     if (((pdu.maxCmdSN - this.#maxCmdSN) | 0) > 0) {
@@ -349,7 +446,7 @@ export class IscsiSession {
         this.#socket.end();
         return;
       case 'reject':
-        this.#fail(new Error(`iSCSI Reject, reason ${pdu.reason}`));
+        this.#fail(this.#protocolError(`iSCSI Reject, reason ${pdu.reason}`));
         return;
       default:
         // Text and task management responses are not used by this initiator; async messages are

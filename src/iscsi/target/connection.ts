@@ -22,6 +22,7 @@ import {
   type TaskManagementRequestPdu,
   type TextRequestPdu,
 } from '../pdu/initiator-decoder.js';
+import { LoginStatus, type LoginStatusEntry } from '../pdu/login-status.js';
 import { InitiatorOpcode, RejectReason } from '../pdu/opcodes.js';
 import * as enc from '../pdu/target-encoder.js';
 import { decodeText, encodeText } from '../pdu/text.js';
@@ -254,7 +255,10 @@ export class TargetConnection {
 
   // ---- login -----------------------------------------------------------------------------------
 
-  #loginFail(pdu: LoginRequestPdu, statusClass: number, statusDetail: number): void {
+  /** Refuses the login with `status` (RFC 7143 11.13.5) and ends the connection. */
+  #loginFail(pdu: LoginRequestPdu, status: LoginStatusEntry): void {
+    const statusClass = status.status >>> 8;
+    const statusDetail = status.status & 0xff;
     this.#send(enc.loginResponse({ transit: false, csg: pdu.csg, nsg: 0, isid: pdu.isid, tsih: 0, itt: pdu.itt, statusClass, statusDetail, ...this.#status() }, new Uint8Array(0), this.#digests));
     this.close();
   }
@@ -279,35 +283,35 @@ export class TargetConnection {
     }
     this.#loginText = [];
     const pairs = decodeText(joined);
-    if (typeof pairs === 'string') return this.#loginFail(pdu, 0x02, 0x00); // initiator error
+    if (typeof pairs === 'string') return this.#loginFail(pdu, LoginStatus.INITIATOR_ERROR);
     for (const [k, v] of pairs) this.#loginKeys.set(k, v);
     const answers: Array<[string, string]> = [];
     if (this.#initiatorName === '') {
       const name = this.#loginKeys.get('InitiatorName');
-      if (name === undefined) return this.#loginFail(pdu, 0x02, 0x07); // missing parameter
+      if (name === undefined) return this.#loginFail(pdu, LoginStatus.MISSING_PARAMETER);
       this.#initiatorName = name;
       this.#discovery = this.#loginKeys.get('SessionType') === 'Discovery';
       if (!this.#discovery) {
         const target = this.#host.targets.get(this.#loginKeys.get('TargetName') ?? '');
-        if (target === undefined) return this.#loginFail(pdu, 0x02, 0x03); // not found
-        if (target.initiators !== undefined && !target.initiators.has(name)) return this.#loginFail(pdu, 0x02, 0x02); // authorization failure
+        if (target === undefined) return this.#loginFail(pdu, LoginStatus.NOT_FOUND);
+        if (target.initiators !== undefined && !target.initiators.has(name)) return this.#loginFail(pdu, LoginStatus.AUTHORIZATION_FAILURE);
         this.#target = target;
       }
       // A non-zero TSIH asks to add a connection to an existing session. This target negotiates
       // MaxConnections=1 (as the initiators it serves do: libiscsi, open-iscsi and ESXi use one
       // connection per session), so an existing session has no room: too many connections
       // (RFC 7143 11.13.5, 0206h); an unknown TSIH names no session (020Ah).
-      if (pdu.tsih !== 0) return this.#loginFail(pdu, 0x02, this.#host.hasSession({ initiatorName: name, isid: this.#isidHex(), tsih: pdu.tsih }) ? 0x06 : 0x0a);
+      if (pdu.tsih !== 0) return this.#loginFail(pdu, this.#host.hasSession({ initiatorName: name, isid: this.#isidHex(), tsih: pdu.tsih }) ? LoginStatus.TOO_MANY_CONNECTIONS : LoginStatus.SESSION_DOES_NOT_EXIST);
     }
     const chap = this.#target?.chap;
     if (chap !== undefined && this.#auth === 'open') this.#auth = 'chap';
     // A target that requires CHAP does not let the initiator skip the security stage.
-    if (chap !== undefined && csg !== 0 && this.#auth !== 'done') return this.#loginFail(pdu, 0x02, 0x01);
+    if (chap !== undefined && csg !== 0 && this.#auth !== 'done') return this.#loginFail(pdu, LoginStatus.AUTHENTICATION_FAILURE);
     for (const [key, value] of pairs) {
       if (key === 'InitiatorName' || key === 'TargetName' || key === 'SessionType' || key === 'InitiatorAlias') continue;
       if (key === 'AuthMethod') {
         const wanted = chap === undefined ? 'None' : 'CHAP';
-        if (!value.split(',').includes(wanted)) return this.#loginFail(pdu, 0x02, 0x01); // authentication failure
+        if (!value.split(',').includes(wanted)) return this.#loginFail(pdu, LoginStatus.AUTHENTICATION_FAILURE);
         answers.push([key, wanted]);
         continue;
       }
@@ -317,7 +321,7 @@ export class TargetConnection {
     }
     if (csg === 0 && chap !== undefined) {
       const step = this.#chapStep(chap, answers);
-      if (step === 'fail') return this.#loginFail(pdu, 0x02, 0x01);
+      if (step === 'fail') return this.#loginFail(pdu, LoginStatus.AUTHENTICATION_FAILURE);
     }
     // Leave the security stage only once authentication is complete.
     if (csg === 0 && chap !== undefined && this.#auth !== 'done') {
