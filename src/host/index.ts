@@ -28,7 +28,7 @@ export { LockManager } from './lock-manager.js';
 export type { LockManagerOptions, LockMethod, LockStats } from './lock-manager.js';
 export { ThinHost } from './thin-host.js';
 export type { ThinHostOptions, ThinHostEvents, VmEvent } from './thin-host.js';
-export { HostIoError } from './errors.js';
+export { HostIoError, LogicalUnitNotFoundError, formatSense } from './errors.js';
 export { Fabric, FabricHost, FabricPort, FABRIC_PRESETS } from './fabric.js';
 export type { FabricModel, FabricPreset, FabricStats } from './fabric.js';
 export { SimClock, Resource } from './sim/clock.js';

@@ -7,7 +7,10 @@
  */
 import { readU16, readU32, readU64 } from '../codec/bytes.js';
 import * as cdb from '../codec/cdb-encoder.js';
+import { decodeSense } from '../codec/sense-decoder.js';
+import { SenseKey } from '../spec/sense.js';
 import type { ScsiResult } from '../scsi/outcome.js';
+import { HostIoError, LogicalUnitNotFoundError } from './errors.js';
 import type { ScsiTarget } from './target.js';
 
 /** The LUN's identification designator, as an EXTENDED COPY CSCD names it. */
@@ -67,14 +70,24 @@ async function ask(target: ScsiTarget, c: Uint8Array, initiator: string | undefi
 /** Retries once per pending unit attention (at most `limit`), as initiators do at login. */
 async function askPastUnitAttentions(target: ScsiTarget, c: Uint8Array, initiator: string | undefined, limit = 10): Promise<ScsiResult> {
   let r = await ask(target, c, initiator);
-  for (let i = 0; i < limit && r.status === 2 && r.sense !== undefined && (r.sense[2]! & 0x0f) === 0x06; i++) r = await ask(target, c, initiator);
+  for (let i = 0; i < limit && r.status === 2 && decodeSense(r.sense)?.key === SenseKey.UNIT_ATTENTION; i++) r = await ask(target, c, initiator);
   return r;
 }
 
-/** Probes `target` through `execute`. Throws when READ CAPACITY fails (nothing works without geometry). */
+/**
+ * Probes `target` through `execute`. Nothing works without geometry, so when READ CAPACITY(16)
+ * fails it throws: {@link LogicalUnitNotFoundError} when the target answers LOGICAL UNIT NOT
+ * SUPPORTED (05/25/00), {@link HostIoError} (with the decoded sense) for any other failure.
+ */
 export async function probeLun(target: ScsiTarget, initiator?: string): Promise<LunInfo> {
-  const rc = await askPastUnitAttentions(target, cdb.readCapacity16(32), initiator);
-  if (rc.status !== 0 || rc.data === undefined || rc.data.length < 16) throw new Error(`READ CAPACITY(16) failed with status ${rc.status}`);
+  const readCapacity = cdb.readCapacity16(32);
+  const rc = await askPastUnitAttentions(target, readCapacity, initiator);
+  if (rc.status !== 0 || rc.data === undefined || rc.data.length < 16) {
+    const sense = decodeSense(rc.sense);
+    if (rc.status === 2 && sense?.reason === 'LOGICAL_UNIT_NOT_SUPPORTED') throw new LogicalUnitNotFoundError(target.description ?? 'the logical unit', 'READ CAPACITY(16)', sense);
+    const what = `probing ${target.description ?? 'the logical unit'} with READ CAPACITY(16)`;
+    throw new HostIoError(what, readCapacity, rc, rc.status === 0 ? `returned ${rc.data?.length ?? 0} bytes of parameter data, not 16` : undefined);
+  }
   const blockCount = readU64(rc.data, 0) + 1;
   const blockSize = readU32(rc.data, 8);
   const thin = (rc.data[14]! & 0x80) !== 0;

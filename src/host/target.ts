@@ -10,6 +10,8 @@ import type { ScsiResult } from '../scsi/outcome.js';
 
 /** Something that executes SCSI commands: a LUN, local or remote. */
 export interface ScsiTarget {
+  /** What this target is, for error messages (an iSCSI LUN says `LUN 1 of iqn.… at 127.0.0.1:3260`). */
+  readonly description?: string;
   /** Executes one command, with the contract of `Lun.execute` in the main entry point. */
   execute(cdb: Uint8Array, dataOut?: Uint8Array, options?: ExecuteOptions): MaybePromise<ScsiResult>;
 }

@@ -16,7 +16,8 @@ import type { ScsiTarget } from '../host/target.js';
 import type { MaybePromise } from '../scsi/dispatch.js';
 import type { ScsiResult } from '../scsi/outcome.js';
 import { commandArbitrary, defectsFor, malformedCommandArbitrary, rangeArbitrary, type CommandSpace } from './arbitraries.js';
-import { describeCommand, encodeCommand, hasRange, type BlockRange, type Defect, type EncodedCommand, type KitCommand } from './commands.js';
+import { KIT_OPS, describeCommand, encodeCommand, hasRange, type BlockRange, type Defect, type EncodedCommand, type KitCommand } from './commands.js';
+import { InvalidArgumentError, checkOptions, checkPositiveInteger, describeValue, is, type ValueCheck } from '../array/errors.js';
 import { ReferenceArray, type Expected } from './reference-array.js';
 
 /** A check that runs after every step; returns a description of what is wrong, or nothing. */
@@ -34,13 +35,16 @@ export interface CheckTargetOptions {
    * first is the main one). Ignored when `others` is given.
    */
   readonly initiators?: readonly string[];
-  /** Blocks at the end of the LUN the check may change. @defaultValue 64 */
+  /**
+   * Blocks at the end of the LUN the check may change: an integer from 1 to 65,536, at most the
+   * LUN's size. @defaultValue 64, or the whole LUN when it is smaller
+   */
   readonly windowBlocks?: number;
-  /** Runs. @defaultValue 100 */
+  /** Runs: a positive integer. @defaultValue 100 */
   readonly numRuns?: number;
-  /** Longest command sequence of a run. @defaultValue 25 */
+  /** Longest command sequence of a run: an integer from 1 to 10,000. @defaultValue 25 */
   readonly maxCommands?: number;
-  /** fast-check seed (to replay a run). */
+  /** fast-check seed (to replay a run): a 32-bit integer, signed or unsigned. */
   readonly seed?: number;
   /** Race commands between nexuses, when there are several. @defaultValue true */
   readonly races?: boolean;
@@ -48,9 +52,50 @@ export interface CheckTargetOptions {
   readonly malformed?: boolean;
   /** Checks to run after every step (see `poolAccountingExact`). */
   readonly invariants?: readonly Invariant[];
-  /** Restricts the commands further (the target's own list applies in any case). */
-  readonly ops?: ReadonlySet<KitCommand['op']>;
+  /**
+   * Restricts the commands further (the target's own list applies in any case): names from
+   * {@link KIT_OPS}, as a Set or an array.
+   */
+  readonly ops?: ReadonlySet<KitCommand['op']> | readonly KitCommand['op'][];
 }
+
+/** The largest window {@link CheckTargetOptions.windowBlocks} allows (the model holds it in memory, and each run rewrites it). */
+const MAX_WINDOW_BLOCKS = 65536;
+
+/** A {@link ScsiTarget}: an object with an `execute` function. */
+const isTarget: ValueCheck = (v, what) => {
+  if (v === null || typeof v !== 'object' || typeof (v as { execute?: unknown }).execute !== 'function') {
+    throw new InvalidArgumentError(`${what} must be a target with an execute(cdb, dataOut, options) function, got ${describeValue(v)}`);
+  }
+};
+
+/** Names from {@link KIT_OPS}, in a Set or an array (at least one). */
+const isOps: ValueCheck = (v, what) => {
+  if (!(v instanceof Set) && !Array.isArray(v)) throw new InvalidArgumentError(`${what} must be a Set or an array of command names, got ${describeValue(v)}`);
+  const names = [...(v as Iterable<unknown>)];
+  if (names.length === 0) throw new InvalidArgumentError(`${what} is empty; name at least one of ${KIT_OPS.join(', ')}`);
+  const unknown = names.filter((n) => !(KIT_OPS as readonly unknown[]).includes(n));
+  if (unknown.length > 0) throw new InvalidArgumentError(`${what}: unknown command ${unknown.map((n) => describeValue(n)).join(', ')} (known: ${KIT_OPS.join(', ')})`);
+};
+
+/** What {@link checkTarget} accepts, option by option. */
+const CHECK_TARGET_OPTIONS = {
+  others: is.array(isTarget),
+  initiators: is.array(is.string, 1),
+  windowBlocks: is.integer(1, MAX_WINDOW_BLOCKS),
+  numRuns: is.positiveInteger,
+  maxCommands: is.integer(1, 10_000),
+  seed: is.integer(-0x80000000, 0xffffffff),
+  races: is.boolean,
+  malformed: is.boolean,
+  invariants: is.array(is.function),
+  ops: isOps,
+} as const satisfies Record<keyof CheckTargetOptions, ValueCheck>;
+
+/** The options {@link kitSetup} takes. */
+type SetupOptions = Pick<CheckTargetOptions, 'others' | 'initiators' | 'windowBlocks' | 'ops'>;
+
+const SETUP_OPTIONS = { others: CHECK_TARGET_OPTIONS.others, initiators: CHECK_TARGET_OPTIONS.initiators, windowBlocks: CHECK_TARGET_OPTIONS.windowBlocks, ops: CHECK_TARGET_OPTIONS.ops } as const satisfies Record<keyof SetupOptions, ValueCheck>;
 
 /** One step of a run, as a counterexample lists it. */
 export interface StepRecord {
@@ -669,19 +714,28 @@ export interface KitSetup {
  * Probes `target` (clearing pending unit attentions on every nexus) and works out the command space
  * for {@link kitCommands}: what {@link checkTarget} does before it runs, for your own property.
  */
-export async function kitSetup(target: ScsiTarget, options: Pick<CheckTargetOptions, 'others' | 'initiators' | 'windowBlocks' | 'ops'> = {}): Promise<KitSetup> {
+export async function kitSetup(target: ScsiTarget, options: SetupOptions = {}): Promise<KitSetup> {
+  isTarget(target, 'kitSetup: target');
+  checkOptions(options, SETUP_OPTIONS, 'kitSetup');
+  return await setUp(target, options, 'kitSetup');
+}
+
+/** {@link kitSetup} on checked options; `where` names the caller in errors. */
+async function setUp(target: ScsiTarget, options: SetupOptions, where: string): Promise<KitSetup> {
   const nexuses: KitNexus[] =
     options.others !== undefined
       ? [target, ...options.others].map((t, i) => ({ name: `nexus ${i}`, execute: (c, d) => t.execute(c, d) }))
       : (options.initiators ?? ['vaai-sim-check']).map((name) => ({ name, execute: (c, d) => target.execute(c, d, { initiator: name }) }));
-  if (nexuses.length === 0) throw new RangeError('checkTarget: no initiators');
   // Clear pending unit attentions (a reset, a new session) on every nexus.
   for (const n of nexuses) for (let i = 0; i < 10 && (await n.execute(cdb.testUnitReady())).status === 0x02; i++);
   const info = await probeLun(target, options.others === undefined ? nexuses[0]!.name : undefined);
-  const windowBlocks = Math.min(options.windowBlocks ?? 64, info.blockCount);
-  if (!Number.isInteger(windowBlocks) || windowBlocks < 1) throw new RangeError(`checkTarget: windowBlocks must be a positive integer, not ${options.windowBlocks}`);
+  if (options.windowBlocks !== undefined && options.windowBlocks > info.blockCount) {
+    throw new InvalidArgumentError(`${where}: windowBlocks must be at most the LUN's ${info.blockCount} blocks, got ${options.windowBlocks}`);
+  }
+  const windowBlocks = options.windowBlocks ?? Math.min(64, info.blockCount);
   const first = info.blockCount - windowBlocks;
-  const ops = opsOf(info, options.ops);
+  const ops = opsOf(info, options.ops === undefined ? undefined : new Set(options.ops));
+  if (ops.size === 0) throw new InvalidArgumentError(`${where}: the target offers none of the ops asked for (${[...options.ops!].join(', ')})`);
   const ws = await writeSameBits(nexuses[0]!);
   const maxBlocks = Math.max(1, Math.min(16, windowBlocks, info.maxTransferBlocks || 16));
   const space: CommandSpace = {
@@ -720,7 +774,9 @@ export async function kitSetup(target: ScsiTarget, options: Pick<CheckTargetOpti
  * ```
  */
 export async function checkTarget(target: ScsiTarget, options: CheckTargetOptions = {}): Promise<CheckReport> {
-  const { nexuses, space, capabilities } = await kitSetup(target, options);
+  isTarget(target, 'checkTarget: target');
+  checkOptions(options, CHECK_TARGET_OPTIONS, 'checkTarget');
+  const { nexuses, space, capabilities } = await setUp(target, options, 'checkTarget');
   const ops = space.ops!;
   const unmappedReadsZero = capabilities.unmappedReadsZero;
   const arbitraries = kitCommands(space, nexuses.length, { malformed: options.malformed !== false, races: options.races !== false });
@@ -757,13 +813,16 @@ export async function checkTarget(target: ScsiTarget, options: CheckTargetOption
   };
 }
 
+const KIT_COMMANDS_OPTIONS = { malformed: is.boolean, races: is.boolean } as const;
+
 /**
  * The kit's command set for `fc.commands` and `fc.asyncModelRun` (or `fc.scheduledModelRun`): single
  * commands from any nexus, malformed ones, and races between nexuses. With `sync`, plain commands
  * for `fc.modelRun` against an in-process LUN (no races: they need time to interleave).
  */
 export function kitCommands(space: CommandSpace, nexusCount: number, options: { readonly malformed?: boolean; readonly races?: boolean } = {}): Array<fc.Arbitrary<StepCommand | RaceCommand>> {
-  if (!Number.isInteger(nexusCount) || nexusCount < 1) throw new RangeError(`kitCommands: nexusCount must be a positive integer, not ${nexusCount}`);
+  checkPositiveInteger(nexusCount, 'kitCommands: nexusCount');
+  checkOptions(options, KIT_COMMANDS_OPTIONS, 'kitCommands');
   const nexusIndex = fc.nat({ max: nexusCount - 1 });
   const single = fc.tuple(nexusIndex, commandArbitrary(space)).map(([n, c]) => new StepCommand(n, c, undefined));
   const arbitraries: Array<fc.Arbitrary<StepCommand | RaceCommand>> = [single, single, single];
@@ -777,6 +836,7 @@ export function kitCommands(space: CommandSpace, nexusCount: number, options: { 
 
 /** The same set as plain commands for `fc.commands` and `fc.modelRun` (the target must answer synchronously). */
 export function kitSyncCommands(space: CommandSpace, nexusCount: number, options: { readonly malformed?: boolean } = {}): Array<fc.Arbitrary<fc.Command<KitModel, KitSystem>>> {
+  checkOptions(options, { malformed: is.boolean }, 'kitSyncCommands');
   return kitCommands(space, nexusCount, { ...options, races: false }).map((a) =>
     a.map((c) => {
       const step = c as StepCommand;

@@ -179,7 +179,7 @@ export type KitCommand =
  * Every {@link KitCommand} operation name, as T10 names it (the names `checkTarget`'s `ops` option
  * and `vaai-sim check --ops` accept).
  */
-export const KIT_OPS = [
+export const KIT_OPS = Object.freeze([
   'TEST UNIT READY',
   'INQUIRY',
   'READ CAPACITY(16)',
@@ -197,7 +197,7 @@ export const KIT_OPS = [
   'RECEIVE COPY RESULTS',
   'RESERVE(6)',
   'RELEASE(6)',
-] as const satisfies readonly KitCommand['op'][];
+] as const satisfies readonly KitCommand['op'][]);
 
 // Every op is listed: a KitCommand op missing from KIT_OPS fails to compile here.
 const everyOpListed: Exclude<KitCommand['op'], (typeof KIT_OPS)[number]> extends never ? true : never = true;

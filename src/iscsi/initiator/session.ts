@@ -7,8 +7,8 @@
 import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import { chapResponse, type ChapSecrets } from '../target/connection.js';
-import { InvalidArgumentError, checkOptions, is, type ValueCheck } from '../../array/errors.js';
-import { IscsiConnectionError, IscsiLoginError, IscsiUrlError } from '../errors.js';
+import { InvalidArgumentError, checkInteger, checkOptions, is, type ValueCheck } from '../../array/errors.js';
+import { IscsiConnectionError, IscsiLoginError, IscsiUrlError, formatPortal } from '../errors.js';
 import { LoginStatus } from '../pdu/login-status.js';
 import { readU16, readU32 } from '../../codec/bytes.js';
 import type { ExecuteOptions } from '../../scsi/context.js';
@@ -111,6 +111,7 @@ export function parseIscsiUrl(url: string): IscsiUrl {
   const slash = rest.indexOf('/');
   const authority = slash < 0 ? rest : rest.slice(0, slash);
   const path = slash < 0 ? undefined : rest.slice(slash + 1);
+  if (!authority.startsWith('[') && authority.split(':').length > 2) throw new IscsiUrlError(url, 'host', `the IPv6 host '${authority}' must be in brackets, e.g. iscsi://[::1]:3260/...`);
   const m = /^(?:\[([^\]]*)\]|([^:\[\]]*))(?::(.*))?$/.exec(authority);
   if (m === null) throw new IscsiUrlError(url, 'host', `the host '${authority}' is not a name, an IPv4 address or an IPv6 address in brackets`);
   const host = m[1] ?? m[2]!;
@@ -230,8 +231,10 @@ export class IscsiSession {
 
   /** A LUN of the target as a {@link ScsiTarget}. */
   lun(number: number): ScsiTarget {
+    checkInteger(number, 0, MAX_ISCSI_LUN, 'IscsiSession.lun: number');
     const field = enc.lunField(number);
-    return { execute: (cdb, dataOut, options) => this.#execute(field, cdb, dataOut, options) };
+    const { targetName, host, port } = this.#portal;
+    return { description: `LUN ${number} of ${targetName} at ${formatPortal(host, port)}`, execute: (cdb, dataOut, options) => this.#execute(field, cdb, dataOut, options) };
   }
 
   /** Logs out and closes the connection. */
