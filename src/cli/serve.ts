@@ -1,0 +1,121 @@
+/**
+ * `vaai-sim serve`: an array behind an iSCSI target portal, from command-line options or from a
+ * JSON config file (schema/serve-config.schema.json). It prints the URL of each LUN on stdout and
+ * serves until SIGINT or SIGTERM.
+ *
+ * The rule for options beside `--config`: the options that describe the array (`--target`,
+ * `--luns`, `--lun-gib`, `--pool-gib`, `--block-size`) conflict with `--config` (an error, exit 2),
+ * since the file describes the array; `--host` and `--port` override the file's `listen`, so that
+ * one file serves on different addresses.
+ * @module
+ */
+import { Option, type Command } from 'commander';
+import { VaaiSimError } from '../array/errors.js';
+import { EXIT, EXIT_CODES_HELP, LISTEN_ERROR, errorCode } from './exit-codes.js';
+import { gibAsBytes, integerIn, iscsiName, positiveInteger } from './parsers.js';
+import { loadServeConfig, lunPlan, planFromConfig, type ServePlan } from './config.js';
+import type { RunState } from './main.js';
+
+/** The options of `serve` as commander hands them over (sizes in bytes). */
+interface ServeFlags {
+  readonly host?: string;
+  readonly port?: number;
+  readonly config?: string;
+  readonly target?: string;
+  readonly luns?: number;
+  readonly lunGib?: number;
+  readonly poolGib?: number;
+  readonly blockSize?: string;
+}
+
+/** The target name `serve` uses without `--target` or `--config`. */
+export const DEFAULT_TARGET = 'iqn.2026-11.dev.vaai-sim:array0';
+
+const ARRAY = 'Array (without --config; with it, set these in the file):';
+
+/** Adds `serve` to `program`. */
+export function serveCommand(program: Command, state: RunState): Command {
+  const arrayOption = (flags: string, description: string): Option => new Option(flags, description).conflicts('config').helpGroup(ARRAY);
+  return program
+    .command('serve')
+    .description('serve a simulated array over iSCSI; prints the URL of each LUN and runs until Ctrl-C (SIGINT) or SIGTERM')
+    .option('--config <file>', 'JSON config of the array and its targets (schema: vaai-sim/serve-config.schema.json); see docs/cli.md')
+    .option('--host <address>', "address to listen on (default 127.0.0.1); overrides the config's listen.host")
+    .addOption(new Option('--port <port>', "TCP port from 0 to 65535; 0 picks a free one (default 3260); overrides the config's listen.port").argParser(integerIn(0, 65535)))
+    .addOption(arrayOption('--target <iqn>', `target name (default ${DEFAULT_TARGET})`).argParser(iscsiName))
+    .addOption(arrayOption('--luns <n>', 'number of thin LUNs, a positive integer (default 1)').argParser(positiveInteger(16384)))
+    .addOption(arrayOption('--lun-gib <gib>', 'size of each LUN in GiB (default 64)').argParser(gibAsBytes))
+    .addOption(arrayOption('--pool-gib <gib>', 'thin pool capacity in GiB (default 16)').argParser(gibAsBytes))
+    .addOption(arrayOption('--block-size <bytes>', 'logical block size (default 512)').choices(['512', '1024', '2048', '4096']))
+    .addHelpText('after', `\nWith --config, --host and --port override the file's listen address; the array options conflict with it.\n\n${EXIT_CODES_HELP}\n`)
+    .action(async (flags: ServeFlags) => {
+      const plan = flags.config === undefined ? planFromFlags(flags) : planFromConfig(loadServeConfig(flags.config), flags.config);
+      state.code = await serve({ ...plan, ...(flags.host === undefined ? {} : { host: flags.host }), ...(flags.port === undefined ? {} : { port: flags.port }) }, state.signal);
+    });
+}
+
+/** The plan of the command-line options alone. */
+function planFromFlags(f: ServeFlags): ServePlan {
+  const blockSize = Number(f.blockSize ?? 512);
+  const lun = lunPlan((f.lunGib ?? 64 * 2 ** 30) / 2 ** 30, blockSize, true, '--lun-gib');
+  return { poolBytes: f.poolGib ?? 16 * 2 ** 30, targets: [{ name: f.target ?? DEFAULT_TARGET, luns: Array.from({ length: f.luns ?? 1 }, () => lun) }] };
+}
+
+/** Serves `plan` until SIGINT, SIGTERM or `signal`; throws before listening when the plan or the address is refused. */
+export async function serve(plan: ServePlan, signal?: AbortSignal): Promise<number> {
+  const { StorageArray } = await import('../array/storage-array.js');
+  const { IscsiServer } = await import('../iscsi/target/server.js');
+  const array = new StorageArray({ capacityBytes: plan.poolBytes });
+  const targets = plan.targets.map((t) => ({
+    name: t.name,
+    ...(t.initiators === undefined ? {} : { initiators: t.initiators }),
+    ...(t.chap === undefined ? {} : { chap: t.chap }),
+    luns: t.luns.map((l) => {
+      try {
+        return array.createLun({ sizeBytes: l.sizeBytes, blockSize: l.blockSize, thin: l.thin });
+      } catch (e) {
+        // A thick LUN the pool cannot hold, more LUNs than LUN numbers: say which LUN asked for it.
+        if (e instanceof VaaiSimError) throw new VaaiSimError(e.code, `${l.source}: ${e.message}`);
+        throw e;
+      }
+    }),
+  }));
+  const host = plan.host ?? '127.0.0.1';
+  const port = plan.port ?? 3260;
+  const server = new IscsiServer({ array, targets, host, port });
+  try {
+    await server.listen();
+  } catch (e) {
+    throw listenError(e, host, port);
+  }
+  for (const t of targets) for (const l of t.luns) process.stdout.write(`${server.url(t.name, l.id)}\n`);
+  const bound = server.address!;
+  process.stderr.write(`vaai-sim: serving ${targets.length} target(s) on ${bound.address}:${bound.port}; Ctrl-C stops\n`);
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      signal?.removeEventListener('abort', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+    if (signal?.aborted === true) stop();
+    else signal?.addEventListener('abort', stop);
+  });
+  await server.close();
+  return EXIT.ok;
+}
+
+/** Why the server cannot listen, in words; code ERR_LISTEN (exit 4), or the lookup's code for an unknown host name. */
+function listenError(e: unknown, host: string, port: number): Error {
+  const code = errorCode(e);
+  const why: Record<string, string> = {
+    EADDRINUSE: `the port is already in use (another iSCSI target?); choose another --port, or --port 0 for a free one`,
+    EACCES: `permission denied (ports below 1024 need privileges); choose --port 1024 or above`,
+    EADDRNOTAVAIL: `the address is not one of this machine's; give --host one of its addresses, or 0.0.0.0`,
+    ENOTFOUND: `the host name is not known`,
+  };
+  const reason = (code !== undefined ? why[code] : undefined) ?? (e instanceof Error ? e.message : String(e));
+  return new VaaiSimError(LISTEN_ERROR, `cannot listen on ${host}:${port}: ${reason}${code === undefined ? '' : ` (${code})`}`);
+}
