@@ -66,13 +66,15 @@ export function checkOneOf<T>(value: unknown, allowed: readonly T[], what: strin
   return value as T;
 }
 
-/** `value` for a message: strings quoted, arrays and objects as JSON (shortened), the rest as `String` does. */
+/** `value` for a message: strings quoted, plain objects and arrays as JSON (shortened), class instances by class, the rest as `String` does. */
 export function describeValue(value: unknown): string {
   if (typeof value === 'string') return `'${value}'`;
   if (typeof value === 'function') return 'a function';
   if (value instanceof Uint8Array) return `a Uint8Array of ${value.length} bytes`;
   if (value instanceof Set) return `a Set of ${value.size}`;
   if (typeof value === 'object' && value !== null) {
+    const proto: unknown = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null && !Array.isArray(value)) return `a ${(value as object).constructor?.name ?? 'object'}`;
     let text: string;
     try {
       text = JSON.stringify(value);
@@ -121,19 +123,36 @@ export const is = {
     if (v.length < minLength) throw new InvalidArgumentError(`${what} must have at least ${minLength} item(s), got ${v.length}`);
     v.forEach((x, i) => item(x, `${what}[${i}]`));
   },
-  /** An object with the given options (checked with {@link checkOptions}). */
-  options: (checks: Readonly<Record<string, ValueCheck>>): ValueCheck => (v, what) => checkOptions(v, checks, what),
+  /** An object with the given options (checked with {@link checkOptions}); `required` keys must be present. */
+  options:
+    (checks: Readonly<Record<string, ValueCheck>>, required: readonly string[] = []): ValueCheck =>
+    (v, what) =>
+      checkOptions(v, checks, what, required),
+  /** A SCSI target: an object with an `execute(cdb, dataOut, options)` function (a `Lun`, an iSCSI LUN, a fabric port). */
+  target: ((v, what) => {
+    if (v === null || typeof v !== 'object' || typeof (v as { execute?: unknown }).execute !== 'function') {
+      throw new InvalidArgumentError(`${what} must be a target with an execute(cdb, dataOut, options) function, got ${describeValue(v)}`);
+    }
+  }) as ValueCheck,
+  /** An instance of `type` (named `name` in messages). */
+  instanceOf:
+    (type: abstract new (...args: never[]) => unknown, name: string): ValueCheck =>
+    (v, what) => {
+      if (!(v instanceof type)) throw new InvalidArgumentError(`${what} must be a ${name}, got ${describeValue(v)}`);
+    },
 } as const;
 
 /**
  * Checks an options object against a table of its keys: throws {@link InvalidArgumentError} when
  * it is not an object, has a key the table does not list, or a key whose value (when not
- * `undefined`) fails its check. Messages read `where: key must be ..., got ...`.
+ * `undefined`) fails its check, or lacks a key listed in `required`. Messages read
+ * `where: key must be ..., got ...`.
  */
-export function checkOptions(options: unknown, checks: Readonly<Record<string, ValueCheck>>, where: string): void {
+export function checkOptions(options: unknown, checks: Readonly<Record<string, ValueCheck>>, where: string, required: readonly string[] = []): void {
   checkOptionKeys(options, Object.keys(checks), where);
   for (const [key, check] of Object.entries(checks)) {
     const value = (options as Record<string, unknown>)[key];
     if (value !== undefined) check(value, `${where}: ${key}`);
+    else if (required.includes(key)) throw new InvalidArgumentError(`${where}: ${key} is required`);
   }
 }

@@ -4,8 +4,9 @@
  * READ/WRITE for any segment the array refuses. It talks to targets only through `execute`.
  * @module
  */
-import { InvalidArgumentError, checkInteger, checkOptionKeys } from '../array/errors.js';
+import { InvalidArgumentError, checkInteger, checkOptions, is, type ValueCheck } from '../array/errors.js';
 import * as cdb from '../codec/cdb-encoder.js';
+import { decodeSense } from '../codec/sense-decoder.js';
 import type { ScsiResult } from '../scsi/outcome.js';
 import { HostIoError } from './errors.js';
 import { probeLun, type LunInfo } from './probe.js';
@@ -59,12 +60,23 @@ export interface CloneReport {
   readonly transferBytes: number;
 }
 
-const CLONE_KEYS = ['source', 'destination', 'sourceLba', 'destinationLba', 'blocks', 'transferBytes', 'offload', 'parallel', 'initiator'];
+/** What {@link cloneRange} accepts (ranges are checked against the LUNs once probed). */
+const CLONE_OPTIONS = {
+  source: is.target,
+  destination: is.target,
+  sourceLba: is.integer(0, Number.MAX_SAFE_INTEGER),
+  destinationLba: is.integer(0, Number.MAX_SAFE_INTEGER),
+  blocks: is.integer(0, Number.MAX_SAFE_INTEGER),
+  transferBytes: is.integer(512, MAX_TRANSFER_BYTES),
+  offload: is.boolean,
+  parallel: is.integer(1, 1024),
+  initiator: is.string,
+} as const satisfies Record<keyof CloneOptions, ValueCheck>;
 
 /** Sense keys after which a hypervisor stops offloading and copies with its own data mover. */
 function refusedOffload(r: ScsiResult): boolean {
-  if (r.status !== 2 || r.sense === undefined) return false;
-  const key = r.sense[2]! & 0x0f;
+  const key = r.status === 2 ? decodeSense(r.sense)?.key : undefined;
+  if (key === undefined) return false;
   // ILLEGAL REQUEST (not implemented, limits) and COPY ABORTED: fall back. DATA PROTECT (out of
   // space) and others are real I/O errors that the host copy would hit too.
   return key === 0x05 || key === 0x0a;
@@ -72,7 +84,7 @@ function refusedOffload(r: ScsiResult): boolean {
 
 /** Clones a range through `execute`: EXTENDED COPY per segment, host READ/WRITE for refused segments. */
 export async function cloneRange(options: CloneOptions): Promise<CloneReport> {
-  checkOptionKeys(options, CLONE_KEYS, 'cloneRange');
+  checkOptions(options, CLONE_OPTIONS, 'cloneRange', ['source']);
   const source = options.source;
   const destination = options.destination ?? source;
   const initiator = options.initiator;

@@ -6,7 +6,7 @@
  * blocks every other host's I/O to that LUN while held.
  * @module
  */
-import { InvalidArgumentError, checkInteger, checkOptionKeys } from '../array/errors.js';
+import { InvalidArgumentError, checkOptions, is, type ValueCheck } from '../array/errors.js';
 import { readU32, writeU32 } from '../codec/bytes.js';
 import * as cdb from '../codec/cdb-encoder.js';
 import type { ScsiResult } from '../scsi/outcome.js';
@@ -63,7 +63,16 @@ function lockImage(blockSize: number, owner: number, generation: number): Uint8A
   return b;
 }
 
-const KEYS = ['target', 'hostId', 'method', 'sleep', 'retryDelayMs', 'blockSize', 'initiator'];
+/** What {@link LockManager} accepts. */
+const LOCK_MANAGER_OPTIONS = {
+  target: is.target,
+  hostId: is.integer(1, 0xffffffff),
+  method: is.oneOf(['ats', 'reservation']),
+  sleep: is.function,
+  retryDelayMs: is.number(0, 3_600_000),
+  blockSize: is.integer(512, 65536),
+  initiator: is.string,
+} as const satisfies Record<keyof LockManagerOptions, ValueCheck>;
 
 /** One host's view of the on-disk locks of a shared LUN. */
 export class LockManager {
@@ -87,15 +96,13 @@ export class LockManager {
 
   /** @param options - see {@link LockManagerOptions} */
   constructor(options: LockManagerOptions) {
-    checkOptionKeys(options, KEYS, 'LockManager');
-    this.hostId = checkInteger(options.hostId, 1, 0xffffffff, 'LockManager: hostId');
-    if (options.method !== 'ats' && options.method !== 'reservation') throw new InvalidArgumentError(`LockManager: method must be 'ats' or 'reservation'`);
-    if (typeof options.sleep !== 'function') throw new InvalidArgumentError('LockManager: sleep must be a function');
+    checkOptions(options, LOCK_MANAGER_OPTIONS, 'LockManager', ['target', 'hostId', 'method', 'sleep']);
+    this.hostId = options.hostId;
     this.method = options.method;
     this.#target = options.target;
     this.#sleep = options.sleep;
     this.#retry = options.retryDelayMs ?? 1;
-    this.#bs = checkInteger(options.blockSize ?? 512, 512, 65536, 'LockManager: blockSize');
+    this.#bs = options.blockSize ?? 512;
     this.#exec = options.initiator === undefined ? undefined : { initiator: options.initiator };
   }
 

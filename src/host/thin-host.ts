@@ -5,7 +5,7 @@
  * until space is freed or the pool grows, while every other VM keeps running.
  * @module
  */
-import { checkInteger, checkOptionKeys } from '../array/errors.js';
+import { checkOptions, is, type ValueCheck } from '../array/errors.js';
 import { TypedEmitter } from '../array/events.js';
 import type { ExecuteOptions } from '../scsi/context.js';
 import type { ScsiResult } from '../scsi/outcome.js';
@@ -52,6 +52,15 @@ function senseOf(r: ScsiResult): [key: number, asc: number, ascq: number] | unde
   return [r.sense[2]! & 0x0f, r.sense[12]!, r.sense[13]!];
 }
 
+/** What {@link ThinHost} accepts. */
+const THIN_HOST_OPTIONS = {
+  target: is.target,
+  sleep: is.function,
+  now: is.function,
+  retryIntervalMs: is.integer(1, 3_600_000),
+  initiator: is.string,
+} as const satisfies Record<keyof ThinHostOptions, ValueCheck>;
+
 /** One host running VMs on a thin LUN. */
 export class ThinHost extends TypedEmitter<ThinHostEvents> {
   readonly #options: ThinHostOptions;
@@ -61,9 +70,9 @@ export class ThinHost extends TypedEmitter<ThinHostEvents> {
   /** @param options - see {@link ThinHostOptions} */
   constructor(options: ThinHostOptions) {
     super();
-    checkOptionKeys(options, ['target', 'sleep', 'now', 'retryIntervalMs', 'initiator'], 'ThinHost');
+    checkOptions(options, THIN_HOST_OPTIONS, 'ThinHost', ['target', 'sleep', 'now']);
     this.#options = options;
-    this.#retry = checkInteger(options.retryIntervalMs ?? 100, 1, 3_600_000, 'ThinHost: retryIntervalMs');
+    this.#retry = options.retryIntervalMs ?? 100;
   }
 
   /** VMs paused right now, waiting for space. */

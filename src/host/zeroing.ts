@@ -4,7 +4,7 @@
  * zero buffers from the host when the array refuses.
  * @module
  */
-import { checkInteger, checkOptionKeys } from '../array/errors.js';
+import { checkInteger, checkOptions, is, type ValueCheck } from '../array/errors.js';
 import * as cdb from '../codec/cdb-encoder.js';
 import { HostIoError } from './errors.js';
 import { probeLun } from './probe.js';
@@ -44,11 +44,20 @@ export interface ZeroReport {
   readonly unmap: boolean;
 }
 
-const ZERO_KEYS = ['target', 'lba', 'blocks', 'offload', 'transferBytes', 'parallel', 'initiator'];
+/** What {@link zeroRange} accepts (the range is checked against the LUN once probed). */
+const ZERO_OPTIONS = {
+  target: is.target,
+  lba: is.integer(0, Number.MAX_SAFE_INTEGER),
+  blocks: is.integer(0, Number.MAX_SAFE_INTEGER),
+  offload: is.boolean,
+  transferBytes: is.integer(512, 256 * 1024 * 1024),
+  parallel: is.integer(1, 1024),
+  initiator: is.string,
+} as const satisfies Record<keyof ZeroOptions, ValueCheck>;
 
 /** Zeroes a range through `execute`. */
 export async function zeroRange(options: ZeroOptions): Promise<ZeroReport> {
-  checkOptionKeys(options, ZERO_KEYS, 'zeroRange');
+  checkOptions(options, ZERO_OPTIONS, 'zeroRange', ['target']);
   const target = options.target;
   const exec = options.initiator === undefined ? undefined : { initiator: options.initiator };
   const info = await probeLun(target, options.initiator);

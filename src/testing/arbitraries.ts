@@ -7,6 +7,7 @@
  * @module
  */
 import fc from 'fast-check';
+import { InvalidArgumentError, checkOptions, is, type ValueCheck } from '../array/errors.js';
 import { encodeCommand, type BlockRange, type CopySegment, type Defect, type EncodedCommand, type KitCommand, type KitGeometry, type MalformedCommand } from './commands.js';
 
 /** Where commands may go, and which the LUN offers. */
@@ -257,11 +258,25 @@ export interface WorkloadOptions {
   readonly lockLbas?: readonly number[];
 }
 
+/** The step kinds of a workload. */
+const STEP_KINDS = ['clone', 'zero', 'lock', 'write', 'unmap'] as const satisfies readonly WorkloadStep['kind'][];
+
+/** What {@link workloadArbitrary} accepts. */
+const WORKLOAD_OPTIONS = {
+  luns: is.integer(1, 1024),
+  blocksPerLun: is.positiveInteger,
+  hosts: is.integer(1, 1024),
+  maxSteps: is.integer(0, 100_000),
+  maxBlocks: is.positiveInteger,
+  mix: is.options(Object.fromEntries(STEP_KINDS.map((k) => [k, is.integer(0, 1000)]))),
+  lockLbas: is.array(is.integer(0, Number.MAX_SAFE_INTEGER), 1),
+} as const satisfies Record<keyof WorkloadOptions, ValueCheck>;
+
 /** Workloads: clones, zeroing, lock attempts, guest writes and unmaps spread over LUNs and hosts. */
 export function workloadArbitrary(o: WorkloadOptions): fc.Arbitrary<WorkloadStep[]> {
-  if (!Number.isInteger(o.luns) || o.luns < 1 || !Number.isInteger(o.hosts) || o.hosts < 1 || !Number.isInteger(o.blocksPerLun) || o.blocksPerLun < 1) {
-    throw new RangeError('workloadArbitrary: luns, hosts and blocksPerLun must be positive integers');
-  }
+  checkOptions(o, WORKLOAD_OPTIONS, 'workloadArbitrary', ['luns', 'blocksPerLun', 'hosts']);
+  const beyond = o.lockLbas?.find((lba) => lba >= o.blocksPerLun);
+  if (beyond !== undefined) throw new InvalidArgumentError(`workloadArbitrary: lockLbas must be below blocksPerLun (${o.blocksPerLun}), got ${beyond}`);
   const mix = { clone: 1, zero: 1, lock: 2, write: 6, unmap: 1, ...o.mix };
   const maxBlocks = Math.min(o.maxBlocks ?? 64, o.blocksPerLun);
   const lun = fc.nat({ max: o.luns - 1 });
@@ -274,5 +289,6 @@ export function workloadArbitrary(o: WorkloadOptions): fc.Arbitrary<WorkloadStep
     { weight: mix.write, arbitrary: fc.record({ host, lun, e: extent, seed }).map(({ e, ...r }) => ({ kind: 'write' as const, ...r, ...e })) },
     { weight: mix.unmap, arbitrary: fc.record({ host, lun, e: extent }).map(({ e, ...r }) => ({ kind: 'unmap' as const, ...r, ...e })) },
   ].filter((k) => k.weight > 0);
+  if (kinds.length === 0) throw new InvalidArgumentError(`workloadArbitrary: mix gives every step kind weight 0; give one of ${STEP_KINDS.join(', ')} a positive weight`);
   return fc.array(fc.oneof(...kinds), { maxLength: o.maxSteps ?? 40 });
 }

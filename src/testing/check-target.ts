@@ -62,13 +62,6 @@ export interface CheckTargetOptions {
 /** The largest window {@link CheckTargetOptions.windowBlocks} allows (the model holds it in memory, and each run rewrites it). */
 const MAX_WINDOW_BLOCKS = 65536;
 
-/** A {@link ScsiTarget}: an object with an `execute` function. */
-const isTarget: ValueCheck = (v, what) => {
-  if (v === null || typeof v !== 'object' || typeof (v as { execute?: unknown }).execute !== 'function') {
-    throw new InvalidArgumentError(`${what} must be a target with an execute(cdb, dataOut, options) function, got ${describeValue(v)}`);
-  }
-};
-
 /** Names from {@link KIT_OPS}, in a Set or an array (at least one). */
 const isOps: ValueCheck = (v, what) => {
   if (!(v instanceof Set) && !Array.isArray(v)) throw new InvalidArgumentError(`${what} must be a Set or an array of command names, got ${describeValue(v)}`);
@@ -80,7 +73,7 @@ const isOps: ValueCheck = (v, what) => {
 
 /** What {@link checkTarget} accepts, option by option. */
 const CHECK_TARGET_OPTIONS = {
-  others: is.array(isTarget),
+  others: is.array(is.target),
   initiators: is.array(is.string, 1),
   windowBlocks: is.integer(1, MAX_WINDOW_BLOCKS),
   numRuns: is.positiveInteger,
@@ -715,7 +708,7 @@ export interface KitSetup {
  * for {@link kitCommands}: what {@link checkTarget} does before it runs, for your own property.
  */
 export async function kitSetup(target: ScsiTarget, options: SetupOptions = {}): Promise<KitSetup> {
-  isTarget(target, 'kitSetup: target');
+  is.target(target, 'kitSetup: target');
   checkOptions(options, SETUP_OPTIONS, 'kitSetup');
   return await setUp(target, options, 'kitSetup');
 }
@@ -774,7 +767,7 @@ async function setUp(target: ScsiTarget, options: SetupOptions, where: string): 
  * ```
  */
 export async function checkTarget(target: ScsiTarget, options: CheckTargetOptions = {}): Promise<CheckReport> {
-  isTarget(target, 'checkTarget: target');
+  is.target(target, 'checkTarget: target');
   checkOptions(options, CHECK_TARGET_OPTIONS, 'checkTarget');
   const { nexuses, space, capabilities } = await setUp(target, options, 'checkTarget');
   const ops = space.ops!;

@@ -37,6 +37,7 @@
  *   copies bytes (a write).
  * @module
  */
+import { checkOptions, is, type ValueCheck } from '../array/errors.js';
 
 /** Geometry of one model LUN. */
 export interface ModelLunSpec {
@@ -141,6 +142,16 @@ export interface ReferenceArrayOptions {
   readonly luns: readonly ModelLunSpec[];
 }
 
+/** What {@link ReferenceArray} accepts. */
+const REFERENCE_ARRAY_OPTIONS = {
+  blockSize: is.integer(1, 65536),
+  unitBlocks: is.positiveInteger,
+  capacityUnits: is.integer(0, Number.MAX_SAFE_INTEGER),
+  share: is.boolean,
+  zeroDetect: is.boolean,
+  luns: is.array(is.options({ thin: is.boolean, blockCount: is.positiveInteger } satisfies Record<keyof ModelLunSpec, ValueCheck>, ['thin', 'blockCount'])),
+} as const satisfies Record<keyof ReferenceArrayOptions, ValueCheck>;
+
 /** The reference array: LUNs, slots, tokens and a pool capacity. */
 export class ReferenceArray {
   /** Logical block size in bytes (every LUN). */
@@ -161,6 +172,7 @@ export class ReferenceArray {
 
   /** @param options - geometry, pool capacity, clone mode, zero detection and LUNs */
   constructor(options: ReferenceArrayOptions) {
+    checkOptions(options, REFERENCE_ARRAY_OPTIONS, 'ReferenceArray', ['blockSize', 'unitBlocks', 'capacityUnits', 'share', 'luns']);
     this.blockSize = options.blockSize;
     this.unitBlocks = options.unitBlocks;
     this.capacityUnits = options.capacityUnits;

@@ -5,6 +5,7 @@
  * acknowledged data was lost.
  * @module
  */
+import { InvalidArgumentError, checkOptions, describeValue, is } from '../array/errors.js';
 import * as cdb from '../codec/cdb-encoder.js';
 import { cloneRange } from '../host/data-mover.js';
 import type { ScsiTarget } from '../host/target.js';
@@ -29,6 +30,9 @@ export interface WorkloadOutcome {
  * an in-process array, the LUN with `{ initiator }` bound; for iSCSI, a session per host).
  */
 export async function runWorkload(steps: readonly WorkloadStep[], target: (host: number, lun: number) => ScsiTarget, options: { readonly luns: number; readonly blockSize?: number }): Promise<WorkloadOutcome> {
+  if (!Array.isArray(steps)) throw new InvalidArgumentError(`runWorkload: steps must be an array, got ${describeValue(steps)}`);
+  is.function(target, 'runWorkload: target');
+  checkOptions(options, { luns: is.integer(1, 1024), blockSize: is.integer(1, 65536) }, 'runWorkload', ['luns']);
   const bs = options.blockSize ?? 512;
   const shadow = Array.from({ length: options.luns }, () => new AcknowledgedWrites(bs));
   let completed = 0;

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { StorageArray, cdb, type Lun } from '../../src/index.js';
+import { InvalidArgumentError, StorageArray, cdb, type Lun } from '../../src/index.js';
 import { FilterChain, FilterDomain } from '../../src/host/filters/chain.js';
 import { ReplicationFilter, type ReplicationOptions } from '../../src/host/filters/replication.js';
 import type { ScsiTarget } from '../../src/host/target.js';
@@ -150,8 +150,11 @@ describe('replication filter', () => {
 
   it('rejects bad options', () => {
     const { dst } = arrays();
-    expect(() => new ReplicationFilter({ replica: dst[0]!, mode: 'eventually' as 'sync' })).toThrow(RangeError);
-    expect(() => new ReplicationFilter({ replica: dst[0]!, mode: 'async', maxLag: 0 })).toThrow(RangeError);
+    expect(() => new ReplicationFilter({ replica: dst[0]!, mode: 'eventually' as 'sync' })).toThrow(new InvalidArgumentError("ReplicationFilter: mode must be one of 'sync', 'async', got 'eventually'"));
+    expect(() => new ReplicationFilter({ replica: dst[0]!, mode: 'async', maxLag: 0 })).toThrow(new InvalidArgumentError('ReplicationFilter: maxLag must be a positive integer, got 0'));
+    expect(() => new ReplicationFilter({ replica: dst[0]!, mode: 'async', lag: 5 } as never)).toThrow(
+      new InvalidArgumentError("ReplicationFilter: unknown option 'lag' (known: replica, mode, maxLag, pairs, copyBlocks)"),
+    );
   });
 });
 

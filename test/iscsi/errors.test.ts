@@ -243,6 +243,28 @@ describe('IscsiSession.connect options', () => {
   }
 });
 
+describe('IscsiServer options', () => {
+  const array = new StorageArray({ capacityBytes: 1 << 26 });
+  const lun = array.createLun({ sizeBytes: 1 << 20 });
+  const cases: Array<[string, Record<string, unknown>, string]> = [
+    ['an unknown key', { array, targets: [], prot: 3260 }, "IscsiServer: unknown option 'prot' (known: array, targets, host, port, portalGroupTag)"],
+    ['no array', { targets: [] }, 'IscsiServer: array is required'],
+    ['an array that is not a StorageArray', { array: {}, targets: [] }, 'IscsiServer: array must be a StorageArray, got {}'],
+    ['a port out of range', { array, targets: [], port: 99999 }, 'IscsiServer: port must be an integer in [0, 65535], got 99999'],
+    ['an unknown target key', { array, targets: [{ name: KNOWN, luns: [lun], lun: 0 }] }, "IscsiServer: targets[0]: unknown option 'lun' (known: name, luns, initiators, chap)"],
+    ['a target without LUNs', { array, targets: [{ name: KNOWN }] }, 'IscsiServer: targets[0]: luns is required'],
+    ['a LUN that is not a Lun', { array, targets: [{ name: KNOWN, luns: [0] }] }, 'IscsiServer: targets[0]: luns[0] must be a Lun, got 0'],
+    ['initiators as a string', { array, targets: [{ name: KNOWN, luns: [lun], initiators: 'iqn.a' }] }, "IscsiServer: targets[0]: initiators must be an array, got 'iqn.a'"],
+    ['CHAP without a secret', { array, targets: [{ name: KNOWN, luns: [lun], chap: { user: 'a' } }] }, 'IscsiServer: targets[0]: chap: secret is required'],
+    ['an unknown mutual CHAP key', { array, targets: [{ name: KNOWN, luns: [lun], chap: { user: 'a', secret: 'a-secret-of-16ch', mutual: { user: 'b', secret: 'x', password: 'y' } } }] }, "IscsiServer: targets[0]: chap: mutual: unknown option 'password' (known: user, secret)"],
+  ];
+  for (const [what, options, message] of cases) {
+    it(`rejects ${what}`, () => {
+      expect(() => new IscsiServer(options as never)).toThrow(new InvalidArgumentError(message));
+    });
+  }
+});
+
 describe('parseIscsiUrl', () => {
   it('reads host, port, target and LUN, an IPv6 host in brackets, and the default port', () => {
     expect(parseIscsiUrl('iscsi://127.0.0.1:3261/iqn.2026-11.dev.vaai-sim:a/5')).toEqual({ host: '127.0.0.1', port: 3261, targetName: 'iqn.2026-11.dev.vaai-sim:a', lun: 5 });

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError, StorageArray } from '../../src/index.js';
-import { KIT_OPS, checkTarget, kitCommands, kitSetup, kitSyncCommands, type CheckTargetOptions } from '../../src/testing/index.js';
+import { KIT_OPS, ReferenceArray, checkTarget, kitCommands, kitSetup, kitSyncCommands, runWorkload, workloadArbitrary, type CheckTargetOptions } from '../../src/testing/index.js';
 
 const array = new StorageArray({ capacityBytes: 1 << 26 });
 const lun = array.createLun({ sizeBytes: 1 << 20 }); // 2048 blocks
@@ -84,4 +84,26 @@ describe('KIT_OPS', () => {
     expect(KIT_OPS).toHaveLength(17);
     expect(Object.isFrozen(KIT_OPS)).toBe(true);
   });
+});
+
+describe('workloadArbitrary, ReferenceArray and runWorkload options', () => {
+  const base = { luns: 2, blocksPerLun: 64, hosts: 2 };
+  const cases: Array<[string, () => unknown, string]> = [
+    ['workloadArbitrary: an unknown key', () => workloadArbitrary({ ...base, steps: 5 } as never), "workloadArbitrary: unknown option 'steps' (known: luns, blocksPerLun, hosts, maxSteps, maxBlocks, mix, lockLbas)"],
+    ['workloadArbitrary: no hosts', () => workloadArbitrary({ luns: 1, blocksPerLun: 8 } as never), 'workloadArbitrary: hosts is required'],
+    ['workloadArbitrary: luns 1.5', () => workloadArbitrary({ ...base, luns: 1.5 }), 'workloadArbitrary: luns must be an integer in [1, 1024], got 1.5'],
+    ['workloadArbitrary: an unknown step kind in mix', () => workloadArbitrary({ ...base, mix: { copy: 1 } } as never), "workloadArbitrary: mix: unknown option 'copy' (known: clone, zero, lock, write, unmap)"],
+    ['workloadArbitrary: every weight 0', () => workloadArbitrary({ ...base, mix: { clone: 0, zero: 0, lock: 0, write: 0, unmap: 0 } }), 'workloadArbitrary: mix gives every step kind weight 0; give one of clone, zero, lock, write, unmap a positive weight'],
+    ['workloadArbitrary: a lock beyond the LUN', () => workloadArbitrary({ ...base, lockLbas: [64] }), 'workloadArbitrary: lockLbas must be below blocksPerLun (64), got 64'],
+    ['workloadArbitrary: no lock LBAs', () => workloadArbitrary({ ...base, lockLbas: [] }), 'workloadArbitrary: lockLbas must have at least 1 item(s), got 0'],
+    ['ReferenceArray: an unknown key', () => new ReferenceArray({ blockSize: 512, unitBlocks: 1, capacityUnits: 8, share: false, luns: [], zeroDetection: true } as never), "ReferenceArray: unknown option 'zeroDetection' (known: blockSize, unitBlocks, capacityUnits, share, zeroDetect, luns)"],
+    ['ReferenceArray: a LUN without blocks', () => new ReferenceArray({ blockSize: 512, unitBlocks: 1, capacityUnits: 8, share: false, luns: [{ thin: true, blockCount: 0 }] }), 'ReferenceArray: luns[0]: blockCount must be a positive integer, got 0'],
+    ['runWorkload: an unknown key', () => runWorkload([], () => lun, { luns: 1, blocks: 8 } as never), "runWorkload: unknown option 'blocks' (known: luns, blockSize)"],
+    ['runWorkload: a target that is not a function', () => runWorkload([], lun as never, { luns: 1 }), 'runWorkload: target must be a function, got a Lun'],
+  ];
+  for (const [what, run, message] of cases) {
+    it(`rejects ${what}`, async () => {
+      expect(await invalid(async () => await run())).toBe(message);
+    });
+  }
 });

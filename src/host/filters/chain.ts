@@ -11,6 +11,7 @@
  * disk the copy named.
  * @module
  */
+import { checkOptions, is, type ValueCheck } from '../../array/errors.js';
 import { toHex as hex } from '../../codec/bytes.js';
 import type { ExecuteOptions } from '../../scsi/context.js';
 import type { ScsiResult } from '../../scsi/outcome.js';
@@ -84,6 +85,19 @@ export interface FilterChainOptions {
   readonly initiator?: string;
 }
 
+/** A filter: an object with a `name` (its hooks are optional). */
+const isFilter: ValueCheck = (v, what) => {
+  is.object(v, what);
+  is.string((v as { name?: unknown }).name, `${what}.name`);
+};
+
+/** What {@link FilterChain.create} accepts. */
+const FILTER_CHAIN_OPTIONS = {
+  filters: is.array(isFilter),
+  domain: is.instanceOf(FilterDomain, 'FilterDomain'),
+  initiator: is.string,
+} as const satisfies Record<keyof FilterChainOptions, ValueCheck>;
+
 /** A disk seen through an ordered chain of filters; itself a {@link ScsiTarget}. */
 export class FilterChain implements ScsiTarget {
   readonly #filters: IoFilter[];
@@ -111,6 +125,8 @@ export class FilterChain implements ScsiTarget {
 
   /** Builds a chain in front of `target`: reads its capacity and designator, registers it with the domain. */
   static async create(target: ScsiTarget, options: FilterChainOptions = {}): Promise<FilterChain> {
+    is.target(target, 'FilterChain.create: target');
+    checkOptions(options, FILTER_CHAIN_OPTIONS, 'FilterChain.create');
     const info = await probeLun(target, options.initiator);
     const designator = info.designator?.bytes;
     const chain = new FilterChain(target, options.filters ?? [], options.domain, { blockCount: info.blockCount, blockSize: info.blockSize, designator });

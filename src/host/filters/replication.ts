@@ -19,6 +19,7 @@
  * again. Mirroring starts once nothing is dirty.
  * @module
  */
+import { checkOptions, is, type ValueCheck } from '../../array/errors.js';
 import { readU16, readU64, toHex as hex } from '../../codec/bytes.js';
 import * as cdb from '../../codec/cdb-encoder.js';
 import type { ScsiResult } from '../../scsi/outcome.js';
@@ -105,6 +106,15 @@ class BlockSet {
 
 class LinkFailure extends Error {}
 
+/** What {@link ReplicationFilter} accepts. */
+const REPLICATION_OPTIONS = {
+  replica: is.target,
+  mode: is.oneOf(['sync', 'async']),
+  maxLag: is.positiveInteger,
+  pairs: is.instanceOf(Map, 'Map of source designator (hex) to replica designator'),
+  copyBlocks: is.integer(1, 0xffff),
+} as const satisfies Record<keyof ReplicationOptions, ValueCheck>;
+
 /** Mirrors one disk's changes to a replica; add it to the disk's {@link FilterChain} (at the bottom). */
 export class ReplicationFilter implements IoFilter {
   /** Filter name. */
@@ -125,8 +135,7 @@ export class ReplicationFilter implements IoFilter {
 
   /** @param options - see {@link ReplicationOptions} */
   constructor(options: ReplicationOptions) {
-    if (options.mode !== 'sync' && options.mode !== 'async') throw new RangeError(`ReplicationFilter: mode must be 'sync' or 'async', not '${String(options.mode)}'`);
-    if (options.maxLag !== undefined && (!Number.isInteger(options.maxLag) || options.maxLag < 1)) throw new RangeError('ReplicationFilter: maxLag must be a positive integer');
+    checkOptions(options, REPLICATION_OPTIONS, 'ReplicationFilter', ['replica', 'mode']);
     this.#o = options;
   }
 

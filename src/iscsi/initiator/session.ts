@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
-import { chapResponse, type ChapSecrets } from '../target/connection.js';
+import { chapResponse, isChapSecrets, type ChapSecrets } from '../target/connection.js';
 import { InvalidArgumentError, checkInteger, checkOptions, is, type ValueCheck } from '../../array/errors.js';
 import { IscsiConnectionError, IscsiLoginError, IscsiUrlError, formatPortal } from '../errors.js';
 import { LoginStatus } from '../pdu/login-status.js';
@@ -42,9 +42,6 @@ export interface IscsiSessionOptions {
   readonly isid?: Uint8Array;
 }
 
-/** CHAP credentials as options accept them (RFC 7143 12.1.3). */
-const CHAP_CREDENTIALS = { user: is.string, secret: is.string } as const;
-
 /** What {@link IscsiSession.connect} accepts. */
 const SESSION_OPTIONS: Readonly<Record<keyof IscsiSessionOptions, ValueCheck>> = {
   host: is.string,
@@ -52,16 +49,12 @@ const SESSION_OPTIONS: Readonly<Record<keyof IscsiSessionOptions, ValueCheck>> =
   targetName: is.string,
   initiatorName: is.string,
   digests: is.boolean,
-  chap: is.options({ ...CHAP_CREDENTIALS, mutual: is.options(CHAP_CREDENTIALS) }),
+  chap: isChapSecrets,
   isid: (v, what) => {
     if (!(v instanceof Uint8Array) || v.length !== 6) throw new InvalidArgumentError(`${what}: an ISID is 6 bytes, not ${v instanceof Uint8Array ? v.length : typeof v}`);
   },
 };
 
-function checkSessionOptions(options: IscsiSessionOptions): void {
-  checkOptions(options, SESSION_OPTIONS, 'IscsiSession.connect');
-  for (const key of ['host', 'targetName'] as const) if (options[key] === undefined) throw new InvalidArgumentError(`IscsiSession.connect: ${key} is required`);
-}
 
 let isidCounter = 0;
 
@@ -202,7 +195,7 @@ export class IscsiSession {
    * {@link IscsiLoginError} when the target refuses the login (or breaks the login protocol).
    */
   static async connect(options: IscsiSessionOptions): Promise<IscsiSession> {
-    checkSessionOptions(options);
+    checkOptions(options, SESSION_OPTIONS, 'IscsiSession.connect', ['host', 'targetName']);
     const host = options.host;
     const port = options.port ?? 3260;
     const socket = await new Promise<Socket>((resolve, reject) => {

@@ -4,6 +4,7 @@
  * malformed header as a framing error, after which the connection cannot be resynchronised.
  * @module
  */
+import { checkOptions, is, type ValueCheck } from '../../array/errors.js';
 
 /** Length of the Basic Header Segment. */
 export const BHS_LENGTH = 48;
@@ -66,6 +67,8 @@ export class PduFramer {
 
   /** @param limits - see {@link FramerLimits} */
   constructor(limits: FramerLimits) {
+    // DataSegmentLength is a 24-bit field: a larger limit accepts every PDU.
+    checkOptions(limits, { maxDataSegmentLength: is.integer(0, 2 ** 32 - 1) } satisfies Record<keyof FramerLimits, ValueCheck>, 'PduFramer', ['maxDataSegmentLength']);
     this.#limits = limits;
   }
 

@@ -6,6 +6,7 @@
  * @module
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { is, type ValueCheck } from '../../array/errors.js';
 import { readU16, readU32, toHex } from '../../codec/bytes.js';
 import type { Lun } from '../../array/lun.js';
 import type { ScsiResult } from '../../scsi/outcome.js';
@@ -41,6 +42,12 @@ export interface ChapSecrets extends ChapCredentials {
   /** For mutual CHAP: the name and secret the target answers the initiator's challenge with. */
   readonly mutual?: ChapCredentials;
 }
+
+/** CHAP name and secret as options accept them. */
+const CHAP_CREDENTIALS = { user: is.string, secret: is.string } as const satisfies Record<keyof ChapCredentials, ValueCheck>;
+
+/** Checks {@link ChapSecrets} given as an option (user and secret required, mutual optional). */
+export const isChapSecrets: ValueCheck = is.options({ ...CHAP_CREDENTIALS, mutual: is.options(CHAP_CREDENTIALS, ['user', 'secret']) } satisfies Record<keyof ChapSecrets, ValueCheck>, ['user', 'secret']);
 
 /** A target as the server exposes it. */
 export interface ExposedTarget {

@@ -5,10 +5,10 @@
  * @module
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import { InvalidArgumentError } from '../../array/errors.js';
-import type { Lun } from '../../array/lun.js';
-import type { StorageArray } from '../../array/storage-array.js';
-import { TargetConnection, type ChapSecrets, type ConnectionHost, type ExposedTarget } from './connection.js';
+import { InvalidArgumentError, checkOptions, is, type ValueCheck } from '../../array/errors.js';
+import { Lun } from '../../array/lun.js';
+import { StorageArray } from '../../array/storage-array.js';
+import { TargetConnection, isChapSecrets, type ChapSecrets, type ConnectionHost, type ExposedTarget } from './connection.js';
 
 /** One target of the server. */
 export interface IscsiTargetConfig {
@@ -36,6 +36,23 @@ export interface IscsiServerOptions {
   readonly portalGroupTag?: number;
 }
 
+/** What one entry of {@link IscsiServerOptions.targets} accepts. */
+const TARGET_OPTIONS = {
+  name: is.string,
+  luns: is.array(is.instanceOf(Lun, 'Lun')),
+  initiators: is.array(is.string),
+  chap: isChapSecrets,
+} as const satisfies Record<keyof IscsiTargetConfig, ValueCheck>;
+
+/** What {@link IscsiServer} accepts. */
+const SERVER_OPTIONS = {
+  array: is.instanceOf(StorageArray, 'StorageArray'),
+  targets: is.array(is.options(TARGET_OPTIONS, ['name', 'luns'])),
+  host: is.string,
+  port: is.integer(0, 65535),
+  portalGroupTag: is.integer(0, 65535),
+} as const satisfies Record<keyof IscsiServerOptions, ValueCheck>;
+
 /** A bound TCP address. */
 export interface BoundAddress {
   /** IP address. */
@@ -62,6 +79,7 @@ export class IscsiServer {
 
   /** @param options - see {@link IscsiServerOptions} */
   constructor(options: IscsiServerOptions) {
+    checkOptions(options, SERVER_OPTIONS, 'IscsiServer', ['array', 'targets']);
     this.#array = options.array;
     this.#host = options.host ?? '127.0.0.1';
     this.#port = options.port ?? 3260;
