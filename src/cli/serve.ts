@@ -47,7 +47,7 @@ export function serveCommand(program: Command, state: RunState): Command {
     .addOption(arrayOption('--lun-gib <gib>', 'size of each LUN in GiB (default 64)').argParser(gibAsBytes))
     .addOption(arrayOption('--pool-gib <gib>', 'thin pool capacity in GiB (default 16)').argParser(gibAsBytes))
     .addOption(arrayOption('--block-size <bytes>', 'logical block size (default 512)').choices(['512', '1024', '2048', '4096']))
-    .addHelpText('after', `\nWith --config, --host and --port override the file's listen address; the array options conflict with it.\n\n${EXIT_CODES_HELP}\n`)
+    .addHelpText('after', `\nWith --config, --host and --port override the file's listen address;\nthe array options conflict with it.\n\n${EXIT_CODES_HELP}\n`)
     .action(async (flags: ServeFlags) => {
       const plan = flags.config === undefined ? planFromFlags(flags) : planFromConfig(loadServeConfig(flags.config), flags.config);
       state.code = await serve({ ...plan, ...(flags.host === undefined ? {} : { host: flags.host }), ...(flags.port === undefined ? {} : { port: flags.port }) }, state.signal);
