@@ -85,10 +85,10 @@ const CHECK_TARGET_OPTIONS = {
   ops: isOps,
 } as const satisfies Record<keyof CheckTargetOptions, ValueCheck>;
 
-/** The options {@link kitSetup} takes. */
-type SetupOptions = Pick<CheckTargetOptions, 'others' | 'initiators' | 'windowBlocks' | 'ops'>;
+/** The options {@link kitSetup} takes: those of {@link checkTarget} that choose the nexuses, the window and the commands. */
+export type KitSetupOptions = Pick<CheckTargetOptions, 'others' | 'initiators' | 'windowBlocks' | 'ops'>;
 
-const SETUP_OPTIONS = { others: CHECK_TARGET_OPTIONS.others, initiators: CHECK_TARGET_OPTIONS.initiators, windowBlocks: CHECK_TARGET_OPTIONS.windowBlocks, ops: CHECK_TARGET_OPTIONS.ops } as const satisfies Record<keyof SetupOptions, ValueCheck>;
+const SETUP_OPTIONS = { others: CHECK_TARGET_OPTIONS.others, initiators: CHECK_TARGET_OPTIONS.initiators, windowBlocks: CHECK_TARGET_OPTIONS.windowBlocks, ops: CHECK_TARGET_OPTIONS.ops } as const satisfies Record<keyof KitSetupOptions, ValueCheck>;
 
 /** One step of a run, as a counterexample lists it. */
 export interface StepRecord {
@@ -707,14 +707,14 @@ export interface KitSetup {
  * Probes `target` (clearing pending unit attentions on every nexus) and works out the command space
  * for {@link kitCommands}: what {@link checkTarget} does before it runs, for your own property.
  */
-export async function kitSetup(target: ScsiTarget, options: SetupOptions = {}): Promise<KitSetup> {
+export async function kitSetup(target: ScsiTarget, options: KitSetupOptions = {}): Promise<KitSetup> {
   is.target(target, 'kitSetup: target');
   checkOptions(options, SETUP_OPTIONS, 'kitSetup');
   return await setUp(target, options, 'kitSetup');
 }
 
 /** {@link kitSetup} on checked options; `where` names the caller in errors. */
-async function setUp(target: ScsiTarget, options: SetupOptions, where: string): Promise<KitSetup> {
+async function setUp(target: ScsiTarget, options: KitSetupOptions, where: string): Promise<KitSetup> {
   const nexuses: KitNexus[] =
     options.others !== undefined
       ? [target, ...options.others].map((t, i) => ({ name: `nexus ${i}`, execute: (c, d) => t.execute(c, d) }))

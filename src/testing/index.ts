@@ -20,7 +20,7 @@
  */
 
 export { checkTarget, formatReport, describeResult, kitCommands, kitSyncCommands, kitSetup, startKitRun, KitModel, StepCommand, RaceCommand } from './check-target.js';
-export type { CheckTargetOptions, CheckReport, Counterexample, StepRecord, TargetCapabilities, Invariant, KitNexus, KitSystem, KitSetup, RaceStep } from './check-target.js';
+export type { CheckTargetOptions, KitSetupOptions, CheckReport, Counterexample, StepRecord, TargetCapabilities, Invariant, KitNexus, KitSystem, KitSetup, RaceStep } from './check-target.js';
 export { commandArbitrary, malformedCommandArbitrary, encodedCommandArbitrary, rangeArbitrary, defectsFor, workloadArbitrary } from './arbitraries.js';
 export type { CommandSpace, WorkloadOptions, WorkloadStep } from './arbitraries.js';
 export { KIT_OPS, encodeCommand, applyDefect, hasRange, describeCommand, seededBytes, compareAndWriteVerify, writeSameBlock } from './commands.js';

@@ -130,6 +130,19 @@ describe('IscsiConnectionError', () => {
     }
   });
 
+  it('a portal that accepts and never answers the login: loginTimeoutMs ends the wait', async () => {
+    const accepted: Socket[] = [];
+    const { server, port } = await rawServer((s) => accepted.push(s));
+    try {
+      const e = await rejection(IscsiSession.connect({ host: '127.0.0.1', port, targetName: KNOWN, loginTimeoutMs: 50 }));
+      expect(e).toBeInstanceOf(IscsiConnectionError);
+      expect((e as Error).message).toBe(`iSCSI connection to 127.0.0.1:${port} failed during login: no answer within loginTimeoutMs (50 ms)`);
+    } finally {
+      for (const s of accepted) s.destroy();
+      await closeServer(server);
+    }
+  });
+
   it('an IPv6 portal is written in brackets', () => {
     const e = new IscsiConnectionError('::1', 3260, Object.assign(new Error('connect EHOSTUNREACH ::1:3260'), { code: 'EHOSTUNREACH' }));
     expect(e.message).toBe('iSCSI connection to [::1]:3260 failed: host unreachable (EHOSTUNREACH)');
@@ -226,7 +239,8 @@ describe('IscsiLoginError from a target that answers by hand', () => {
 
 describe('IscsiSession.connect options', () => {
   const cases: Array<[string, Record<string, unknown>, string]> = [
-    ['an unknown key', { host: '127.0.0.1', targetName: KNOWN, tagetName: 'x' }, "IscsiSession.connect: unknown option 'tagetName' (known: host, port, targetName, initiatorName, digests, chap, isid)"],
+    ['an unknown key', { host: '127.0.0.1', targetName: KNOWN, tagetName: 'x' }, "IscsiSession.connect: unknown option 'tagetName' (known: host, port, targetName, initiatorName, digests, chap, isid, loginTimeoutMs)"],
+    ['a login timeout of 0', { host: '127.0.0.1', targetName: KNOWN, loginTimeoutMs: 0 }, 'IscsiSession.connect: loginTimeoutMs must be an integer in [1, 3600000], got 0'],
     ['a port out of range', { host: '127.0.0.1', targetName: KNOWN, port: 70000 }, 'IscsiSession.connect: port must be an integer in [1, 65535], got 70000'],
     ['a fractional port', { host: '127.0.0.1', targetName: KNOWN, port: 3260.5 }, 'IscsiSession.connect: port must be an integer in [1, 65535], got 3260.5'],
     ['no host', { targetName: KNOWN }, 'IscsiSession.connect: host is required'],

@@ -40,6 +40,13 @@ export interface IscsiSessionOptions {
    * @defaultValue a random ISID (type 10b, random), unique within this process
    */
   readonly isid?: Uint8Array;
+  /**
+   * How long the TCP connection and the login together may take before `connect` gives up with
+   * {@link IscsiConnectionError} (a portal that accepts and never answers would otherwise hold it
+   * forever), in milliseconds.
+   * @defaultValue 15000 (open-iscsi's login_timeout)
+   */
+  readonly loginTimeoutMs?: number;
 }
 
 /** What {@link IscsiSession.connect} accepts. */
@@ -53,6 +60,7 @@ const SESSION_OPTIONS: Readonly<Record<keyof IscsiSessionOptions, ValueCheck>> =
   isid: (v, what) => {
     if (!(v instanceof Uint8Array) || v.length !== 6) throw new InvalidArgumentError(`${what}: an ISID is 6 bytes, not ${v instanceof Uint8Array ? v.length : typeof v}`);
   },
+  loginTimeoutMs: is.integer(1, 3_600_000),
 };
 
 
@@ -198,9 +206,14 @@ export class IscsiSession {
     checkOptions(options, SESSION_OPTIONS, 'IscsiSession.connect', ['host', 'targetName']);
     const host = options.host;
     const port = options.port ?? 3260;
+    const timeoutMs = options.loginTimeoutMs ?? 15_000;
+    let timer: NodeJS.Timeout | undefined;
     const socket = await new Promise<Socket>((resolve, reject) => {
       const s = connect({ host, port });
+      // The socket's 'error' handler of the moment turns this into the right IscsiConnectionError.
+      timer = setTimeout(() => s.destroy(new Error(`no answer within loginTimeoutMs (${timeoutMs} ms)`)), timeoutMs);
       const failed = (e: Error): void => {
+        clearTimeout(timer);
         s.destroy();
         reject(new IscsiConnectionError(host, port, e));
       };
@@ -217,6 +230,8 @@ export class IscsiSession {
     } catch (e) {
       session.#fail(e instanceof Error ? e : new Error(String(e)));
       throw e;
+    } finally {
+      clearTimeout(timer);
     }
     session.#loggedIn = true;
     return session;
