@@ -8,7 +8,6 @@
 import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { InvalidArgumentError } from '../array/errors.js';
-import { IscsiConnectionError } from '../iscsi/errors.js';
 import type { IscsiSession, IscsiSessionOptions } from '../iscsi/initiator/session.js';
 import type { ChapCredentials, ChapSecrets } from '../iscsi/target/connection.js';
 import { KIT_OPS, type KitCommand } from '../testing/commands.js';
@@ -102,27 +101,8 @@ export function chapFromFlags(f: Pick<CheckFlags, 'chapUser' | 'chapSecretFile' 
   return { user: f.chapUser, secret: secret(f.chapSecretFile, CHAP_SECRET_ENV, '--chap-secret-file', '--chap-user'), ...(mutual === undefined ? {} : { mutual }) };
 }
 
-/** `IscsiSession.connect`, given up after `seconds` with an {@link IscsiConnectionError} (a silent peer cannot hang the CLI). */
-async function connectWithin(options: IscsiSessionOptions, seconds: number): Promise<IscsiSession> {
-  const { IscsiSession } = await import('../iscsi/initiator/session.js');
-  const pending = IscsiSession.connect(options);
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new IscsiConnectionError(options.host, options.port ?? 3260, new Error(`no answer to the login within ${seconds} s`), 'login')), seconds * 1000);
-  });
-  try {
-    return await Promise.race([pending, timeout]);
-  } catch (e) {
-    // A login that completes after all is logged out again.
-    pending.then((s) => s.close(), () => undefined);
-    throw e;
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 async function runCheck(url: string, f: CheckFlags): Promise<number> {
-  const { parseIscsiUrl } = await import('../iscsi/initiator/session.js');
+  const { IscsiSession, parseIscsiUrl } = await import('../iscsi/initiator/session.js');
   const target = parseIscsiUrl(url);
   const chap = chapFromFlags(f);
   let kit: typeof import('../testing/check-target.js');
@@ -141,8 +121,10 @@ async function runCheck(url: string, f: CheckFlags): Promise<number> {
         initiatorName: f.initiator,
         ...(f.digests === true ? { digests: true } : {}),
         ...(chap === undefined ? {} : { chap }),
+        // a silent peer cannot hang the CLI: the session gives up with an IscsiConnectionError (exit 3)
+        loginTimeoutMs: Math.round(f.timeout * 1000),
       };
-      sessions.push(await connectWithin(options, f.timeout));
+      sessions.push(await IscsiSession.connect(options));
     }
     const [first, ...others] = sessions.map((s) => s.lun(target.lun));
     const report = await kit.checkTarget(first!, {

@@ -146,7 +146,7 @@ describe('the environment and the target', () => {
     try {
       const r = await run(['check', `iscsi://127.0.0.1:${port}/iqn.2026-11.dev.vaai-sim:array0/0`, '--timeout', '0.2']);
       expect(r.code).toBe(3);
-      expect(r.err).toBe(`vaai-sim: iSCSI connection to 127.0.0.1:${port} failed during login: no answer to the login within 0.2 s\n`);
+      expect(r.err).toBe(`vaai-sim: iSCSI connection to 127.0.0.1:${port} failed during login: no answer to the login within 200 ms (loginTimeoutMs)\n`);
     } finally {
       for (const s of sockets) s.destroy();
       silent.close();

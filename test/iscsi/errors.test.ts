@@ -136,7 +136,7 @@ describe('IscsiConnectionError', () => {
     try {
       const e = await rejection(IscsiSession.connect({ host: '127.0.0.1', port, targetName: KNOWN, loginTimeoutMs: 50 }));
       expect(e).toBeInstanceOf(IscsiConnectionError);
-      expect((e as Error).message).toBe(`iSCSI connection to 127.0.0.1:${port} failed during login: no answer within loginTimeoutMs (50 ms)`);
+      expect((e as Error).message).toBe(`iSCSI connection to 127.0.0.1:${port} failed during login: no answer to the login within 50 ms (loginTimeoutMs)`);
     } finally {
       for (const s of accepted) s.destroy();
       await closeServer(server);

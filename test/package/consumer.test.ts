@@ -44,7 +44,7 @@ describe('the package from a consumer project', () => {
     expect(packed.files).toContain('schema/serve-config.schema.json');
     expect(packed.files.filter((f) => f.startsWith('test/') || f.startsWith('src/'))).toEqual([]);
 
-    const [{ filename }] = JSON.parse(execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', tmp], { cwd: pkg, encoding: 'utf8' })) as Array<{ filename: string }>;
+    const [{ filename }] = JSON.parse(execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', tmp], { cwd: pkg, encoding: 'utf8' })) as [{ filename: string }];
     const consumer = consumerChecks(join(tmp, filename), join(tmp, 'consumer'), ROOT);
     expect(consumer.problems).toEqual([]);
     // every JavaScript entry, both ways, and the schema and the binary

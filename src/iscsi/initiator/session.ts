@@ -211,7 +211,7 @@ export class IscsiSession {
     const socket = await new Promise<Socket>((resolve, reject) => {
       const s = connect({ host, port });
       // The socket's 'error' handler of the moment turns this into the right IscsiConnectionError.
-      timer = setTimeout(() => s.destroy(new Error(`no answer within loginTimeoutMs (${timeoutMs} ms)`)), timeoutMs);
+      timer = setTimeout(() => s.destroy(new Error(`no answer to the login within ${timeoutMs} ms (loginTimeoutMs)`)), timeoutMs);
       const failed = (e: Error): void => {
         clearTimeout(timer);
         s.destroy();
