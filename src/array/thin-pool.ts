@@ -89,6 +89,11 @@ export class ThinPool {
     return new Uint8Array(length);
   }
 
+  /** Bytes of freed unit buffers kept for reuse (memory the pool holds beyond its allocated units). */
+  get cachedBytes(): number {
+    return this.#recycled.length * this.unitBytes;
+  }
+
   /** Returns a buffer no extent references any more. */
   recycle(buffer: Uint8Array): void {
     if (buffer.length === this.unitBytes && this.#recycled.length < this.#maxRecycled) this.#recycled.push(buffer);

@@ -137,10 +137,14 @@ function barRows(o: BarRows): Record<string, unknown> {
 }
 
 /** What offload buys in one scenario, by one measure: host ÷ offload. */
-interface Gain {
+export interface OffloadGain {
+  /** Scenario name. */
   readonly scenario: string;
+  /** `wall-clock time (measured)`, `simulated time (fabric model)` or `payload bytes over the fabric`. */
   readonly measure: string;
+  /** Host ÷ offload; `Infinity` where offload moved no bytes at all. */
   readonly ratio: number;
+  /** The label on the bar: `×149 (32.2 ms vs 216 µs)`. */
   readonly text: string;
 }
 
@@ -153,8 +157,8 @@ const MEASURES = ['wall-clock time (measured)', 'simulated time (fabric model)',
  * simulated timelines compare simulated time and bytes only. Where offload moved no bytes at all
  * the ratio is infinite: no bar, and the label says so.
  */
-export function offloadGains(results: readonly ScenarioResult[]): Gain[] {
-  const out: Gain[] = [];
+export function offloadGains(results: readonly ScenarioResult[]): OffloadGain[] {
+  const out: OffloadGain[] = [];
   const names = [...new Set(results.map((r) => r.scenario))];
   for (const scenario of names) {
     const offload = results.find((r) => r.scenario === scenario && r.path === 'offload');

@@ -47,7 +47,7 @@ function fit(text: string, n: number): string {
 }
 
 /** Words of `text` in lines of at most `width` columns, the first prefixed by `first` and the rest by `rest`. */
-export function wrap(text: string, width: number, first = '', rest = ' '.repeat(first.length)): string[] {
+function wrap(text: string, width: number, first = '', rest = ' '.repeat(first.length)): string[] {
   const out: string[] = [];
   let current = first;
   let empty = true;
@@ -115,6 +115,10 @@ export function formatConsoleReport(results: BenchResults, options: ConsoleRepor
   for (const t of results.targets) {
     out.push(...wrap(`${t.name}: ${t.measured}`, width, `  ${(t.met ? 'met' : 'MISSED').padEnd(7)}`, ' '.repeat(9)));
     out.push(...wrap(`target: ${t.target}`, width, ' '.repeat(9)));
+  }
+  if (results.figures.length > 0) {
+    out.push('', ...wrap('Reported, not judged (absolute rates depend on the machine):', width));
+    for (const f of results.figures) out.push(...wrap(`${f.name}: ${f.value}`, width, '  - ', '    '));
   }
   if (results.notes.length > 0) {
     out.push('', 'Notes:');

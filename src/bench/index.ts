@@ -4,12 +4,12 @@
  * @module vaai-sim/bench
  */
 
-export { runBenchmark, resultTable, SUITES } from './run.js';
+export { runBenchmark, BENCH_DEFAULTS, SUITES } from './run.js';
 export type { BenchOptions, SuiteName } from './run.js';
-export type { BenchResults, ScenarioResult, TargetCheck, BenchPath, MachineInfo, FabricInfo } from './results.js';
-export { checkTargets, renderReport } from './report.js';
+export type { BenchResults, ScenarioResult, TargetCheck, BenchPath, MachineInfo, FabricInfo, MemoryInfo, ReportedFigure } from './results.js';
+export { checkTargets, renderReport, reportedFigures, MAX_RSS_PER_HELD_BYTE, MEMORY_TARGET_MIN_HELD_BYTES } from './report.js';
 export type { TargetInputs } from './report.js';
-export { chartSpecs, renderCharts } from './charts.js';
+export { chartSpecs, renderCharts, offloadGains, CHARTS_NEED } from './charts.js';
 export { formatConsoleReport } from './console.js';
 export type { ConsoleReportOptions } from './console.js';
-export type { ChartSpec } from './charts.js';
+export type { ChartSpec, RenderChartsOptions, OffloadGain } from './charts.js';

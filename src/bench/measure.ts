@@ -23,6 +23,100 @@ export interface SuiteContext {
   readonly timeMs: number;
   /** Reports progress to the user. */
   readonly progress: (message: string) => void;
+  /** Resident memory against the bytes the scenarios hold. */
+  readonly memory: MemoryWatch;
+}
+
+/** The memory figures of a run: the peak of resident memory against the data the scenarios held then. */
+export interface MemoryPeak {
+  /** The largest resident set size sampled, in bytes. */
+  readonly rssBytes: number;
+  /** The bytes the scenarios held at that sample (see {@link MemoryWatch}). */
+  readonly heldBytes: number;
+  /** How many samples were taken. */
+  readonly samples: number;
+}
+
+/**
+ * Samples the process's resident memory (`process.memoryUsage().rss`) together with the bytes the
+ * running scenarios must hold at the same moment, and keeps the sample of the largest RSS with the
+ * held bytes of that moment. Held bytes are what each scenario registered with {@link hold}: the
+ * data its arrays store (allocated units, a unit shared by several extents counted once, plus the
+ * freed unit buffers the pool keeps for reuse, which is memory the array holds) and its own large
+ * host buffers.
+ *
+ * Why the sample of the largest RSS and not the largest ratio: the peak is what a machine must have
+ * to run the benchmark, and the question is whether that peak is explained by data the benchmark
+ * must hold. The ratio's maximum would come from moments with almost nothing held (Node's own
+ * ~50 MiB over a few MiB of data) and say nothing about the peak.
+ *
+ * Samples are taken after every measured run (before the next run's preparation releases
+ * anything), after every simulated run, when a scenario releases its data, and every 20 ms while
+ * the event loop is free and a scenario holds data. Between scenarios (nothing held, the last
+ * one's data not yet collected) no samples are taken; the operating system's maximum for the
+ * process (`peakRss`) is reported beside the sampled peak, so a peak between samples stays visible.
+ */
+export class MemoryWatch {
+  readonly #holders = new Set<() => number>();
+  #peak: MemoryPeak = { rssBytes: 0, heldBytes: 0, samples: 0 };
+  #timer: ReturnType<typeof setInterval> | undefined;
+  /** True while {@link hold} collects the garbage of the scenarios before: no samples then. */
+  #settling = false;
+
+  /** Starts the periodic samples. */
+  start(): void {
+    this.#timer ??= setInterval(() => {
+      if (this.#holders.size > 0 && !this.#settling) this.sample();
+    }, 20);
+    this.#timer.unref();
+  }
+
+  /** Stops the periodic samples and returns the peak. */
+  stop(): MemoryPeak {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    this.sample();
+    return this.#peak;
+  }
+
+  /**
+   * Counts `bytes()` as held until the returned function is called. First, when Node runs with
+   * --expose-gc (as `npm run bench` does), it lets one macrotask pass and collects garbage, so that
+   * the data of scenarios that have ended (no longer held) is no longer resident either: the
+   * promise jobs of a finished run keep its objects reachable until the next macrotask.
+   */
+  async hold(bytes: () => number): Promise<() => void> {
+    if (globalThis.gc !== undefined) {
+      this.#settling = true;
+      await new Promise((resolve) => setImmediate(resolve));
+      globalThis.gc();
+      this.#settling = false;
+    }
+    this.#holders.add(bytes);
+    return () => {
+      this.sample();
+      this.#holders.delete(bytes);
+    };
+  }
+
+  /** Bytes held now. */
+  get heldBytes(): number {
+    let sum = 0;
+    for (const b of this.#holders) sum += b();
+    return sum;
+  }
+
+  /** Takes one sample. */
+  sample(): void {
+    const rss = process.memoryUsage().rss;
+    const samples = this.#peak.samples + 1;
+    this.#peak = rss > this.#peak.rssBytes ? { rssBytes: rss, heldBytes: this.heldBytes, samples } : { ...this.#peak, samples };
+  }
+}
+
+/** The data `array` stores: its allocated units and the freed unit buffers its pool keeps for reuse. */
+export function storedBytes(array: StorageArray): number {
+  return array.poolStatus.allocatedUnits * array.poolStatus.unitBytes + array.pool.cachedBytes;
 }
 
 /** A task for {@link measureWall}. */
@@ -66,7 +160,11 @@ export async function measureWall(ctx: SuiteContext, suite: string, tasks: reado
     const bench = new Bench({ name: `${suite}: ${task.name}`, iterations: task.iterations ?? ctx.iterations, time: task.timeMs ?? ctx.timeMs, warmup: true, warmupIterations: 1, warmupTime: 0, throws: true });
     bench.add(task.name, async () => {
       await task.run();
-    }, task.beforeEach === undefined ? {} : { beforeEach: async () => void (await task.beforeEach!()) });
+    }, {
+      // After each run, before the next run's preparation frees anything: when a run's data is all held.
+      afterEach: () => ctx.memory.sample(),
+      ...(task.beforeEach === undefined ? {} : { beforeEach: async () => void (await task.beforeEach!()) }),
+    });
     await bench.run();
     const result = bench.tasks[0]!.result;
     if (result.state !== 'completed') throw new Error(`benchmark task ${task.name} ended ${result.state}`);
@@ -99,6 +197,7 @@ export async function simulate(ctx: SuiteContext, array: StorageArray, work: (fa
   await fabric.clock.run(async () => {
     await work(fabric);
   });
+  ctx.memory.sample();
   return {
     simulatedMs: fabric.clock.now,
     wallMs: performance.now() - start,

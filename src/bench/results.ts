@@ -76,6 +76,28 @@ export interface FabricInfo {
   readonly model: FabricModel;
 }
 
+/** Resident memory of a run against the data its scenarios held (see `MemoryWatch`). */
+export interface MemoryInfo {
+  /** The largest resident set size sampled during the run, in bytes. */
+  readonly sampledPeakRssBytes: number;
+  /** Bytes the scenarios held at that sample: their arrays' stored data and large host buffers. */
+  readonly heldBytesAtPeak: number;
+  /** `sampledPeakRssBytes / heldBytesAtPeak`: the target is at most 1.3. */
+  readonly ratio: number;
+  /** Resident set size before the first scenario (Node, the loaded modules), in bytes. */
+  readonly startRssBytes: number;
+  /** Samples taken. */
+  readonly samples: number;
+}
+
+/** A figure the run reports without judging it (an absolute rate, which depends on the machine). */
+export interface ReportedFigure {
+  /** What is measured. */
+  readonly name: string;
+  /** The figure, in words with its unit. */
+  readonly value: string;
+}
+
 /** Everything one benchmark run produced (`results.json`). */
 export interface BenchResults {
   /** ISO time the run finished. */
@@ -90,8 +112,12 @@ export interface BenchResults {
   readonly scenarios: readonly ScenarioResult[];
   /** The project's targets, met or missed. */
   readonly targets: readonly TargetCheck[];
-  /** Peak resident set size of the process during the run, in bytes. */
+  /** Absolute figures of this machine, reported and not judged (rates per second). */
+  readonly figures: readonly ReportedFigure[];
+  /** Peak resident set size of the process during the run (getrusage's maximum), in bytes. */
   readonly peakRssBytes: number;
+  /** The sampled peak of resident memory against the data held at that moment. */
+  readonly memory: MemoryInfo;
   /** Total wall-clock time of the run, in ms. */
   readonly totalWallMs: number;
   /** What the run could not measure here, and why. */

@@ -8,9 +8,9 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { InvalidArgumentError, checkOptionKeys } from '../array/errors.js';
 import { FABRIC_PRESETS, type FabricModel, type FabricPreset } from '../host/fabric.js';
-import { chartSpecs, renderCharts } from './charts.js';
-import { formatBytes, formatMs, peakRss, type SuiteContext } from './measure.js';
-import { checkTargets, renderReport } from './report.js';
+import { CHARTS_NEED, chartSpecs, renderCharts } from './charts.js';
+import { MemoryWatch, formatBytes, formatMs, peakRss, type SuiteContext } from './measure.js';
+import { checkTargets, renderReport, reportedFigures } from './report.js';
 import type { BenchResults, ScenarioResult } from './results.js';
 import { atsSuite } from './suites/ats.js';
 import { cloneSuite } from './suites/clone.js';
@@ -32,7 +32,7 @@ export type SuiteName = (typeof SUITES)[number];
 
 /** Options of {@link runBenchmark}; sizes default to the full scenarios, or to small ones with `quick`. */
 export interface BenchOptions {
-  /** Small sizes, for a run of well under a minute. @defaultValue false */
+  /** Small sizes and short measurements, for a run of under 30 s on two cores. @defaultValue false */
   readonly quick?: boolean;
   /** Which suites to run. @defaultValue all */
   readonly suites?: readonly SuiteName[];
@@ -44,11 +44,11 @@ export interface BenchOptions {
   readonly model?: Partial<FabricModel>;
   /** Size of the fully written disk that is cloned. @defaultValue 1 GiB (quick: 128 MiB) */
   readonly cloneBytes?: number;
-  /** Size of the thin disk that is cloned. @defaultValue 10 GiB (quick: 1 GiB) */
+  /** Size of the thin disk that is cloned. @defaultValue 10 GiB (quick: 256 MiB) */
   readonly thinDiskBytes?: number;
   /** Fraction of the thin disk that is written. @defaultValue 0.3 */
   readonly thinWrittenFraction?: number;
-  /** Size of the disk that is eager-zeroed both ways. @defaultValue 10 GiB (quick: 1 GiB) */
+  /** Size of the disk that is eager-zeroed both ways. @defaultValue 10 GiB (quick: 256 MiB) */
   readonly zeroBytes?: number;
   /** Host counts of the locking suite. @defaultValue [1, 8, 32, 64] (quick: [1, 8, 32]) */
   readonly hosts?: readonly number[];
@@ -64,6 +64,12 @@ export interface BenchOptions {
   readonly progress?: (message: string) => void;
 }
 
+/** The defaults of the sizes {@link BenchOptions} can set, full and `quick` (what `vaai-sim bench --help` shows). */
+export const BENCH_DEFAULTS = {
+  full: { cloneBytes: GiB, thinDiskBytes: 10 * GiB, thinWrittenFraction: 0.3, zeroBytes: 10 * GiB, hosts: [1, 8, 32, 64], lockingMs: 500, backupDiskBytes: 256 * MiB, iterations: 3 },
+  quick: { cloneBytes: 128 * MiB, thinDiskBytes: 256 * MiB, thinWrittenFraction: 0.3, zeroBytes: 256 * MiB, hosts: [1, 8, 32], lockingMs: 100, backupDiskBytes: 32 * MiB, iterations: 2 },
+} as const satisfies Record<'full' | 'quick', Required<Pick<BenchOptions, 'cloneBytes' | 'thinDiskBytes' | 'thinWrittenFraction' | 'zeroBytes' | 'hosts' | 'lockingMs' | 'backupDiskBytes' | 'iterations'>>>;
+
 const OPTION_KEYS = ['quick', 'suites', 'outDir', 'preset', 'model', 'cloneBytes', 'thinDiskBytes', 'thinWrittenFraction', 'zeroBytes', 'hosts', 'lockingMs', 'backupDiskBytes', 'iterations', 'remote', 'progress'];
 
 /** Runs the benchmark and writes its results; returns them. */
@@ -78,11 +84,16 @@ export async function runBenchmark(options: BenchOptions = {}): Promise<BenchRes
   const started = performance.now();
   const say = options.progress ?? ((m: string) => process.stderr.write(`${m}\n`));
   const progress = (m: string): void => say(`[${formatMs(performance.now() - started).padStart(9)}] ${m}`);
-  const ctx: SuiteContext = { preset, model, quick, iterations: options.iterations ?? (quick ? 2 : 3), timeMs: quick ? 200 : 1000, progress };
-  const cloneBytes = options.cloneBytes ?? (quick ? 128 * MiB : GiB);
-  const thinBytes = options.thinDiskBytes ?? (quick ? GiB : 10 * GiB);
-  const fraction = options.thinWrittenFraction ?? 0.3;
-  const zeroBytes = options.zeroBytes ?? (quick ? GiB : 10 * GiB);
+  const memory = new MemoryWatch();
+  globalThis.gc?.();
+  const startRssBytes = process.memoryUsage().rss;
+  memory.start();
+  const d = quick ? BENCH_DEFAULTS.quick : BENCH_DEFAULTS.full;
+  const ctx: SuiteContext = { preset, model, quick, iterations: options.iterations ?? d.iterations, timeMs: quick ? 200 : 1000, progress, memory };
+  const cloneBytes = options.cloneBytes ?? d.cloneBytes;
+  const thinBytes = options.thinDiskBytes ?? d.thinDiskBytes;
+  const fraction = options.thinWrittenFraction ?? d.thinWrittenFraction;
+  const zeroBytes = options.zeroBytes ?? d.zeroBytes;
   const bigZero = quick ? 64 * GiB : TiB;
   const smallZero = quick ? 64 * MiB : GiB;
 
@@ -111,11 +122,11 @@ export async function runBenchmark(options: BenchOptions = {}): Promise<BenchRes
   if (suites.has('ats')) scenarios.push(...(await atsSuite(ctx)));
   if (suites.has('locking')) {
     ctx.progress('locking');
-    scenarios.push(...(await lockingSuite(ctx, options.hosts ?? (quick ? [1, 8, 32] : [1, 8, 32, 64]), { durationMs: options.lockingMs ?? (quick ? 100 : 500) })));
+    scenarios.push(...(await lockingSuite(ctx, options.hosts ?? d.hosts, { durationMs: options.lockingMs ?? d.lockingMs })));
   }
   const notes: string[] = [];
   if (suites.has('iscsi')) {
-    const over = await iscsiSuite(ctx, quick ? 2 : 5);
+    const over = await iscsiSuite(ctx, quick ? { seconds: 1, cloneBytes: 64 * MiB } : { seconds: 5, cloneBytes: 256 * MiB });
     scenarios.push(...over.results);
     notes.push(...over.notes);
   }
@@ -125,7 +136,7 @@ export async function runBenchmark(options: BenchOptions = {}): Promise<BenchRes
     notes.push(...remote.notes);
   }
   if (suites.has('backup')) {
-    const diskBytes = options.backupDiskBytes ?? (quick ? 32 * MiB : 256 * MiB);
+    const diskBytes = options.backupDiskBytes ?? d.backupDiskBytes;
     scenarios.push(...(await backupSuite(ctx, { diskBytes, writtenFraction: 0.5, rounds: quick ? 3 : 5, changedFractionPerRound: 0.02 })));
   }
   if (suites.has('replication')) {
@@ -135,7 +146,13 @@ export async function runBenchmark(options: BenchOptions = {}): Promise<BenchRes
     scenarios.push(...(await thinPoolSuite(ctx, quick ? { poolBytes: 64 * MiB, bytesPerGrower: 14 * MiB } : { poolBytes: 512 * MiB, bytesPerGrower: 112 * MiB })));
   }
 
+  const peak = memory.stop();
+  const memoryInfo = { sampledPeakRssBytes: peak.rssBytes, heldBytesAtPeak: peak.heldBytes, ratio: peak.rssBytes / Math.max(1, peak.heldBytes), startRssBytes, samples: peak.samples };
   const peakRssBytes = peakRss();
+  const outDir = options.outDir === undefined ? 'bench-results' : options.outDir;
+  const charts = outDir === null ? [] : chartSpecs(scenarios);
+  const svgs = charts.length === 0 ? new Map<string, string>() : await renderCharts(charts, { warn: progress });
+  if (svgs === undefined) notes.push(CHARTS_NEED);
   const results: BenchResults = {
     generatedAt: new Date().toISOString(),
     machine: { node: process.version, platform: `${process.platform}-${process.arch}`, cpus: cpus().length },
@@ -146,38 +163,22 @@ export async function runBenchmark(options: BenchOptions = {}): Promise<BenchRes
       ...(typedArraySetMs === undefined ? {} : { typedArraySetMs }),
       ...(suites.has('clone') ? { cloneScenario: cloneName } : {}),
       ...(suites.has('zero') ? { zeroPair } : {}),
-      peakRssBytes,
+      memory: memoryInfo,
     }),
+    figures: reportedFigures(scenarios, memoryInfo),
     peakRssBytes,
+    memory: memoryInfo,
     totalWallMs: performance.now() - started,
     notes,
   };
 
-  const outDir = options.outDir === undefined ? 'bench-results' : options.outDir;
   if (outDir !== null) {
     mkdirSync(outDir, { recursive: true });
     writeFileSync(join(outDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
-    const svgs = await renderCharts(chartSpecs(scenarios));
-    const written: string[] = [];
-    for (const [file, svg] of svgs ?? []) {
-      writeFileSync(join(outDir, file), svg);
-      written.push(file);
-    }
-    const note = svgs === undefined ? 'Charts need the optional packages `vega` and `vega-lite` (`npm install vega vega-lite`).' : undefined;
-    writeFileSync(join(outDir, 'report.md'), renderReport(results, written, note));
-    progress(`wrote ${join(outDir, 'results.json')}, report.md${written.length > 0 ? ` and ${written.length} charts` : ''}`);
+    const written = charts.filter((c) => svgs?.has(c.file));
+    for (const c of written) writeFileSync(join(outDir, c.file), svgs!.get(c.file)!);
+    writeFileSync(join(outDir, 'report.md'), renderReport(results, written));
+    progress(`wrote ${join(outDir, 'results.json')}, ${join(outDir, 'report.md')}${written.length > 0 ? ` and ${written.length} charts (report.md shows them)` : ''}`);
   }
   return results;
-}
-
-/** A console table of the results, as `npm run bench` prints it. */
-export function resultTable(results: BenchResults): Array<Record<string, string>> {
-  return results.scenarios.map((s) => ({
-    scenario: s.scenario,
-    path: s.variant === undefined ? s.path : `${s.path} (${s.variant})`,
-    wall: formatMs(s.wallMs),
-    simulated: s.simulatedMs === null ? 'n/a' : formatMs(s.simulatedMs),
-    'fabric bytes': formatBytes(s.fabricBytes),
-    commands: String(s.commands),
-  }));
 }

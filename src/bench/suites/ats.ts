@@ -5,7 +5,7 @@
  */
 import { StorageArray } from '../../array/storage-array.js';
 import * as cdb from '../../codec/cdb-encoder.js';
-import { measureWall, simulate, wallFields, type SuiteContext } from '../measure.js';
+import { measureWall, simulate, storedBytes, wallFields, type SuiteContext } from '../measure.js';
 import type { ScenarioResult } from '../results.js';
 
 /** Runs the COMPARE AND WRITE micro-benchmark. */
@@ -13,6 +13,7 @@ export async function atsSuite(ctx: SuiteContext): Promise<ScenarioResult[]> {
   ctx.progress('COMPARE AND WRITE, one 512-byte block');
   const array = new StorageArray({ capacityBytes: 1 << 30, arrayId: 0xa75 });
   const lun = array.createLun({ sizeBytes: 1 << 30 });
+  const release = await ctx.memory.hold(() => storedBytes(array));
   const command = cdb.compareAndWrite({ lba: 0, blocks: 1 });
   // Two payloads that flip the block between two images, so every command compares equal and writes.
   const toOnes = new Uint8Array(1024).fill(1, 512);
@@ -57,6 +58,7 @@ export async function atsSuite(ctx: SuiteContext): Promise<ScenarioResult[]> {
   const sim = await simulate(ctx, array, async (fabric) => {
     await fabric.host('esx-1').port(lun).execute(command, (turn++ & 1) === 0 ? toOnes : toZeros);
   });
+  release();
   return [
     {
       scenario: 'ats-1block',

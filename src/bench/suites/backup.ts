@@ -17,7 +17,7 @@ import { ChangedBlockTracker, allocatedAreas } from '../../host/filters/cbt.js';
 import { FilterChain } from '../../host/filters/chain.js';
 import type { LbaRange } from '../../host/filters/changes.js';
 import type { ScsiTarget } from '../../host/target.js';
-import { simulate, type SuiteContext } from '../measure.js';
+import { simulate, storedBytes, type SuiteContext } from '../measure.js';
 import type { ScenarioResult } from '../results.js';
 import { fillPattern, verifyEqual, writeDisk } from '../workloads.js';
 
@@ -94,6 +94,7 @@ export async function backupSuite(ctx: SuiteContext, w: BackupWorkload): Promise
   const disk = array.createLun({ sizeBytes: w.diskBytes });
   const restore = array.createLun({ sizeBytes: w.diskBytes });
   const snapshot = array.createLun({ sizeBytes: w.diskBytes });
+  const release = await ctx.memory.hold(() => storedBytes(array) + CHUNK_BLOCKS * 512);
   writeDisk(disk, w.writtenFraction, 11);
   const cbt = new ChangedBlockTracker();
   const chain = await FilterChain.create(disk, { filters: [cbt] });
@@ -153,5 +154,6 @@ export async function backupSuite(ctx: SuiteContext, w: BackupWorkload): Promise
   await record('backup-incremental', `incremental backup (changed areas), mean of ${w.rounds} rounds`, rounds, incrementalMs / w.rounds, meanBytes, { verified, rounds: w.rounds, fullOverIncrementalBytes: fullBytes / meanBytes });
   ctx.progress(`  incremental: ${(meanBytes / MiB).toFixed(1)} MiB read per round in ${(incrementalMs / w.rounds).toFixed(1)} ms (${(fullBytes / meanBytes).toFixed(1)}x less than full); ${verified} restores verified`);
   array.deleteLun(snapshot);
+  release();
   return results;
 }

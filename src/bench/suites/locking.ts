@@ -8,7 +8,7 @@
 import { StorageArray } from '../../array/storage-array.js';
 import * as cdb from '../../codec/cdb-encoder.js';
 import { LockManager, type LockMethod } from '../../host/lock-manager.js';
-import { simulate, type SuiteContext } from '../measure.js';
+import { simulate, storedBytes, type SuiteContext } from '../measure.js';
 import type { ScenarioResult } from '../results.js';
 
 /** Knobs of the locking workload (simulated milliseconds). */
@@ -42,6 +42,7 @@ export async function lockingSuite(ctx: SuiteContext, hostCounts: readonly numbe
     for (const method of ['ats', 'reservation'] as LockMethod[]) {
       const array = new StorageArray({ capacityBytes: 1 << 30, arrayId: 0x10c + hosts });
       const lun = array.createLun({ sizeBytes: 1 << 30 });
+      const release = await ctx.memory.hold(() => storedBytes(array));
       let lockOps = 0;
       let vmIos = 0;
       let vmConflicts = 0;
@@ -95,6 +96,7 @@ export async function lockingSuite(ctx: SuiteContext, hostCounts: readonly numbe
         }
         await Promise.all(runs);
       });
+      release();
       const seconds = sim.simulatedMs / 1000;
       const conflicts = managers.reduce((n, m) => n + m.stats.reservationConflicts, 0);
       const miscompares = managers.reduce((n, m) => n + m.stats.miscompares, 0);

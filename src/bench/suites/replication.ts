@@ -15,7 +15,7 @@ import { cloneRange } from '../../host/data-mover.js';
 import { FilterChain, FilterDomain } from '../../host/filters/chain.js';
 import { ReplicationFilter } from '../../host/filters/replication.js';
 import { zeroRange } from '../../host/zeroing.js';
-import type { SuiteContext } from '../measure.js';
+import { storedBytes, type SuiteContext } from '../measure.js';
 import type { BenchPath, ScenarioResult } from '../results.js';
 import { verifyEqual, writeDisk } from '../workloads.js';
 
@@ -29,6 +29,7 @@ export async function replicationSuite(ctx: SuiteContext, w: { readonly diskByte
     ctx.progress(`replication: clone ${w.cloneBytes / MiB} MiB and zero ${w.cloneBytes / MiB} MiB on a synchronously replicated pair (${offload ? 'EXTENDED COPY and WRITE SAME' : 'host READ/WRITE and zero writes'})`);
     const source = new StorageArray({ capacityBytes: 4 * w.diskBytes, arrayId: 0x5e1 });
     const remote = new StorageArray({ capacityBytes: 4 * w.diskBytes, arrayId: 0x5e2 });
+    const release = await ctx.memory.hold(() => storedBytes(source) + storedBytes(remote));
     const disks = [source.createLun({ sizeBytes: w.diskBytes }), source.createLun({ sizeBytes: w.diskBytes })];
     const replicas = [remote.createLun({ sizeBytes: w.diskBytes }), remote.createLun({ sizeBytes: w.diskBytes })];
     writeDisk(disks[0]!, 1, 21);
@@ -62,6 +63,7 @@ export async function replicationSuite(ctx: SuiteContext, w: { readonly diskByte
       hostCpuMs: 0,
       metrics: { replicationBytes: bytes, replicationCommands: commands, offloadedCopies: offloaded, replicasVerified: 2 },
     });
+    release();
     ctx.progress(`  ${(bytes / MiB).toFixed(1)} MiB in ${commands} commands over the replication link (${offloaded} EXTENDED COPY shipped as EXTENDED COPY); replicas verified`);
   }
   return results;

@@ -8,7 +8,7 @@
 import { StorageArray } from '../../array/storage-array.js';
 import * as cdb from '../../codec/cdb-encoder.js';
 import { ThinHost } from '../../host/thin-host.js';
-import { simulate, type SuiteContext } from '../measure.js';
+import { simulate, storedBytes, type SuiteContext } from '../measure.js';
 import type { BenchPath, ScenarioResult } from '../results.js';
 import { fillPattern, writeDisk } from '../workloads.js';
 
@@ -39,6 +39,7 @@ export async function thinPoolSuite(ctx: SuiteContext, w: ThinPoolWorkload): Pro
     ctx.progress(`thin pool to out-of-space and back (${path === 'offload' ? 'UNMAP reclaims' : 'no UNMAP: the pool is grown'})`);
     const array = new StorageArray({ capacityBytes: w.poolBytes, softThresholdPercent: 80, arrayId: 0x7417 });
     const lun = array.createLun({ sizeBytes: 64 * w.poolBytes });
+    const release = await ctx.memory.hold(() => storedBytes(array));
     // The VM that will be deleted holds a quarter of the pool at the start.
     const deletedLba = lun.blockCount - deletedBytes / 512;
     const deleted = array.createLun({ sizeBytes: deletedBytes }); // staging, to write distinct data once
@@ -99,6 +100,7 @@ export async function thinPoolSuite(ctx: SuiteContext, w: ThinPoolWorkload): Pro
       })();
       await Promise.all([...vms, admin]);
     });
+    release();
     ctx.progress(`  ${path}: ${stuns} VM(s) stunned for ${stunnedMs.toFixed(0)} VM-ms in all, done at ${sim.simulatedMs.toFixed(0)} ms (simulated)`);
     results.push({
       scenario: 'thin-pool-out-of-space',

@@ -5,7 +5,7 @@
  */
 import { StorageArray } from '../../array/storage-array.js';
 import { zeroRange } from '../../host/zeroing.js';
-import { formatBytes, measureWall, simulate, wallFields, type SuiteContext } from '../measure.js';
+import { formatBytes, measureWall, simulate, storedBytes, wallFields, type SuiteContext } from '../measure.js';
 import type { BenchPath, ScenarioResult } from '../results.js';
 
 /** One zeroing to measure. */
@@ -26,6 +26,7 @@ export async function zeroSuite(ctx: SuiteContext, jobs: readonly ZeroJob[]): Pr
     // Zero detection on: zeros written by the host are not stored (and cost the benchmark no memory).
     const array = new StorageArray({ capacityBytes: Math.max(job.bytes, 1 << 30), zeroDetect: true, arrayId: 0x2e50 });
     const lun = array.createLun({ sizeBytes: job.bytes });
+    const release = await ctx.memory.hold(() => storedBytes(array));
     const offload = job.path === 'offload';
     const name = `${job.scenario} ${job.path}`;
     const wall = await measureWall(ctx, job.scenario, [{ name, run: () => zeroRange({ target: lun, offload }) }]);
@@ -46,6 +47,7 @@ export async function zeroSuite(ctx: SuiteContext, jobs: readonly ZeroJob[]): Pr
       hostCpuMs: sim.hostCpuMs,
       metrics: { poolUnitsAfter: array.poolStatus.allocatedUnits },
     });
+    release();
   }
   return results;
 }
