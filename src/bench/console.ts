@@ -78,7 +78,7 @@ function heading(rows: readonly ScenarioResult[]): string {
  * scenario, one line per path, each wall-clock mean with its relative margin of error, p99 and
  * number of runs), the targets with `met`/`MISSED`, the peak memory and the notes. No line is
  * longer than `width`; it ends with a newline.
- * @throws {@link InvalidArgumentError} for an unknown option or a width that is not an integer of at least 80.
+ * @throws `InvalidArgumentError` (`ERR_INVALID_ARGUMENT`) for an unknown option or a width that is not an integer of at least 80.
  */
 export function formatConsoleReport(results: BenchResults, options: ConsoleReportOptions = {}): string {
   checkOptionKeys(options, OPTION_KEYS, 'formatConsoleReport');

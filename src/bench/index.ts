@@ -5,7 +5,7 @@
  */
 
 export { runBenchmark, BENCH_DEFAULTS, SUITES } from './run.js';
-export type { BenchOptions, SuiteName } from './run.js';
+export type { BenchOptions, BenchSizes, SuiteName } from './run.js';
 export type { BenchResults, ScenarioResult, TargetCheck, BenchPath, MachineInfo, FabricInfo, MemoryInfo, ReportedFigure } from './results.js';
 export { checkTargets, renderReport, reportedFigures, MAX_RSS_PER_HELD_BYTE, MEMORY_TARGET_MIN_HELD_BYTES } from './report.js';
 export type { TargetInputs } from './report.js';

@@ -64,11 +64,14 @@ export interface BenchOptions {
   readonly progress?: (message: string) => void;
 }
 
+/** The sizes and counts of {@link BenchOptions} that have defaults. */
+export type BenchSizes = Required<Pick<BenchOptions, 'cloneBytes' | 'thinDiskBytes' | 'thinWrittenFraction' | 'zeroBytes' | 'hosts' | 'lockingMs' | 'backupDiskBytes' | 'iterations'>>;
+
 /** The defaults of the sizes {@link BenchOptions} can set, full and `quick` (what `vaai-sim bench --help` shows). */
-export const BENCH_DEFAULTS = {
+export const BENCH_DEFAULTS: Readonly<Record<'full' | 'quick', BenchSizes>> = {
   full: { cloneBytes: GiB, thinDiskBytes: 10 * GiB, thinWrittenFraction: 0.3, zeroBytes: 10 * GiB, hosts: [1, 8, 32, 64], lockingMs: 500, backupDiskBytes: 256 * MiB, iterations: 3 },
   quick: { cloneBytes: 128 * MiB, thinDiskBytes: 256 * MiB, thinWrittenFraction: 0.3, zeroBytes: 256 * MiB, hosts: [1, 8, 32], lockingMs: 100, backupDiskBytes: 32 * MiB, iterations: 2 },
-} as const satisfies Record<'full' | 'quick', Required<Pick<BenchOptions, 'cloneBytes' | 'thinDiskBytes' | 'thinWrittenFraction' | 'zeroBytes' | 'hosts' | 'lockingMs' | 'backupDiskBytes' | 'iterations'>>>;
+};
 
 const OPTION_KEYS = ['quick', 'suites', 'outDir', 'preset', 'model', 'cloneBytes', 'thinDiskBytes', 'thinWrittenFraction', 'zeroBytes', 'hosts', 'lockingMs', 'backupDiskBytes', 'iterations', 'remote', 'progress'];
 
