@@ -6,7 +6,7 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { FABRIC_PRESETS, type FabricModel, type FabricPreset } from '../host/fabric.js';
 import { parseIscsiUrl } from '../iscsi/initiator/session.js';
-import { SUITES, type BenchOptions, type SuiteName } from '../bench/run.js';
+import { BENCH_DEFAULTS, SUITES, type BenchOptions, type SuiteName } from '../bench/run.js';
 import { EXIT, EXIT_CODES_HELP } from './exit-codes.js';
 import { choiceList, fraction, gibAsBytes, mibAsBytes, positiveInteger, positiveIntegerList, positiveNumber } from './parsers.js';
 import type { RunState } from './main.js';
@@ -49,25 +49,37 @@ export function iscsiUrl(text: string): string {
   return text;
 }
 
+const { full, quick } = BENCH_DEFAULTS;
+const MiB = 1024 * 1024;
+const GiB = 1024 * MiB;
+/** `(default X; --quick Y)` from the benchmark's own defaults, so the help cannot drift from them. */
+function defaults(pick: (d: typeof full) => number | readonly number[], unit: number): string {
+  const show = (d: typeof full): string => {
+    const v = pick(d);
+    return typeof v === 'number' ? String(v / unit) : v.join(',');
+  };
+  return show(full) === show(quick) ? `(default ${show(full)})` : `(default ${show(full)}; --quick ${show(quick)})`;
+}
+
 /** Adds `bench` to `program`. */
 export function benchCommand(program: Command, state: RunState): Command {
   const mb = (flags: string, what: string): Option => new Option(flags, `${what}, MB/s`).argParser(positiveNumber(1e12)).helpGroup(MODEL);
   return program
     .command('bench')
     .description('run the offload vs host-side benchmark; writes results.json, report.md and charts, prints the table')
-    .option('--quick', 'small sizes (well under a minute)')
+    .option('--quick', 'small sizes (under 30 s on 2 cores)')
     .option('--strict', 'exit 1 when a target is missed')
     .addOption(new Option('--suite <name>', `run only this suite (repeatable or comma-separated): ${SUITES.join(', ')}`).argParser(choiceList(SUITES)))
     .option('--out <dir>', 'where results.json, report.md and the charts go', 'bench-results')
     .addOption(new Option('--fabric <name>', 'fabric preset').choices(Object.keys(FABRIC_PRESETS)).default('16gfc'))
-    .addOption(new Option('--clone-mib <mib>', 'size of the fully written disk that is cloned, whole MiB (default 1024; --quick 128)').argParser(mibAsBytes))
-    .addOption(new Option('--thin-gib <gib>', 'size of the thin disk that is cloned, GiB (default 10; --quick 1)').argParser(gibAsBytes))
-    .addOption(new Option('--thin-written <fraction>', 'fraction of the thin disk written, in (0, 1] (default 0.3)').argParser(fraction))
-    .addOption(new Option('--zero-gib <gib>', 'size of the disk eager-zeroed both ways, GiB (default 10; --quick 1)').argParser(gibAsBytes))
-    .addOption(new Option('--hosts <list>', 'locking host counts, comma-separated positive integers (default 1,8,32,64; --quick 1,8,32)').argParser(positiveIntegerList))
-    .addOption(new Option('--locking-ms <ms>', 'simulated duration of each locking run, ms (default 500; --quick 100)').argParser(positiveNumber(1e9)))
-    .addOption(new Option('--iterations <n>', 'measured runs of each whole-disk task, a positive integer (default 3; --quick 2)').argParser(positiveInteger(1_000_000)))
-    .addOption(new Option('--backup-mib <mib>', 'size of the disk of the backup scenario, whole MiB (default 256; --quick 32)').argParser(mibAsBytes))
+    .addOption(new Option('--clone-mib <mib>', `size of the fully written disk that is cloned, whole MiB ${defaults((d) => d.cloneBytes, MiB)}`).argParser(mibAsBytes))
+    .addOption(new Option('--thin-gib <gib>', `size of the thin disk that is cloned, GiB ${defaults((d) => d.thinDiskBytes, GiB)}`).argParser(gibAsBytes))
+    .addOption(new Option('--thin-written <fraction>', `fraction of the thin disk written, in (0, 1] ${defaults((d) => d.thinWrittenFraction, 1)}`).argParser(fraction))
+    .addOption(new Option('--zero-gib <gib>', `size of the disk eager-zeroed both ways, GiB ${defaults((d) => d.zeroBytes, GiB)}`).argParser(gibAsBytes))
+    .addOption(new Option('--hosts <list>', `locking host counts, comma-separated positive integers ${defaults((d) => d.hosts, 1)}`).argParser(positiveIntegerList))
+    .addOption(new Option('--locking-ms <ms>', `simulated duration of each locking run, ms ${defaults((d) => d.lockingMs, 1)}`).argParser(positiveNumber(1e9)))
+    .addOption(new Option('--iterations <n>', `measured runs of each whole-disk task, a positive integer ${defaults((d) => d.iterations, 1)}`).argParser(positiveInteger(1_000_000)))
+    .addOption(new Option('--backup-mib <mib>', `size of the disk of the backup scenario, whole MiB ${defaults((d) => d.backupDiskBytes, MiB)}`).argParser(mibAsBytes))
     .addOption(new Option('--remote <url>', 'also run the host paths against this iSCSI LUN (iscsi://host[:port]/iqn/lun); it is written to: give a scratch LUN of at least 512 MiB').argParser(iscsiUrl))
     .addOption(mb('--link-mbps <mbps>', 'link payload bandwidth per direction'))
     .addOption(new Option('--latency-ms <ms>', 'command round-trip latency, ms (> 0)').argParser(positiveNumber(1e9)).helpGroup(MODEL))

@@ -25,6 +25,20 @@ describe('docs/cli.md and --help follow the commander definitions', () => {
       }
     });
 
+    it(`docs/cli.md gives the defaults that ${command.name()} --help gives`, () => {
+      const section = docs.slice(docs.indexOf(`## \`vaai-sim ${command.name()}`));
+      for (const option of command.options) {
+        const stated = /\(default ([^;)]+)(?:; --quick ([^)]+))?\)/.exec(option.description);
+        if (stated === null) continue;
+        const row = section.split('\n').find((l) => l.startsWith(`| \`${option.long!}`));
+        expect(row, option.flags).toBeDefined();
+        const [, full, quick] = stated;
+        const cells = row!.split('|').map((c) => c.trim());
+        const defaults = cells[cells.length - 2]!.replaceAll('`', '');
+        expect(defaults, option.flags).toBe(quick === undefined ? full! : `${full!} (--quick: ${quick})`);
+      }
+    });
+
     it(`${command.name()} --help lists every option and the exit codes`, async () => {
       const r = await run([command.name(), '--help']);
       expect(r.code).toBe(0);
