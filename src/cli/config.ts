@@ -10,6 +10,7 @@ import { dirname, resolve } from 'node:path';
 import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
 import { InvalidArgumentError } from '../array/errors.js';
 import type { ChapCredentials, ChapSecrets } from '../iscsi/target/connection.js';
+import type { IscsiTargetConfig } from '../iscsi/target/server.js';
 
 /** A CHAP name and its secret, given in exactly one of three ways. */
 export interface ServeCredentialsConfig {
@@ -97,16 +98,10 @@ export interface ServeLunPlan {
   readonly source: string;
 }
 
-/** A target to serve. */
-export interface ServeTargetPlan {
-  /** iSCSI name. */
-  readonly name: string;
+/** A target to serve: what {@link IscsiTargetConfig} takes, with its LUNs still to be created. */
+export interface ServeTargetPlan extends Omit<IscsiTargetConfig, 'luns'> {
   /** Its LUNs. */
   readonly luns: readonly ServeLunPlan[];
-  /** Initiator ACL. */
-  readonly initiators?: readonly string[];
-  /** CHAP secrets, resolved. */
-  readonly chap?: ChapSecrets;
 }
 
 /** What `serve` starts: from a config file, or from the command-line options. */
