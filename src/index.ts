@@ -31,13 +31,13 @@ export type {
   SpaceFreedEvent,
   CopyProgressEvent,
 } from './array/events.js';
-export { VaaiSimError, InvalidArgumentError, InsufficientSpaceError } from './array/errors.js';
+export { VaaiSimError, InvalidArgumentError, InsufficientSpaceError } from './common/errors.js';
 
 // Commands and results
 export type { ScsiResult } from './scsi/outcome.js';
 export type { ExecuteOptions } from './scsi/context.js';
 export { DEFAULT_INITIATOR } from './scsi/dispatch.js';
-export type { MaybePromise } from './scsi/dispatch.js';
+export type { MaybePromise } from './common/maybe-promise.js';
 export { COPY_LIMITS } from './scsi/xcopy/limits.js';
 
 // T10 constants and sense

@@ -5,7 +5,8 @@
  * @module
  */
 import { SENSE_TABLE, isSenseReason, type SenseCode, type SenseReason } from '../spec/sense.js';
-import { InvalidArgumentError, checkInteger, checkOptionKeys } from './errors.js';
+import { InvalidArgumentError, checkInteger, checkOptionKeys } from '../common/errors.js';
+import { Mulberry32 } from '../common/prng.js';
 
 /** A rule for {@link FaultInjector.add}. */
 export interface FaultRule {
@@ -76,7 +77,7 @@ interface InstalledRule {
   readonly effect: FaultEffect;
   remaining: number;
   hits: number;
-  state: number;
+  readonly random: Mulberry32;
 }
 
 const RULE_KEYS = ['opcode', 'serviceAction', 'lunId', 'initiator', 'lba', 'times', 'probability', 'seed', 'sense', 'status', 'delayMs'];
@@ -136,7 +137,7 @@ export class FaultInjector {
       ...(rule.status !== undefined ? { status: rule.status } : {}),
       ...(rule.delayMs !== undefined ? { delayMs: rule.delayMs } : {}),
     };
-    const installed: InstalledRule = { rule, effect, remaining: rule.times ?? Infinity, hits: 0, state: (rule.seed ?? 1) >>> 0 };
+    const installed: InstalledRule = { rule, effect, remaining: rule.times ?? Infinity, hits: 0, random: new Mulberry32(rule.seed ?? 1) };
     this.#rules.push(installed);
     const rules = this.#rules;
     return {
@@ -160,7 +161,7 @@ export class FaultInjector {
     for (let i = 0; i < this.#rules.length; i++) {
       const r = this.#rules[i]!;
       if (!matches(r.rule, probe)) continue;
-      if (r.rule.probability !== undefined && r.rule.probability < 1 && nextRandom(r) >= r.rule.probability) continue;
+      if (r.rule.probability !== undefined && r.rule.probability < 1 && r.random.float() >= r.rule.probability) continue;
       r.hits++;
       r.remaining--;
       if (r.remaining <= 0) this.#rules.splice(i, 1);
@@ -181,12 +182,4 @@ function matches(rule: FaultRule, p: FaultProbe): boolean {
     lba < range.start + range.count && range.start < lba + Math.max(blocks, 1);
   if (p.lba !== undefined && p.blocks !== undefined && overlaps(p.lba, p.blocks)) return true;
   return p.ranges?.some((r) => overlaps(r.lba, r.blocks)) ?? false;
-}
-
-/** mulberry32: a small, well-distributed 32-bit generator; each rule owns its state. */
-function nextRandom(r: InstalledRule): number {
-  let t = (r.state = (r.state + 0x6d2b79f5) >>> 0);
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
 }

@@ -5,7 +5,8 @@
  */
 import { toHex } from '../codec/bytes.js';
 import type { ScsiResult } from '../scsi/outcome.js';
-import { dispatch, type MaybePromise } from '../scsi/dispatch.js';
+import type { MaybePromise } from '../common/maybe-promise.js';
+import { dispatch } from '../scsi/dispatch.js';
 import type { ExecuteOptions, NexusState } from '../scsi/context.js';
 import { BlockStore } from './block-store.js';
 import type { StorageArray } from './storage-array.js';

@@ -14,7 +14,7 @@
  */
 import * as cdb from '../codec/cdb-encoder.js';
 import type { CopyTally, Extent } from './block-store.js';
-import { InvalidArgumentError } from './errors.js';
+import { InvalidArgumentError } from '../common/errors.js';
 import type { Lun } from './lun.js';
 import type { StorageArray } from './storage-array.js';
 

@@ -5,7 +5,7 @@
  */
 import type { CommandContext } from '../scsi/context.js';
 import { NAA_COMPANY_ID } from '../spec/identity.js';
-import { InsufficientSpaceError, InvalidArgumentError, checkInteger, checkOptionKeys } from './errors.js';
+import { InsufficientSpaceError, InvalidArgumentError, checkInteger, checkOptionKeys } from '../common/errors.js';
 import { TypedEmitter, type ArrayEvents } from './events.js';
 import { FaultInjector } from './faults.js';
 import { DEFAULT_BLOCK_LIMITS, Lun, type BlockLimits, type LunOptions } from './lun.js';

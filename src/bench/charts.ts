@@ -9,7 +9,7 @@
  * text; each scenario is a row headed by its name, with one bar per way the work was done.
  * @module
  */
-import { checkOptionKeys } from '../array/errors.js';
+import { checkOptionKeys } from '../common/errors.js';
 import { formatBytes, formatMs } from './measure.js';
 import type { ScenarioResult } from './results.js';
 

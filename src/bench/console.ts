@@ -4,7 +4,7 @@
  * notes (what could not be measured or drawn here, and how to add it). Fits a given width.
  * @module
  */
-import { InvalidArgumentError, checkOptionKeys } from '../array/errors.js';
+import { InvalidArgumentError, checkOptionKeys } from '../common/errors.js';
 import { formatBytes, formatCount, formatMs, formatWall } from './measure.js';
 import type { BenchResults, ScenarioResult } from './results.js';
 

@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { InvalidArgumentError, checkOptionKeys } from '../array/errors.js';
+import { InvalidArgumentError, checkOptionKeys } from '../common/errors.js';
 import { FABRIC_PRESETS, type FabricModel, type FabricPreset } from '../host/fabric.js';
 import { CHARTS_NEED, chartSpecs, renderCharts } from './charts.js';
 import { MemoryWatch, formatBytes, formatMs, peakRss, type SuiteContext } from './measure.js';

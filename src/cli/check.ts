@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
-import { InvalidArgumentError } from '../array/errors.js';
+import { InvalidArgumentError } from '../common/errors.js';
 import type { IscsiSession, IscsiSessionOptions } from '../iscsi/initiator/session.js';
 import type { ChapCredentials, ChapSecrets } from '../iscsi/target/connection.js';
 import { KIT_OPS, type KitCommand } from '../testing/commands.js';

@@ -10,7 +10,7 @@
  * @module
  */
 import { Option, type Command } from 'commander';
-import { VaaiSimError } from '../array/errors.js';
+import { VaaiSimError } from '../common/errors.js';
 import { EXIT, EXIT_CODES_HELP, LISTEN_ERROR, errorCode } from './exit-codes.js';
 import { gibAsBytes, integerIn, iscsiName, positiveInteger } from './parsers.js';
 import { loadServeConfig, lunPlan, planFromConfig, type ServePlan } from './config.js';

@@ -4,7 +4,7 @@
  * READ/WRITE for any segment the array refuses. It talks to targets only through `execute`.
  * @module
  */
-import { InvalidArgumentError, checkInteger, checkOptions, is, type ValueCheck } from '../array/errors.js';
+import { InvalidArgumentError, checkInteger, checkOptions, is, type ValueCheck } from '../common/errors.js';
 import * as cdb from '../codec/cdb-encoder.js';
 import { decodeSense } from '../codec/sense-decoder.js';
 import type { ScsiResult } from '../scsi/outcome.js';

@@ -4,7 +4,7 @@
  * @module
  */
 import { decodeSense, type DecodedSense } from '../codec/sense-decoder.js';
-import { VaaiSimError } from '../array/errors.js';
+import { VaaiSimError } from '../common/errors.js';
 import type { ScsiResult } from '../scsi/outcome.js';
 
 function hex2(n: number): string {

@@ -6,7 +6,7 @@
  * a plain LUN drives a {@link FabricPort}.
  * @module
  */
-import { InvalidArgumentError, checkOptionKeys } from '../array/errors.js';
+import { InvalidArgumentError, checkOptionKeys } from '../common/errors.js';
 import type { Lun } from '../array/lun.js';
 import type { StorageArray } from '../array/storage-array.js';
 import type { ExecuteOptions } from '../scsi/context.js';

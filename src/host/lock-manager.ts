@@ -6,7 +6,7 @@
  * blocks every other host's I/O to that LUN while held.
  * @module
  */
-import { InvalidArgumentError, checkOptions, is, type ValueCheck } from '../array/errors.js';
+import { InvalidArgumentError, checkOptions, is, type ValueCheck } from '../common/errors.js';
 import { readU32, writeU32 } from '../codec/bytes.js';
 import * as cdb from '../codec/cdb-encoder.js';
 import type { ScsiResult } from '../scsi/outcome.js';

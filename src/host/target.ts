@@ -5,7 +5,7 @@
  * @module
  */
 import type { ExecuteOptions } from '../scsi/context.js';
-import type { MaybePromise } from '../scsi/dispatch.js';
+import type { MaybePromise } from '../common/maybe-promise.js';
 import type { ScsiResult } from '../scsi/outcome.js';
 
 /** Something that executes SCSI commands: a LUN, local or remote. */

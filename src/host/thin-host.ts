@@ -5,7 +5,7 @@
  * until space is freed or the pool grows, while every other VM keeps running.
  * @module
  */
-import { checkOptions, is, type ValueCheck } from '../array/errors.js';
+import { checkOptions, is, type ValueCheck } from '../common/errors.js';
 import { TypedEmitter } from '../array/events.js';
 import type { ExecuteOptions } from '../scsi/context.js';
 import type { ScsiResult } from '../scsi/outcome.js';

@@ -4,7 +4,7 @@
  * zero buffers from the host when the array refuses.
  * @module
  */
-import { checkInteger, checkOptions, is, type ValueCheck } from '../array/errors.js';
+import { checkInteger, checkOptions, is, type ValueCheck } from '../common/errors.js';
 import * as cdb from '../codec/cdb-encoder.js';
 import { HostIoError } from './errors.js';
 import { probeLun } from './probe.js';

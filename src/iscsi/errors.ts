@@ -4,7 +4,7 @@
  * `iscsi://` URL.
  * @module
  */
-import { InvalidArgumentError, VaaiSimError } from '../array/errors.js';
+import { InvalidArgumentError, VaaiSimError } from '../common/errors.js';
 import { formatLoginStatus, loginStatusName } from './pdu/login-status.js';
 
 /** `host:port`, with an IPv6 address in brackets (`[::1]:3260`). */

@@ -5,6 +5,7 @@
  * HARDWARE ERROR / INTERNAL TARGET FAILURE, which the fuzz tests assert never happens.
  * @module
  */
+import type { MaybePromise } from '../common/maybe-promise.js';
 import { encodeFixedSense } from '../codec/sense-encoder.js';
 import type { Lun } from '../array/lun.js';
 import { ScsiStatus } from '../spec/opcodes.js';
@@ -18,9 +19,6 @@ import { invalidCdbField } from './outcome.js';
 export const DEFAULT_INITIATOR = 'default';
 
 const EMPTY = new Uint8Array(0);
-
-/** A command may return synchronously, or a Promise when a fault rule delays it. */
-export type MaybePromise<T> = T | Promise<T>;
 
 function checkCondition(reason: SenseReason | Failure): ScsiResult {
   const failure = typeof reason === 'string' ? { fail: reason } : reason;

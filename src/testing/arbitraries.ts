@@ -7,7 +7,7 @@
  * @module
  */
 import fc from 'fast-check';
-import { InvalidArgumentError, checkOptions, is, type ValueCheck } from '../array/errors.js';
+import { InvalidArgumentError, checkOptions, is, type ValueCheck } from '../common/errors.js';
 import { encodeCommand, type BlockRange, type CopySegment, type Defect, type EncodedCommand, type KitCommand, type KitGeometry, type MalformedCommand } from './commands.js';
 
 /** Where commands may go, and which the LUN offers. */

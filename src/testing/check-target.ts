@@ -13,11 +13,11 @@ import { readU32, readU64 } from '../codec/bytes.js';
 import { decodeSense } from '../codec/sense-decoder.js';
 import { probeLun, type LunInfo } from '../host/probe.js';
 import type { ScsiTarget } from '../host/target.js';
-import type { MaybePromise } from '../scsi/dispatch.js';
+import type { MaybePromise } from '../common/maybe-promise.js';
 import type { ScsiResult } from '../scsi/outcome.js';
 import { commandArbitrary, defectsFor, malformedCommandArbitrary, rangeArbitrary, type CommandSpace } from './arbitraries.js';
 import { KIT_OPS, describeCommand, encodeCommand, hasRange, type BlockRange, type Defect, type EncodedCommand, type KitCommand } from './commands.js';
-import { InvalidArgumentError, checkOptions, checkPositiveInteger, describeValue, is, type ValueCheck } from '../array/errors.js';
+import { InvalidArgumentError, checkOptions, checkPositiveInteger, describeValue, is, type ValueCheck } from '../common/errors.js';
 import { ReferenceArray, type Expected } from './reference-array.js';
 
 /** A check that runs after every step; returns a description of what is wrong, or nothing. */

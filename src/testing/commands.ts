@@ -7,6 +7,7 @@
  */
 import * as cdb from '../codec/cdb-encoder.js';
 import type { Designator } from '../host/probe.js';
+import { Mulberry32 } from '../common/prng.js';
 
 /** An LBA range. */
 export interface BlockRange {
@@ -261,17 +262,7 @@ export interface EncodedCommand {
 
 /** Deterministic bytes from `seed` (mulberry32); seed 0 gives zeros. */
 export function seededBytes(seed: number, length: number): Uint8Array {
-  const out = new Uint8Array(length);
-  if (seed === 0) return out;
-  let s = seed >>> 0;
-  for (let i = 0; i < length; i += 4) {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    t = (t ^ (t >>> 14)) >>> 0;
-    for (let k = 0; k < 4 && i + k < length; k++) out[i + k] = (t >>> (8 * k)) & 0xff;
-  }
-  return out;
+  return seed === 0 ? new Uint8Array(length) : new Mulberry32(seed).bytes(length);
 }
 
 /** The one block of a WRITE SAME (undefined with NDOB). */

@@ -37,7 +37,7 @@
  *   copies bytes (a write).
  * @module
  */
-import { checkOptions, is, type ValueCheck } from '../array/errors.js';
+import { checkOptions, is, type ValueCheck } from '../common/errors.js';
 
 /** Geometry of one model LUN. */
 export interface ModelLunSpec {

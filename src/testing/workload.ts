@@ -5,7 +5,7 @@
  * acknowledged data was lost.
  * @module
  */
-import { InvalidArgumentError, checkOptions, describeValue, is } from '../array/errors.js';
+import { InvalidArgumentError, checkOptions, describeValue, is } from '../common/errors.js';
 import * as cdb from '../codec/cdb-encoder.js';
 import { cloneRange } from '../host/data-mover.js';
 import type { ScsiTarget } from '../host/target.js';

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError, StorageArray, VaaiSimError } from '../../src/index.js';
-import { checkOneOf, checkOptions, checkPositiveInteger, describeValue, is } from '../../src/array/errors.js';
+import { checkOneOf, checkOptions, checkPositiveInteger, describeValue, is } from '../../src/common/errors.js';
 
 const TABLE = { count: is.positiveInteger, mode: is.oneOf(['a', 'b']), nested: is.options({ on: is.boolean }, ['on']) };
 

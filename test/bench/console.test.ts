@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { InvalidArgumentError } from '../../src/array/errors.js';
+import { InvalidArgumentError } from '../../src/common/errors.js';
 import { CHARTS_NEED } from '../../src/bench/charts.js';
 import { formatConsoleReport, type BenchResults } from '../../src/bench/index.js';
 import { formatBytes, formatCount, formatMs, formatWall } from '../../src/bench/measure.js';

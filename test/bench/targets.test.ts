@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { InvalidArgumentError } from '../../src/array/errors.js';
+import { InvalidArgumentError } from '../../src/common/errors.js';
 import { BENCH_DEFAULTS, checkTargets, reportedFigures, renderReport, runBenchmark, type BenchResults, type MemoryInfo } from '../../src/bench/index.js';
 
 const results = JSON.parse(readFileSync(new URL('./fixtures/quick-results.json', import.meta.url), 'utf8')) as BenchResults;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidArgumentError, InsufficientSpaceError, VaaiSimError } from '../../src/array/errors.js';
+import { InvalidArgumentError, InsufficientSpaceError, VaaiSimError } from '../../src/common/errors.js';
 import { IscsiConnectionError, IscsiLoginError } from '../../src/iscsi/errors.js';
 import { EXIT, describeError, exitCodeFor } from '../../src/cli/exit-codes.js';
 

@@ -20,6 +20,7 @@
  */
 import { StorageArray, cdb, type Lun, type ScsiResult } from '../../src/index.js';
 import type { Extent } from '../../src/array/block-store.js';
+import { Mulberry32 } from '../../src/common/prng.js';
 
 // ---- the array under test --------------------------------------------------------------------------
 
@@ -46,32 +47,13 @@ export function createTarget(): { array: StorageArray; luns: Lun[] } {
 
 // ---- a seeded generator -----------------------------------------------------------------------------
 
-/** mulberry32: small, fast, good enough for fuzzing, and reproducible from one 32-bit seed. */
-export class Rng {
-  #state: number;
-  constructor(seed: number) {
-    this.#state = seed >>> 0;
-  }
-  u32(): number {
-    let t = (this.#state = (this.#state + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  }
-  /** Uniform in [0, n). */
-  int(n: number): number {
-    return Math.floor((this.u32() / 4294967296) * n);
-  }
+/** The project's mulberry32, with the choices the fuzzer makes. */
+export class Rng extends Mulberry32 {
   chance(p: number): boolean {
-    return this.u32() / 4294967296 < p;
+    return this.float() < p;
   }
   pick<T>(items: readonly T[]): T {
     return items[this.int(items.length)]!;
-  }
-  bytes(n: number): Uint8Array {
-    const b = new Uint8Array(n);
-    for (let i = 0; i < n; i++) b[i] = this.u32() & 0xff;
-    return b;
   }
 }
 

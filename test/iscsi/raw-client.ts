@@ -11,6 +11,7 @@ import * as enc from '../../src/iscsi/pdu/initiator-encoder.js';
 import { TargetOpcode } from '../../src/iscsi/pdu/opcodes.js';
 import type { Digests } from '../../src/iscsi/pdu/target-encoder.js';
 import { decodeText, encodeText } from '../../src/iscsi/pdu/text.js';
+import { Mulberry32 } from '../../src/common/prng.js';
 
 /** Default time a test waits for one answer of the target on loopback. */
 export const WAIT_MS = 2000;
@@ -58,18 +59,9 @@ export interface RawScsiResult {
   readonly r2ts: ReadonlyArray<readonly [number, number]>;
 }
 
-/** A seeded PRNG (mulberry32), for reproducible "random" bytes. */
+/** Reproducible "random" bytes from `seed` (the project's mulberry32). */
 export function seededBytes(length: number, seed: number): Uint8Array {
-  let a = seed >>> 0;
-  const out = new Uint8Array(length);
-  for (let i = 0; i < length; i++) {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = ((t ^ (t >>> 14)) >>> 0) & 0xff;
-  }
-  return out;
+  return new Mulberry32(seed).bytes(length);
 }
 
 /** A bare 48-byte BHS with the given opcode byte and common fields, for PDUs the encoders do not build. */

@@ -20,6 +20,7 @@ import type { ScsiTarget } from '../../host/target.js';
 import { simulate, storedBytes, type SuiteContext } from '../measure.js';
 import type { ScenarioResult } from '../results.js';
 import { fillPattern, verifyEqual, writeDisk } from '../workloads.js';
+import { Mulberry32 } from '../../common/prng.js';
 
 const MiB = 1024 * 1024;
 const CHUNK_BLOCKS = 2048; // 1 MiB reads and writes
@@ -55,20 +56,11 @@ async function readAreas(target: ScsiTarget, areas: readonly LbaRange[], buffer:
   return bytes;
 }
 
-/** A seeded PRNG (mulberry32) for the guest's write pattern. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** One round of guest I/O through the chain: random writes, one EXTENDED COPY inside the disk, one WRITE SAME. */
 async function guestRound(chain: FilterChain, disk: Lun, round: number, w: BackupWorkload): Promise<void> {
-  const random = prng(0xbac0 + round);
+  const prng = new Mulberry32(0xbac0 + round);
+  const random = (): number => prng.float();
   const data = new Uint8Array(64 * 1024);
   let written = 0;
   const target = w.diskBytes * w.changedFractionPerRound;

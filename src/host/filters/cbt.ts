@@ -14,7 +14,7 @@
  * {@link ChangeTrackingError}: never answered wrongly.
  * @module
  */
-import { VaaiSimError } from '../../array/errors.js';
+import { VaaiSimError } from '../../common/errors.js';
 import { lbaStatusExtents } from '../lba-status.js';
 import type { ScsiTarget } from '../target.js';
 import type { LbaRange } from './changes.js';

@@ -11,7 +11,7 @@
  * disk the copy named.
  * @module
  */
-import { checkOptions, is, type ValueCheck } from '../../array/errors.js';
+import { checkOptions, is, type ValueCheck } from '../../common/errors.js';
 import { toHex as hex } from '../../codec/bytes.js';
 import type { ExecuteOptions } from '../../scsi/context.js';
 import type { ScsiResult } from '../../scsi/outcome.js';

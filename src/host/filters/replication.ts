@@ -19,7 +19,7 @@
  * again. Mirroring starts once nothing is dirty.
  * @module
  */
-import { checkOptions, is, type ValueCheck } from '../../array/errors.js';
+import { checkOptions, is, type ValueCheck } from '../../common/errors.js';
 import { readU16, readU64, toHex as hex } from '../../codec/bytes.js';
 import * as cdb from '../../codec/cdb-encoder.js';
 import type { ScsiResult } from '../../scsi/outcome.js';

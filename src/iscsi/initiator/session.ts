@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import { chapResponse, isChapSecrets, type ChapSecrets } from '../target/connection.js';
-import { InvalidArgumentError, checkInteger, checkOptions, is, type ValueCheck } from '../../array/errors.js';
+import { InvalidArgumentError, checkInteger, checkOptions, is, type ValueCheck } from '../../common/errors.js';
 import { IscsiConnectionError, IscsiLoginError, IscsiUrlError, formatPortal } from '../errors.js';
 import { LoginStatus } from '../pdu/login-status.js';
 import { readU16, readU32 } from '../../codec/bytes.js';

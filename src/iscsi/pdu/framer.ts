@@ -4,7 +4,7 @@
  * malformed header as a framing error, after which the connection cannot be resynchronised.
  * @module
  */
-import { checkOptions, is, type ValueCheck } from '../../array/errors.js';
+import { checkOptions, is, type ValueCheck } from '../../common/errors.js';
 
 /** Length of the Basic Header Segment. */
 export const BHS_LENGTH = 48;

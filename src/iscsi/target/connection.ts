@@ -6,7 +6,7 @@
  * @module
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { is, type ValueCheck } from '../../array/errors.js';
+import { is, type ValueCheck } from '../../common/errors.js';
 import { readU16, readU32, toHex } from '../../codec/bytes.js';
 import type { Lun } from '../../array/lun.js';
 import type { ScsiResult } from '../../scsi/outcome.js';

@@ -5,7 +5,7 @@
  * @module
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import { InvalidArgumentError, checkOptions, is, type ValueCheck } from '../../array/errors.js';
+import { InvalidArgumentError, checkOptions, is, type ValueCheck } from '../../common/errors.js';
 import { Lun } from '../../array/lun.js';
 import { StorageArray } from '../../array/storage-array.js';
 import { TargetConnection, isChapSecrets, type ChapSecrets, type ConnectionHost, type ExposedTarget } from './connection.js';
