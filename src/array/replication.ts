@@ -13,6 +13,8 @@
  * @module
  */
 import * as cdb from '../codec/cdb-encoder.js';
+import { decodeSense } from '../codec/sense-decoder.js';
+import { SenseKey } from '../spec/sense.js';
 import type { CopyTally, Extent } from './block-store.js';
 import { InvalidArgumentError } from '../common/errors.js';
 import type { Lun } from './lun.js';
@@ -65,7 +67,7 @@ function run(lun: Lun, c: Uint8Array, dataOut: Uint8Array, what: string): void {
     const r = lun.execute(c, dataOut, { initiator: ENGINE });
     if (r instanceof Promise) throw new Error(`replication: ${what} answered asynchronously (a fault delay on the engine's commands?)`);
     if (r.status === 0) return;
-    if (attempt < 3 && r.status === 0x02 && r.sense !== undefined && (r.sense[2]! & 0x0f) === 0x06) continue;
+    if (attempt < 3 && r.status === 0x02 && decodeSense(r.sense)?.key === SenseKey.UNIT_ATTENTION) continue;
     throw new Error(`replication: ${what} on LUN ${lun.id} failed with status ${r.status}`);
   }
 }

@@ -49,7 +49,7 @@ export interface SenseCode {
  * Every condition the array reports: typed reason to sense key and ASC/ASCQ. Handlers return the
  * reasons; this is the one table that turns them into bytes.
  */
-export const SENSE_TABLE: { readonly [R in SenseReason]: SenseCode } = {
+export const SENSE_TABLE = {
   /** NO SENSE */
   NO_SENSE: { key: SenseKey.NO_SENSE, asc: 0x00, ascq: 0x00 },
   /** INVALID COMMAND OPERATION CODE */
@@ -104,37 +104,18 @@ export const SENSE_TABLE: { readonly [R in SenseReason]: SenseCode } = {
   UNRECOVERED_READ_ERROR: { key: SenseKey.MEDIUM_ERROR, asc: 0x11, ascq: 0x00 },
   /** INTERNAL TARGET FAILURE (hardware error) */
   INTERNAL_TARGET_FAILURE: { key: SenseKey.HARDWARE_ERROR, asc: 0x44, ascq: 0x00 },
-};
+  /**
+   * PROTOCOL SERVICE CRC ERROR (aborted command): the iSCSI target discarded Data-Out with a data
+   * digest error (RFC 7143 11.4.7.2; SPC-4 annex D, 47h/05h).
+   */
+  PROTOCOL_SERVICE_CRC_ERROR: { key: SenseKey.ABORTED_COMMAND, asc: 0x47, ascq: 0x05 },
+} as const satisfies { readonly [name: string]: SenseCode };
 
-/** A typed sense reason: the key of one row of {@link SENSE_TABLE}, named after its T10 description. */
-export type SenseReason =
-  | 'NO_SENSE'
-  | 'INVALID_COMMAND_OPERATION_CODE'
-  | 'INVALID_FIELD_IN_CDB'
-  | 'INVALID_FIELD_IN_PARAMETER_LIST'
-  | 'PARAMETER_LIST_LENGTH_ERROR'
-  | 'LOGICAL_BLOCK_ADDRESS_OUT_OF_RANGE'
-  | 'TOO_MANY_TARGET_DESCRIPTORS'
-  | 'UNSUPPORTED_TARGET_DESCRIPTOR_TYPE_CODE'
-  | 'TOO_MANY_SEGMENT_DESCRIPTORS'
-  | 'UNSUPPORTED_SEGMENT_DESCRIPTOR_TYPE_CODE'
-  | 'INLINE_DATA_LENGTH_EXCEEDED'
-  | 'SAVING_PARAMETERS_NOT_SUPPORTED'
-  | 'LOGICAL_UNIT_NOT_SUPPORTED'
-  | 'COPY_ABORTED'
-  | 'COPY_TARGET_DEVICE_NOT_REACHABLE'
-  | 'INCORRECT_COPY_TARGET_DEVICE_TYPE'
-  | 'MISCOMPARE_DURING_VERIFY_OPERATION'
-  | 'SPACE_ALLOCATION_FAILED_WRITE_PROTECT'
-  | 'THIN_PROVISIONING_SOFT_THRESHOLD_REACHED'
-  | 'CAPACITY_DATA_HAS_CHANGED'
-  | 'POWER_ON_RESET_OR_BUS_DEVICE_RESET_OCCURRED'
-  | 'BUS_DEVICE_RESET_FUNCTION_OCCURRED'
-  | 'COMMANDS_CLEARED_BY_ANOTHER_INITIATOR'
-  | 'LOGICAL_UNIT_COMMUNICATION_FAILURE'
-  | 'WRITE_ERROR'
-  | 'UNRECOVERED_READ_ERROR'
-  | 'INTERNAL_TARGET_FAILURE';
+/**
+ * A typed sense reason: the key of one row of {@link SENSE_TABLE}, named after its T10 description.
+ * Derived from the table, so a reason is declared once.
+ */
+export type SenseReason = keyof typeof SENSE_TABLE;
 
 /** True when `value` names a row of {@link SENSE_TABLE}. */
 export function isSenseReason(value: unknown): value is SenseReason {
