@@ -4,7 +4,7 @@
  * @module
  */
 import { SENSE_TABLE, type SenseReason } from '../spec/sense.js';
-import { readU16, readU32 } from './bytes.js';
+import { readU16, readU32, readU64 } from './bytes.js';
 import type { FieldPointer } from './sense-encoder.js';
 
 /** Sense data decoded into named fields. */
@@ -17,9 +17,9 @@ export interface DecodedSense {
   readonly asc: number;
   /** ADDITIONAL SENSE CODE QUALIFIER. */
   readonly ascq: number;
-  /** INFORMATION, when VALID (fixed) or an information descriptor (descriptor format) is present. */
+  /** INFORMATION, when VALID (fixed format) or an information descriptor (00h) with VALID = 1 is present. */
   readonly information?: number;
-  /** COMMAND-SPECIFIC INFORMATION (fixed format only). */
+  /** COMMAND-SPECIFIC INFORMATION: bytes 8..11 of fixed format, or a command-specific information descriptor (01h). */
   readonly commandSpecificInformation?: number;
   /** SENSE-KEY SPECIFIC field/segment pointer, when SKSV = 1. */
   readonly fieldPointer?: FieldPointer;
@@ -53,7 +53,8 @@ export function decodeSense(sense: Uint8Array | undefined): DecodedSense | undef
     const asc = sense[12]!;
     const ascq = sense[13]!;
     const valid = (sense[0]! & 0x80) !== 0;
-    const fieldPointer = sense.length >= 18 ? decodeSks(sense, 15, key) : undefined;
+    // SENSE-KEY SPECIFIC (bytes 15..17) is there when ADDITIONAL SENSE LENGTH reaches it (SPC-4 4.5.3).
+    const fieldPointer = sense.length >= 18 && sense[7]! >= 10 ? decodeSks(sense, 15, key) : undefined;
     return {
       responseCode,
       key,
@@ -70,11 +71,17 @@ export function decodeSense(sense: Uint8Array | undefined): DecodedSense | undef
     const asc = sense[2]!;
     const ascq = sense[3]!;
     let information: number | undefined;
+    let commandSpecificInformation: number | undefined;
     let fieldPointer: FieldPointer | undefined;
+    // Sense data descriptors (SPC-4 4.5.2.1): DESCRIPTOR TYPE, ADDITIONAL LENGTH, then the body. A
+    // descriptor cut by the allocation length or ADDITIONAL SENSE LENGTH is left out.
     const end = Math.min(sense.length, 8 + sense[7]!);
     for (let at = 8; at + 2 <= end; at += 2 + sense[at + 1]!) {
       const type = sense[at]!;
-      if (type === 0x00 && at + 12 <= end) information = readU32(sense, at + 8);
+      // Information (00h, 4.5.2.2) and command-specific information (01h, 4.5.2.3): 8-byte field at byte 4.
+      if (type === 0x00 && at + 12 <= end && (sense[at + 2]! & 0x80) !== 0) information = readU64(sense, at + 4);
+      if (type === 0x01 && at + 12 <= end) commandSpecificInformation = readU64(sense, at + 4);
+      // Sense key specific (02h, 4.5.2.4): the 3-byte field at byte 4.
       if (type === 0x02 && at + 7 <= end) fieldPointer = decodeSks(sense, at + 4, key);
     }
     return {
@@ -83,6 +90,7 @@ export function decodeSense(sense: Uint8Array | undefined): DecodedSense | undef
       asc,
       ascq,
       ...(information !== undefined ? { information } : {}),
+      ...(commandSpecificInformation !== undefined ? { commandSpecificInformation } : {}),
       ...(fieldPointer ? { fieldPointer } : {}),
       ...withReason(key, asc, ascq),
     };

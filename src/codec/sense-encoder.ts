@@ -1,10 +1,11 @@
 /**
- * Encodes fixed-format sense data (response code 70h, SPC-4 4.5.3): the one place where a typed
- * {@link SenseReason} becomes bytes.
+ * Encodes sense data: fixed format (response code 70h, SPC-4 4.5.3), the one place where a typed
+ * {@link SenseReason} becomes the bytes the array returns, and descriptor format (72h, SPC-4 4.5.2),
+ * which real targets with D_SENSE = 1 return and every reader outside the core must understand.
  * @module
  */
 import { SENSE_TABLE, type SenseCode, type SenseReason } from '../spec/sense.js';
-import { writeU16, writeU32 } from './bytes.js';
+import { writeU16, writeU32, writeU64 } from './bytes.js';
 
 /** Length of the fixed-format sense data the array returns: 8-byte header + ADDITIONAL SENSE LENGTH 10. */
 export const FIXED_SENSE_LENGTH = 18;
@@ -50,14 +51,57 @@ export function encodeFixedSense(reason: SenseReason | SenseCode, details?: Sens
   if (details.commandSpecificInformation !== undefined) {
     writeU32(sense, 8, details.commandSpecificInformation >>> 0);
   }
-  const pointer = details.fieldPointer;
-  if (pointer !== undefined) {
-    let sks = 0x80; // SKSV
-    if (pointer.in === 'cdb') sks |= 0x40; // C/D
-    if (pointer.in === 'segment') sks |= 0x20; // SD
-    if (pointer.bit !== undefined) sks |= 0x08 | (pointer.bit & 0x07); // BPV, BIT POINTER
-    sense[15] = sks;
-    writeU16(sense, 16, pointer.byte);
+  if (details.fieldPointer !== undefined) writeSenseKeySpecific(sense, 15, details.fieldPointer);
+  return sense;
+}
+
+/** Writes the 3-byte SENSE-KEY SPECIFIC field for `pointer` at `at` (SPC-4 4.5.2.4.2, 4.5.2.4.5). */
+function writeSenseKeySpecific(sense: Uint8Array, at: number, pointer: FieldPointer): void {
+  let sks = 0x80; // SKSV
+  if (pointer.in === 'cdb') sks |= 0x40; // C/D
+  if (pointer.in === 'segment') sks |= 0x20; // SD
+  if (pointer.bit !== undefined) sks |= 0x08 | (pointer.bit & 0x07); // BPV, BIT POINTER
+  sense[at] = sks;
+  writeU16(sense, at + 1, pointer.byte);
+}
+
+/**
+ * Encodes descriptor-format sense (response code 72h, SPC-4 4.5.2) for `reason` (or an explicit
+ * {@link SenseCode}): the 8-byte header, then an information descriptor (00h, VALID = 1), a
+ * command-specific information descriptor (01h) and a sense key specific descriptor (02h) for the
+ * `details` given, in that order. INFORMATION and COMMAND-SPECIFIC INFORMATION are 8-byte fields here.
+ */
+export function encodeDescriptorSense(reason: SenseReason | SenseCode, details?: SenseDetails): Uint8Array {
+  const code = typeof reason === 'string' ? SENSE_TABLE[reason] : reason;
+  const length =
+    8 +
+    (details?.information !== undefined ? 12 : 0) +
+    (details?.commandSpecificInformation !== undefined ? 12 : 0) +
+    (details?.fieldPointer !== undefined ? 8 : 0);
+  const sense = new Uint8Array(length);
+  sense[0] = 0x72; // RESPONSE CODE: current error, descriptor format
+  sense[1] = code.key & 0x0f;
+  sense[2] = code.asc;
+  sense[3] = code.ascq;
+  sense[7] = length - 8; // ADDITIONAL SENSE LENGTH
+  let at = 8;
+  if (details?.information !== undefined) {
+    sense[at] = 0x00; // DESCRIPTOR TYPE: information
+    sense[at + 1] = 0x0a; // ADDITIONAL LENGTH
+    sense[at + 2] = 0x80; // VALID
+    writeU64(sense, at + 4, details.information);
+    at += 12;
+  }
+  if (details?.commandSpecificInformation !== undefined) {
+    sense[at] = 0x01; // DESCRIPTOR TYPE: command-specific information
+    sense[at + 1] = 0x0a;
+    writeU64(sense, at + 4, details.commandSpecificInformation);
+    at += 12;
+  }
+  if (details?.fieldPointer !== undefined) {
+    sense[at] = 0x02; // DESCRIPTOR TYPE: sense key specific
+    sense[at + 1] = 0x06;
+    writeSenseKeySpecific(sense, at + 4, details.fieldPointer);
   }
   return sense;
 }

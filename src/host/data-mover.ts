@@ -6,7 +6,8 @@
  */
 import { InvalidArgumentError, checkInteger, checkOptions, is, type ValueCheck } from '../common/errors.js';
 import * as cdb from '../codec/cdb-encoder.js';
-import { decodeSense } from '../codec/sense-decoder.js';
+import { decodeSense, type DecodedSense } from '../codec/sense-decoder.js';
+import { SenseKey } from '../spec/sense.js';
 import type { ScsiResult } from '../scsi/outcome.js';
 import { HostIoError } from './errors.js';
 import { probeLun, type LunInfo } from './probe.js';
@@ -73,13 +74,15 @@ const CLONE_OPTIONS = {
   initiator: is.string,
 } as const satisfies Record<keyof CloneOptions, ValueCheck>;
 
-/** Sense keys after which a hypervisor stops offloading and copies with its own data mover. */
-function refusedOffload(r: ScsiResult): boolean {
-  const key = r.status === 2 ? decodeSense(r.sense)?.key : undefined;
-  if (key === undefined) return false;
+/**
+ * The sense of a refused EXTENDED COPY after which a hypervisor copies the segment with its own data
+ * mover, or `undefined` when the failure is a real I/O error. Fixed or descriptor format alike.
+ */
+function refusedOffload(r: ScsiResult): DecodedSense | undefined {
+  const sense = r.status === 2 ? decodeSense(r.sense) : undefined;
   // ILLEGAL REQUEST (not implemented, limits) and COPY ABORTED: fall back. DATA PROTECT (out of
   // space) and others are real I/O errors that the host copy would hit too.
-  return key === 0x05 || key === 0x0a;
+  return sense?.key === SenseKey.ILLEGAL_REQUEST || sense?.key === SenseKey.COPY_ABORTED ? sense : undefined;
 }
 
 /** Clones a range through `execute`: EXTENDED COPY per segment, host READ/WRITE for refused segments. */
@@ -162,9 +165,10 @@ export async function cloneRange(options: CloneOptions): Promise<CloneReport> {
           offloadedBytes += count * bs;
           continue;
         }
-        if (!refusedOffload(r)) throw new HostIoError('clone: EXTENDED COPY', command, r);
+        const refused = refusedOffload(r);
+        if (refused === undefined) throw new HostIoError('clone: EXTENDED COPY', command, r);
         // INVALID COMMAND OPERATION CODE: the array has no copy manager; stop asking it.
-        if (r.sense![12] === 0x20) offloadWorks = false;
+        if (refused.asc === 0x20) offloadWorks = false;
         fallbackSegments++;
       }
       buffer ??= new Uint8Array(hostBlocks * bs);

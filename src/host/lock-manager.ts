@@ -9,6 +9,8 @@
 import { InvalidArgumentError, checkOptions, is, type ValueCheck } from '../common/errors.js';
 import { readU32, writeU32 } from '../codec/bytes.js';
 import * as cdb from '../codec/cdb-encoder.js';
+import { decodeSense } from '../codec/sense-decoder.js';
+import { SenseKey } from '../spec/sense.js';
 import type { ScsiResult } from '../scsi/outcome.js';
 import { HostIoError } from './errors.js';
 import type { ScsiTarget } from './target.js';
@@ -130,7 +132,7 @@ export class LockManager {
     const c = cdb.compareAndWrite({ lba, blocks: 1 });
     const r = await this.#run(c, payload);
     if (r.status === 0) return true;
-    if (r.status === 2 && r.sense !== undefined && (r.sense[2]! & 0x0f) === 0x0e) {
+    if (r.status === 2 && decodeSense(r.sense)?.key === SenseKey.MISCOMPARE) {
       this.stats.miscompares++;
       return false;
     }

@@ -6,6 +6,7 @@
  * @module
  */
 import { checkOptions, is, type ValueCheck } from '../common/errors.js';
+import { decodeSense } from '../codec/sense-decoder.js';
 import { TypedEmitter } from '../array/events.js';
 import type { ExecuteOptions } from '../scsi/context.js';
 import type { ScsiResult } from '../scsi/outcome.js';
@@ -47,11 +48,6 @@ export interface ThinHostOptions {
   readonly initiator?: string;
 }
 
-function senseOf(r: ScsiResult): [key: number, asc: number, ascq: number] | undefined {
-  if (r.status !== 2 || r.sense === undefined || r.sense.length < 14) return undefined;
-  return [r.sense[2]! & 0x0f, r.sense[12]!, r.sense[13]!];
-}
-
 /** What {@link ThinHost} accepts. */
 const THIN_HOST_OPTIONS = {
   target: is.target,
@@ -91,13 +87,13 @@ export class ThinHost extends TypedEmitter<ThinHostEvents> {
     let stunnedAt: number | undefined;
     for (;;) {
       const r = await o.target.execute(cdb, dataOut, exec);
-      const s = senseOf(r);
-      if (s !== undefined && s[0] === 0x06 && s[1] === 0x38 && s[2] === 0x07) {
+      const reason = r.status === 2 ? decodeSense(r.sense)?.reason : undefined;
+      if (reason === 'THIN_PROVISIONING_SOFT_THRESHOLD_REACHED') {
         // The unit attention replaced the command, which did not run: warn and reissue.
         this.emit('thresholdWarning', { vm });
         continue;
       }
-      if (s !== undefined && s[0] === 0x07 && s[1] === 0x27 && s[2] === 0x07) {
+      if (reason === 'SPACE_ALLOCATION_FAILED_WRITE_PROTECT') {
         if (stunnedAt === undefined) {
           stunnedAt = o.now();
           this.#stunned.add(vm);

@@ -6,6 +6,8 @@
  */
 import { checkInteger, checkOptions, is, type ValueCheck } from '../common/errors.js';
 import * as cdb from '../codec/cdb-encoder.js';
+import { decodeSense } from '../codec/sense-decoder.js';
+import { SenseKey } from '../spec/sense.js';
 import { HostIoError } from './errors.js';
 import { probeLun } from './probe.js';
 import type { ScsiTarget } from './target.js';
@@ -108,8 +110,7 @@ export async function zeroRange(options: ZeroOptions): Promise<ZeroReport> {
           offloadedBytes += count * bs;
           continue;
         }
-        const key = r.sense === undefined ? 0 : r.sense[2]! & 0x0f;
-        if (key !== 0x05) throw new HostIoError('zero: WRITE SAME', c, r);
+        if (decodeSense(r.sense)?.key !== SenseKey.ILLEGAL_REQUEST) throw new HostIoError('zero: WRITE SAME', c, r);
         offload = false; // the array refuses WRITE SAME: zero from the host from now on
       }
       await hostZero(from, count);

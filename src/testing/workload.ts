@@ -7,6 +7,8 @@
  */
 import { InvalidArgumentError, checkOptions, describeValue, is } from '../common/errors.js';
 import * as cdb from '../codec/cdb-encoder.js';
+import { decodeSense } from '../codec/sense-decoder.js';
+import { SenseKey } from '../spec/sense.js';
 import { cloneRange } from '../host/data-mover.js';
 import type { ScsiTarget } from '../host/target.js';
 import type { WorkloadStep } from './arbitraries.js';
@@ -93,7 +95,7 @@ export async function runWorkload(steps: readonly WorkloadStep[], target: (host:
           if (give.status !== 0) shadow[step.lun]!.forget({ lba: step.lockLba, blocks: 1 });
           else shadow[step.lun]!.record(step.lockLba, free);
           completed++;
-        } else if (take.status === 0x02 && take.sense !== undefined && (take.sense[2]! & 0x0f) === 0x0e) lockContention++;
+        } else if (take.status === 0x02 && decodeSense(take.sense)?.key === SenseKey.MISCOMPARE) lockContention++;
         else refused++;
         break;
       }

@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { StorageArray, cdb, type ExecuteOptions } from '../../src/index.js';
 import { LockManager, type LockMethod } from '../../src/host/lock-manager.js';
 import type { ScsiTarget } from '../../src/host/target.js';
+import { decodeSense } from '../../src/codec/sense-decoder.js';
+import { descriptorFormat } from './sense-format.js';
 
 const LOCK_LBA = 10;
 
@@ -46,6 +48,27 @@ describe('lock manager', () => {
       );
     });
   }
+
+  it('ats: mutual exclusion when the target answers MISCOMPARE in descriptor format (72h)', async () => {
+    let miscompares = 0;
+    const counting = (inner: ScsiTarget): ScsiTarget => {
+      const target = descriptorFormat(inner);
+      return {
+        execute: async (c, d, o) => {
+          const r = await target.execute(c, d, o);
+          if (r.sense?.[0] === 0x72 && decodeSense(r.sense)?.key === 0x0e) miscompares++;
+          return r;
+        },
+      };
+    };
+    await fc.assert(
+      fc.asyncProperty(fc.scheduler(), async (s) => {
+        expect(await contend(s, 'ats', 3, 2, counting)).toBe(1);
+      }),
+      { numRuns: 30 },
+    );
+    expect(miscompares).toBeGreaterThan(0); // the race happened: hosts lost COMPARE AND WRITE and read 72h sense
+  });
 
   it('the property can fail: a "lock" that reads then writes without ATS or a reservation lets two hosts in', async () => {
     // A broken target that turns COMPARE AND WRITE into an unconditional WRITE of its second half.

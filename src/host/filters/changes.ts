@@ -8,6 +8,8 @@
  */
 import { readU16, readU32, readU64 } from '../../codec/bytes.js';
 import type { ScsiResult } from '../../scsi/outcome.js';
+import { decodeSense } from '../../codec/sense-decoder.js';
+import { SenseKey } from '../../spec/sense.js';
 
 /** An LBA range. */
 export interface LbaRange {
@@ -45,8 +47,8 @@ const NONE: CommandChanges = { own: [], byDesignator: [] };
 export function mayHaveChanged(opcode: number, result: ScsiResult): boolean {
   if (result.status === 0x00) return true;
   if (result.status !== 0x02) return false;
-  const key = result.sense !== undefined && result.sense.length > 2 ? result.sense[2]! & 0x0f : -1;
-  return key !== 0x05 && key !== 0x0e && (key !== 0x07 || opcode === 0x83);
+  const key = decodeSense(result.sense)?.key;
+  return key !== SenseKey.ILLEGAL_REQUEST && key !== SenseKey.MISCOMPARE && (key !== SenseKey.DATA_PROTECT || opcode === 0x83);
 }
 
 function range(lba: number, blocks: number, blockCount: number): LbaRange[] {
