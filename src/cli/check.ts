@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { InvalidArgumentError } from '../common/errors.js';
 import type { IscsiSession, IscsiSessionOptions } from '../iscsi/initiator/session.js';
-import type { ChapCredentials, ChapSecrets } from '../iscsi/target/connection.js';
+import type { ChapCredentials, ChapSecrets } from '../iscsi/auth/chap.js';
 import { KIT_OPS, type KitCommand } from '../testing/commands.js';
 import { iscsiUrl } from './bench.js';
 import { EXIT, EXIT_CODES_HELP } from './exit-codes.js';

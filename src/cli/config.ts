@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
 import { InvalidArgumentError } from '../common/errors.js';
-import type { ChapCredentials, ChapSecrets } from '../iscsi/target/connection.js';
+import type { ChapCredentials, ChapSecrets } from '../iscsi/auth/chap.js';
 import type { IscsiTargetConfig } from '../iscsi/target/server.js';
 
 /** A CHAP name and its secret, given in exactly one of three ways. */

@@ -22,7 +22,7 @@ export { LoginStatus, loginStatusName, formatLoginStatus } from './pdu/login-sta
 export type { LoginStatusEntry } from './pdu/login-status.js';
 export type { IscsiSessionOptions, IscsiUrl } from './initiator/session.js';
 export type { IscsiServerOptions, IscsiTargetConfig, BoundAddress } from './target/server.js';
-export type { ChapSecrets, ChapCredentials } from './target/connection.js';
+export type { ChapSecrets, ChapCredentials } from './auth/chap.js';
 export { PduFramer, BHS_LENGTH } from './pdu/framer.js';
 export type { FramedPdu, FrameResult, FramedPdus, FramingError, FramerLimits } from './pdu/framer.js';
 export { crc32c } from './pdu/crc32c.js';

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
-import { chapResponse, isChapSecrets, type ChapSecrets } from '../target/connection.js';
+import { CHAP_MD5, chapResponse, hexConstant, isChapSecrets, newChapChallenge, type ChapSecrets } from '../auth/chap.js';
 import { InvalidArgumentError, checkInteger, checkOptions, is, type ValueCheck } from '../../common/errors.js';
 import { IscsiConnectionError, IscsiLoginError, IscsiUrlError, formatPortal } from '../errors.js';
 import { LoginStatus } from '../pdu/login-status.js';
@@ -305,14 +305,13 @@ export class IscsiSession {
       enc.loginRequest({ ...base, transit: chap === undefined, csg: 0, nsg: 1, expStatSN: 0 }, encodeText([...names, ['AuthMethod', chap === undefined ? 'None' : 'CHAP,None']])),
     );
     if (chap !== undefined && security.keys.get('AuthMethod') === 'CHAP') {
-      const challenge = await this.#loginStep(enc.loginRequest({ ...base, transit: false, csg: 0, nsg: 1, expStatSN: this.#expStatSN }, encodeText([['CHAP_A', '5']])));
+      const challenge = await this.#loginStep(enc.loginRequest({ ...base, transit: false, csg: 0, nsg: 1, expStatSN: this.#expStatSN }, encodeText([['CHAP_A', CHAP_MD5]])));
       const id = Number(challenge.keys.get('CHAP_I'));
       const c = challenge.keys.get('CHAP_C') ?? '';
-      if (challenge.keys.get('CHAP_A') !== '5' || !Number.isInteger(id) || !/^0x[0-9a-fA-F]+$/.test(c)) throw this.#loginError(LoginStatus.TARGET_ERROR, 'the target sent a malformed CHAP challenge');
+      if (challenge.keys.get('CHAP_A') !== CHAP_MD5 || !Number.isInteger(id) || !/^0x[0-9a-fA-F]+$/.test(c)) throw this.#loginError(LoginStatus.TARGET_ERROR, 'the target sent a malformed CHAP challenge');
       const answer: Array<[string, string]> = [['CHAP_N', chap.user], ['CHAP_R', `0x${chapResponse(id, chap.secret, Buffer.from(c.slice(2), 'hex'))}`]];
-      const mine = new Uint8Array(randomBytes(16));
-      const myId = randomBytes(1)[0]!;
-      if (chap.mutual !== undefined) answer.push(['CHAP_I', String(myId)], ['CHAP_C', `0x${Buffer.from(mine).toString('hex')}`]);
+      const { id: myId, challenge: mine } = newChapChallenge();
+      if (chap.mutual !== undefined) answer.push(['CHAP_I', String(myId)], ['CHAP_C', hexConstant(mine)]);
       security = await this.#loginStep(enc.loginRequest({ ...base, transit: true, csg: 0, nsg: 1, expStatSN: this.#expStatSN }, encodeText(answer)));
       if (chap.mutual !== undefined) {
         const r = security.keys.get('CHAP_R')?.toLowerCase();

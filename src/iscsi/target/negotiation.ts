@@ -21,6 +21,12 @@ export interface SessionParameters {
   errorRecoveryLevel: number;
 }
 
+/**
+ * MaxRecvDataSegmentLength this target declares (RFC 7143 13.12): the largest data segment it accepts;
+ * its framer refuses a longer one.
+ */
+export const TARGET_MAX_RECV_DATA_SEGMENT_LENGTH = 262144;
+
 /** RFC 7143 defaults (13.x), before negotiation. */
 export function defaultParameters(targetMaxRecv: number): SessionParameters {
   return {

@@ -8,7 +8,9 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { InvalidArgumentError, checkOptions, is, type ValueCheck } from '../../common/errors.js';
 import { Lun } from '../../array/lun.js';
 import { StorageArray } from '../../array/storage-array.js';
-import { TargetConnection, isChapSecrets, type ChapSecrets, type ConnectionHost, type ExposedTarget } from './connection.js';
+import { isChapSecrets, type ChapSecrets } from '../auth/chap.js';
+import { TargetConnection } from './connection.js';
+import type { ConnectionHost, ExposedTarget } from './session.js';
 
 /** One target of the server. */
 export interface IscsiTargetConfig {

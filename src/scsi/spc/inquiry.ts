@@ -38,6 +38,16 @@ function standardInquiry(accessible: boolean): Uint8Array {
   return d;
 }
 
+/**
+ * Standard INQUIRY data for a LUN number that names no logical unit, or one the initiator may not
+ * access (SPC-4 6.6.2; SAM-5, incorrect logical unit selection): PERIPHERAL QUALIFIER 011b,
+ * PERIPHERAL DEVICE TYPE 1Fh, the rest as every LUN of the array answers. The iSCSI target answers
+ * it for a LUN number it does not have.
+ */
+export function inaccessibleLunInquiry(): Uint8Array {
+  return standardInquiry(false);
+}
+
 /** A VPD page with its 4-byte header: PERIPHERAL (00h), PAGE CODE, PAGE LENGTH. */
 function vpdPage(code: number, body: Uint8Array): Uint8Array {
   const d = new Uint8Array(4 + body.length);
