@@ -363,6 +363,8 @@ describe('iSCSI target robustness on loopback', () => {
         const r = await c.result(itt);
         expect(r.status, `split ${split}`).toBe(0x02);
         expect(senseOf(r)).toEqual([0x0b, 0x47, 0x05]); // ABORTED COMMAND, PROTOCOL SERVICE CRC ERROR
+        // fixed format (70h), ADDITIONAL SENSE LENGTH 0Ah, nothing else set (SPC-4 4.5.3)
+        expect(Array.from(r.sense!)).toEqual([0x70, 0, 0x0b, 0, 0, 0, 0, 0x0a, 0, 0, 0, 0, 0x47, 0x05, 0, 0, 0, 0]);
         expectBytes(await medium(1220, 2), old);
       }
       // the session still works, through R2T and all
