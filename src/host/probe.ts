@@ -5,9 +5,12 @@
  * CODES. Everything goes through `execute`, so it works on any target.
  * @module
  */
-import { readU16, readU32, readU64 } from '../codec/bytes.js';
+import { readU32, readU64 } from '../codec/bytes.js';
 import * as cdb from '../codec/cdb-encoder.js';
+import { decodeOperatingParameters } from '../codec/copy-results-decoder.js';
+import { decodeAllCommands } from '../codec/rsoc-decoder.js';
 import { decodeSense } from '../codec/sense-decoder.js';
+import { decodeBlockLimits, decodeDeviceIdentification } from '../codec/vpd-decoder.js';
 import { SenseKey } from '../spec/sense.js';
 import type { ScsiResult } from '../scsi/outcome.js';
 import { HostIoError, LogicalUnitNotFoundError } from './errors.js';
@@ -95,16 +98,13 @@ export async function probeLun(target: ScsiTarget, initiator?: string): Promise<
 
   let designator: Designator | undefined;
   const id = await ask(target, cdb.inquiry({ page: 0x83, allocationLength: 0xffff }), initiator);
-  if (id.status === 0 && id.data !== undefined) {
-    const d = id.data;
-    const end = Math.min(d.length, 4 + readU16(d, 2));
-    for (let at = 4; at + 4 <= end; at += 4 + d[at + 3]!) {
-      const assoc = (d[at + 1]! >>> 4) & 0x03;
-      const type = d[at + 1]! & 0x0f;
-      const len = d[at + 3]!;
-      if (assoc !== 0 || len > 20 || at + 4 + len > end) continue;
-      const candidate = { codeSet: d[at]! & 0x0f, associationAndType: d[at + 1]! & 0x3f, bytes: d.slice(at + 4, at + 4 + len) };
-      if (type === 3) {
+  const identification = id.status === 0 && id.data !== undefined ? decodeDeviceIdentification(id.data) : undefined;
+  if (identification?.ok === true) {
+    // A logical unit designator an EXTENDED COPY CSCD can carry (at most 20 bytes): NAA first, else the first one.
+    for (const d of identification.value.designationDescriptors) {
+      if (d.association !== 0 || d.designator.length > 20) continue;
+      const candidate = { codeSet: d.codeSet, associationAndType: (d.association << 4) | d.designatorType, bytes: d.designator };
+      if (d.designatorType === 3) {
         designator = candidate;
         break;
       }
@@ -112,46 +112,31 @@ export async function probeLun(target: ScsiTarget, initiator?: string): Promise<
     }
   }
 
-  let maxTransferBlocks = 0;
-  let maxWriteSameBlocks = 0;
-  let maxCompareAndWriteBlocks = 0;
-  let maxUnmapBlocks = 0;
-  let maxUnmapDescriptors = 0;
   const bl = await ask(target, cdb.inquiry({ page: 0xb0, allocationLength: 0xffff }), initiator);
-  if (bl.status === 0 && bl.data !== undefined && bl.data.length >= 16) {
-    const d = bl.data;
-    maxCompareAndWriteBlocks = d[5]!;
-    maxTransferBlocks = readU32(d, 8);
-    if (d.length >= 44) {
-      maxUnmapBlocks = readU32(d, 20);
-      maxUnmapDescriptors = readU32(d, 24);
-      maxWriteSameBlocks = readU64(d, 36);
-    }
-  }
+  const decodedLimits = bl.status === 0 && bl.data !== undefined ? decodeBlockLimits(bl.data) : undefined;
+  const limits = decodedLimits?.ok === true ? decodedLimits.value : undefined;
 
   let copyManager: CopyManagerLimits | undefined;
   const op = await ask(target, cdb.receiveCopyResults({ serviceAction: 0x03, allocationLength: 1024 }), initiator);
-  if (op.status === 0 && op.data !== undefined && op.data.length >= 24) {
+  const parameters = op.status === 0 && op.data !== undefined ? decodeOperatingParameters(op.data) : undefined;
+  if (parameters?.ok === true) {
+    const p = parameters.value;
     copyManager = {
-      maxCscdDescriptors: readU16(op.data, 8),
-      maxSegmentDescriptors: readU16(op.data, 10),
-      maxDescriptorListLength: readU32(op.data, 12),
-      maxSegmentBytes: readU32(op.data, 16),
+      maxCscdDescriptors: p.maximumCscdDescriptorCount,
+      maxSegmentDescriptors: p.maximumSegmentDescriptorCount,
+      maxDescriptorListLength: p.maximumDescriptorListLength,
+      maxSegmentBytes: p.maximumSegmentLength,
     };
   }
 
   let supported: Set<string> | undefined;
   const rsoc = await ask(target, cdb.reportSupportedOperationCodes({ allocationLength: 65536 }), initiator);
-  if (rsoc.status === 0 && rsoc.data !== undefined && rsoc.data.length >= 4) {
+  const commands = rsoc.status === 0 && rsoc.data !== undefined ? decodeAllCommands(rsoc.data) : undefined;
+  if (commands?.ok === true) {
     supported = new Set();
-    const d = rsoc.data;
-    const end = Math.min(d.length, 4 + readU32(d, 0));
-    for (let at = 4; at + 8 <= end; ) {
-      const opcode = d[at]!;
-      const servactv = (d[at + 5]! & 0x01) !== 0;
-      supported.add(servactv ? `${opcode}/${readU16(d, at + 2)}` : String(opcode));
-      supported.add(String(opcode));
-      at += 8 + ((d[at + 5]! & 0x02) !== 0 ? 12 : 0);
+    for (const c of commands.value.commandDescriptors) {
+      if (c.serviceAction !== undefined) supported.add(`${c.operationCode}/${c.serviceAction}`);
+      supported.add(String(c.operationCode));
     }
   }
 
@@ -161,11 +146,11 @@ export async function probeLun(target: ScsiTarget, initiator?: string): Promise<
     thin,
     unmappedReadsZero,
     designator,
-    maxTransferBlocks,
-    maxWriteSameBlocks,
-    maxCompareAndWriteBlocks,
-    maxUnmapBlocks,
-    maxUnmapDescriptors,
+    maxTransferBlocks: limits?.maximumTransferLength ?? 0,
+    maxWriteSameBlocks: limits?.maximumWriteSameLength ?? 0,
+    maxCompareAndWriteBlocks: limits?.maximumCompareAndWriteLength ?? 0,
+    maxUnmapBlocks: limits?.maximumUnmapLbaCount ?? 0,
+    maxUnmapDescriptors: limits?.maximumUnmapBlockDescriptorCount ?? 0,
     copyManager,
     supported,
   };

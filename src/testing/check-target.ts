@@ -10,7 +10,9 @@
 import fc from 'fast-check';
 import * as cdb from '../codec/cdb-encoder.js';
 import { readU32, readU64 } from '../codec/bytes.js';
+import { decodeOneCommand } from '../codec/rsoc-decoder.js';
 import { decodeSense } from '../codec/sense-decoder.js';
+import { decodeLogicalBlockProvisioning } from '../codec/vpd-decoder.js';
 import { probeLun, type LunInfo } from '../host/probe.js';
 import type { ScsiTarget } from '../host/target.js';
 import type { MaybePromise } from '../common/maybe-promise.js';
@@ -651,18 +653,20 @@ function permutations(n: number): number[][] {
  */
 async function writeSameBits(target: KitNexus): Promise<{ unmap: boolean; unmap10: boolean; ndob: boolean }> {
   const b2 = await target.execute(cdb.inquiry({ page: 0xb2, allocationLength: 64 }));
-  const flags = b2.status === 0 && b2.data !== undefined && b2.data.length > 5 ? b2.data[5]! : 0;
-  /** Byte 1 of the CDB USAGE DATA of `opcode`, or undefined when not reported. */
-  const usage = async (opcode: number): Promise<number | undefined> => {
+  const page = b2.status === 0 && b2.data !== undefined ? decodeLogicalBlockProvisioning(b2.data) : undefined;
+  const lbp = page?.ok === true ? page.value : undefined;
+  /** The CDB USAGE DATA of `opcode`, or undefined when it is not reported as supported. */
+  const usage = async (opcode: number): Promise<Uint8Array | undefined> => {
     const one = await target.execute(cdb.reportSupportedOperationCodes({ reportingOptions: 1, opcode, allocationLength: 64 }));
-    const d = one.data;
-    return one.status !== 0 || d === undefined || d.length < 6 || (d[1]! & 0x07) !== 0x03 ? undefined : d[5]!;
+    const report = one.status === 0 && one.data !== undefined ? decodeOneCommand(one.data) : undefined;
+    return report?.ok === true && report.value.support === 0b011 && report.value.cdbSize >= 2 ? report.value.cdbUsageData : undefined;
   };
   const [u16, u10] = [await usage(0x93), await usage(0x41)];
+  // Byte 1 of the WRITE SAME(10) and WRITE SAME(16) CDBs: UNMAP is bit 3, NDOB bit 0 (SBC-3).
   return {
-    unmap: (flags & 0x40) !== 0 && (u16 === undefined || (u16 & 0x08) !== 0), // LBPWS
-    unmap10: (flags & 0x20) !== 0 && (u10 === undefined || (u10 & 0x08) !== 0), // LBPWS10
-    ndob: u16 !== undefined && (u16 & 0x01) !== 0,
+    unmap: lbp?.lbpws === true && (u16 === undefined || (u16[1]! & 0x08) !== 0),
+    unmap10: lbp?.lbpws10 === true && (u10 === undefined || (u10[1]! & 0x08) !== 0),
+    ndob: u16 !== undefined && (u16[1]! & 0x01) !== 0,
   };
 }
 
