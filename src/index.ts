@@ -34,7 +34,7 @@ export type {
 export { VaaiSimError, InvalidArgumentError, InsufficientSpaceError } from './common/errors.js';
 
 // Commands and results
-export type { ScsiResult } from './scsi/outcome.js';
+export type { CommandWork, ScsiResult } from './scsi/outcome.js';
 export type { ExecuteOptions } from './scsi/context.js';
 export { DEFAULT_INITIATOR } from './scsi/dispatch.js';
 export type { MaybePromise } from './common/maybe-promise.js';

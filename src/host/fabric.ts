@@ -2,16 +2,17 @@
  * The fabric cost model: hosts with a CPU, a queue depth and a full-duplex link, connected to one
  * array with a pool of back-end engines, all on a {@link SimClock}. Every command really executes
  * on the in-process array (when it reaches the array in simulated time, so hosts race as they
- * would), and is charged simulated time for each resource it uses. The same host code that drives
- * a plain LUN drives a {@link FabricPort}.
+ * would), and is charged simulated time for each resource it uses: the link for the Data-Out it
+ * sends and the Data-In it gets back, the array's back end for the work the array reports it did
+ * (the result's `work` record; the model never decodes a CDB). The same host code that drives a
+ * plain LUN drives a {@link FabricPort}.
  * @module
  */
 import { InvalidArgumentError, checkOptionKeys } from '../common/errors.js';
 import type { Lun } from '../array/lun.js';
 import type { StorageArray } from '../array/storage-array.js';
 import type { ExecuteOptions } from '../scsi/context.js';
-import type { ScsiResult } from '../scsi/outcome.js';
-import { isAllZero, readU16, readU32 } from '../codec/bytes.js';
+import type { CommandWork, ScsiResult } from '../scsi/outcome.js';
 import { Resource, SimClock } from './sim/clock.js';
 import type { ScsiTarget } from './target.js';
 
@@ -198,20 +199,10 @@ export class FabricHost {
       await this.#tx.use((out / m.linkBytesPerSecond) * 1000);
       await clock.sleep(m.commandLatencyMs / 2);
       // The command executes when it reaches the array, so concurrent hosts race as on a real fabric.
-      const work = { shared: 0, transferred: 0 };
-      const off = fabric.array.on('copyProgress', (e) => {
-        work.shared = e.bytesShared;
-        work.transferred = e.bytesTransferred;
-      });
-      let result: ScsiResult;
-      try {
-        result = await lun.execute(cdb, dataOut, { ...options, initiator: this.name });
-      } finally {
-        off();
-      }
-      await fabric.backEnd.use(arrayServiceMs(m, lun, cdb, dataOut, result, work));
+      const result = await lun.execute(cdb, dataOut, { ...options, initiator: this.name });
+      await fabric.backEnd.use(arrayServiceMs(m, fabric.array.pool.unitBytes, result.work));
       await clock.sleep(m.commandLatencyMs / 2);
-      const inBytes = result.data?.length ?? 0;
+      const inBytes = result.work?.dataInBytes ?? 0;
       await this.#rx.use((inBytes / m.linkBytesPerSecond) * 1000);
       const cpuIn = (inBytes * m.hostCpuPerByteNs) / 1e6;
       await this.#cpu.use(cpuIn);
@@ -254,52 +245,19 @@ export class FabricPort implements ScsiTarget {
 }
 
 /**
- * Simulated milliseconds the array's back end spends on a completed command: media time for data
- * it reads or writes, metadata time for units it shares or deallocates, copy time for bytes it
- * copies internally. Failed commands cost nothing beyond the fabric round trip.
+ * Simulated milliseconds the array's back end spends on the work a command did (its
+ * {@link CommandWork} record, as the array reports it): media time for host data it read or wrote,
+ * metadata time per allocation unit it shared or deallocated, copy time for bytes it copied
+ * internally, zeroing time for zeros a fully provisioned LUN wrote. A command refused before it
+ * executed has no record and costs nothing beyond the fabric round trip.
  */
-function arrayServiceMs(
-  m: FabricModel,
-  lun: Lun,
-  cdb: Uint8Array,
-  dataOut: Uint8Array | undefined,
-  result: ScsiResult,
-  copy: { shared: number; transferred: number },
-): number {
-  const opcode = cdb[0];
-  const unit = lun.array.pool.unitBytes;
-  const media = (bytes: number): number => (bytes / m.arrayMediaBytesPerSecond) * 1000;
-  const metadata = (bytes: number): number => (Math.ceil(bytes / unit) / m.arrayMetadataUnitsPerSecond) * 1000;
-  if (opcode === 0x83) {
-    // EXTENDED COPY: even a copy that failed part-way did the work it reports.
-    return metadata(copy.shared) + ((copy.transferred - copy.shared) / m.arrayCopyBytesPerSecond) * 1000;
-  }
-  if (result.status !== 0) return 0;
-  switch (opcode) {
-    case 0x28:
-    case 0xa8:
-    case 0x88:
-      return media(result.data?.length ?? 0);
-    case 0x2a:
-    case 0xaa:
-    case 0x8a:
-    case 0x89:
-      return media(dataOut?.length ?? 0);
-    case 0x41:
-    case 0x93: {
-      const blocks = opcode === 0x41 ? readU16(cdb, 7) : readU32(cdb, 10);
-      const bytes = blocks * lun.blockSize;
-      // A zero pattern (or NDOB) deallocates on a thin LUN and is written as zeros on a thick one;
-      // any other pattern is written to the media.
-      if (dataOut !== undefined && dataOut.length > 0 && !isAllZero(dataOut)) return media(bytes);
-      return lun.thin ? metadata(bytes) : (bytes / m.arrayZeroBytesPerSecond) * 1000;
-    }
-    case 0x42: {
-      let blocks = 0;
-      for (let at = 8; dataOut !== undefined && at + 16 <= dataOut.length; at += 16) blocks += readU32(dataOut, at + 8);
-      return metadata(blocks * lun.blockSize);
-    }
-    default:
-      return 0;
-  }
+function arrayServiceMs(m: FabricModel, unitBytes: number, work: CommandWork | undefined): number {
+  if (work === undefined) return 0;
+  const metadataUnits = Math.ceil(work.sharedBytes / unitBytes) + Math.ceil(work.deallocatedBytes / unitBytes);
+  return (
+    ((work.mediaReadBytes + work.mediaWriteBytes) / m.arrayMediaBytesPerSecond) * 1000 +
+    (metadataUnits / m.arrayMetadataUnitsPerSecond) * 1000 +
+    (work.copiedBytes / m.arrayCopyBytesPerSecond) * 1000 +
+    (work.zeroedBytes / m.arrayZeroBytesPerSecond) * 1000
+  );
 }

@@ -13,7 +13,7 @@ import type { SenseReason } from '../spec/sense.js';
 import { lookupForDispatch } from './command-table.js';
 import type { CommandContext, ExecuteOptions } from './context.js';
 import { isFailure, type Failure, type Outcome, type ScsiResult } from './outcome.js';
-import { invalidCdbField } from './outcome.js';
+import { invalidCdbField, recordWork } from './outcome.js';
 
 /** The initiator name used when `ExecuteOptions.initiator` is left out. */
 export const DEFAULT_INITIATOR = 'default';
@@ -102,7 +102,8 @@ function run(lun: Lun, cdb: unknown, dataOut: unknown, options: ExecuteOptions |
     }
   }
 
-  const result = toResult(spec.execute(cmd, data, ctx));
+  const outcome = spec.execute(cmd, data, ctx);
+  const result = recordWork(toResult(outcome), outcome, data);
   if (array.pool.dirty) array.settle();
   return result;
 }

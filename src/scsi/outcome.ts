@@ -15,12 +15,62 @@ export interface ScsiResult {
   readonly sense?: Uint8Array;
   /** Data-In, when the command returns data. */
   readonly data?: Uint8Array;
+  /**
+   * The work the command caused in an in-process array: bytes over the fabric, media bytes, bytes
+   * shared, copied, deallocated or zeroed. Present on every answer of a command that reached its
+   * executor, whether it then succeeded or failed (a failed command is charged what it did before
+   * stopping, e.g. the segments of an EXTENDED COPY that ran out of space, the compare of a
+   * COMPARE AND WRITE that miscompared). Absent when the command was refused before executing
+   * (unit attention, access, reservation conflict, an invalid CDB or parameter list, an injected
+   * fault), and from remote targets, whose answers carry only status, sense and data.
+   */
+  readonly work?: CommandWork;
 }
+
+/**
+ * The work one command caused, as the array did it: what a cost model charges (the fabric model in
+ * `vaai-sim/host` does, instead of decoding CDBs itself). All fields are byte counts; a command
+ * that does none of a kind has 0 there. Bytes shared, deallocated or zeroed are LBA ranges the array
+ * handled as metadata or as zeros, not bytes that crossed any bus.
+ */
+export interface CommandWork {
+  /** Data-Out the command carried over the fabric (parameter lists included). */
+  readonly dataOutBytes: number;
+  /** Data-In it returned over the fabric. */
+  readonly dataInBytes: number;
+  /** Bytes the array read from its media: READ data, the compared blocks of COMPARE AND WRITE. */
+  readonly mediaReadBytes: number;
+  /**
+   * Bytes of host data the array wrote to its media: WRITE data (zero-detected pieces included), a
+   * WRITE SAME pattern repeated over its range, the write instance of COMPARE AND WRITE.
+   */
+  readonly mediaWriteBytes: number;
+  /**
+   * EXTENDED COPY bytes moved as metadata: whole extents shared with the source, or whole units
+   * deallocated where the source is unmapped.
+   */
+  readonly sharedBytes: number;
+  /** EXTENDED COPY bytes the array copied internally (byte-copy mode, partial units). */
+  readonly copiedBytes: number;
+  /**
+   * Bytes of LBA range a thin LUN deallocated, as metadata: whole allocation units returned to the
+   * pool and partial ones zeroed in place (UNMAP, WRITE SAME with UNMAP, NDOB or a zero pattern).
+   * A range UNMAP had to leave mapped (a partial unit of a full pool) is not counted.
+   */
+  readonly deallocatedBytes: number;
+  /** Bytes of zeros a fully provisioned LUN wrote for WRITE SAME of zeros (it cannot deallocate). */
+  readonly zeroedBytes: number;
+}
+
+/** @internal The work of a command, before the dispatcher adds the fabric transfer. */
+export type MediaWork = Partial<Omit<CommandWork, 'dataOutBytes' | 'dataInBytes'>>;
 
 /** @internal A failed command, as a typed reason plus optional sense details. */
 export interface Failure {
   readonly fail: SenseReason;
   readonly details?: SenseDetails;
+  /** Work done before the command failed (it is charged like a completed command's). */
+  readonly work?: MediaWork;
 }
 
 /** @internal What a handler returns. */
@@ -51,7 +101,38 @@ export function isFailure(outcome: unknown): outcome is Failure {
   return typeof outcome === 'object' && outcome !== null && 'fail' in outcome;
 }
 
-/** @internal GOOD with Data-In. */
-export function withData(data: Uint8Array): ScsiResult {
-  return { status: 0x00, data };
+/** @internal `failure`, recording the work done before the command stopped. */
+export function failedAfter(failure: Failure, work: MediaWork): Failure {
+  return { ...failure, work };
+}
+
+/** @internal GOOD, recording the work that was done. */
+export function goodWith(work: MediaWork): ScsiResult {
+  return { status: 0x00, work: completeWork(work, 0, 0) };
+}
+
+function completeWork(work: MediaWork | undefined, dataOutBytes: number, dataInBytes: number): CommandWork {
+  return {
+    dataOutBytes,
+    dataInBytes,
+    mediaReadBytes: work?.mediaReadBytes ?? 0,
+    mediaWriteBytes: work?.mediaWriteBytes ?? 0,
+    sharedBytes: work?.sharedBytes ?? 0,
+    copiedBytes: work?.copiedBytes ?? 0,
+    deallocatedBytes: work?.deallocatedBytes ?? 0,
+    zeroedBytes: work?.zeroedBytes ?? 0,
+  };
+}
+
+/**
+ * @internal The dispatcher's last step for a command that executed: `result` (the executor's
+ * `outcome` translated) with its complete work record, the fabric transfer included.
+ */
+export function recordWork(result: ScsiResult, outcome: Outcome, dataOut: Uint8Array): ScsiResult {
+  return { ...result, work: completeWork(outcome.work, dataOut.length, result.data?.length ?? 0) };
+}
+
+/** @internal GOOD with Data-In (and the work of producing it, when it read the media). */
+export function withData(data: Uint8Array, work?: MediaWork): ScsiResult {
+  return work === undefined ? { status: 0x00, data } : { status: 0x00, data, work: completeWork(work, 0, data.length) };
 }

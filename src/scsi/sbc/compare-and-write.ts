@@ -7,7 +7,7 @@ import { readU64 } from '../../codec/bytes.js';
 import { Opcode } from '../../spec/opcodes.js';
 import { defineCommand, type CommandSpec, type Decoded } from '../command.js';
 import type { CommandContext } from '../context.js';
-import { GOOD, fail, invalidCdbField, type Failure, type Outcome } from '../outcome.js';
+import { GOOD, fail, failedAfter, goodWith, invalidCdbField, type Failure, type Outcome } from '../outcome.js';
 import { checkLbaRange, checkSpace } from './common.js';
 
 /** @internal */
@@ -38,12 +38,13 @@ function execute(cmd: CompareAndWriteCommand, dataOut: Uint8Array, ctx: CommandC
   if (mismatch >= 0) {
     // INFORMATION = offset of the first differing byte in the verify data (SBC-3 5.2); unmapped
     // blocks compare as zeros and report the same 1D/00.
-    return fail('MISCOMPARE_DURING_VERIFY_OPERATION', { information: mismatch });
+    // The compare read the blocks, so that work is recorded though nothing was written.
+    return failedAfter(fail('MISCOMPARE_DURING_VERIFY_OPERATION', { information: mismatch }), { mediaReadBytes: half });
   }
   const noSpace = checkSpace(ctx, store.writeNeed(offset, half), ctx.opcode);
   if (noSpace !== undefined) return noSpace;
   store.write(offset, dataOut.subarray(half));
-  return GOOD;
+  return goodWith({ mediaReadBytes: half, mediaWriteBytes: half });
 }
 
 /** @internal */

@@ -8,7 +8,7 @@ import { Opcode } from '../../spec/opcodes.js';
 import { RW_LAYOUT_10 as LAYOUT_10, RW_LAYOUT_12 as LAYOUT_12, RW_LAYOUT_16 as LAYOUT_16, type RwLayout } from '../../spec/cdb-layouts.js';
 import { defineCommand, type CommandSpec, type Decoded } from '../command.js';
 import { dataInBuffer, type CommandContext } from '../context.js';
-import { GOOD, invalidCdbField, withData, type Failure } from '../outcome.js';
+import { GOOD, goodWith, invalidCdbField, withData, type Failure } from '../outcome.js';
 import { checkLbaRange, checkSpace } from './common.js';
 
 /** @internal A decoded READ or WRITE. */
@@ -46,7 +46,7 @@ function executeRead(cmd: RwCommand, _dataOut: Uint8Array, ctx: CommandContext) 
   if (cmd.blocks === 0) return GOOD; // SBC-3: a TRANSFER LENGTH of zero is not an error
   const data = dataInBuffer(ctx, cmd.blocks * bs);
   ctx.lun.store.read(cmd.lba * bs, data.length, data, 0);
-  return withData(data);
+  return withData(data, { mediaReadBytes: data.length });
 }
 
 function executeWrite(cmd: RwCommand, dataOut: Uint8Array, ctx: CommandContext) {
@@ -58,7 +58,7 @@ function executeWrite(cmd: RwCommand, dataOut: Uint8Array, ctx: CommandContext) 
   const noSpace = checkSpace(ctx, store.writeNeed(offset, dataOut.length, zeroDetect ? dataOut : undefined), ctx.opcode);
   if (noSpace !== undefined) return noSpace;
   store.write(offset, dataOut, zeroDetect);
-  return GOOD;
+  return goodWith({ mediaWriteBytes: dataOut.length });
 }
 
 function readSpec(opcode: number, name: string, l: RwLayout): CommandSpec {

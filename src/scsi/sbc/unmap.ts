@@ -7,7 +7,7 @@ import { readU16, readU32, readU64 } from '../../codec/bytes.js';
 import { Opcode } from '../../spec/opcodes.js';
 import { defineCommand, type CommandSpec, type Decoded, type LbaRange } from '../command.js';
 import type { CommandContext } from '../context.js';
-import { GOOD, fail, invalidCdbField, invalidParameterField, type Failure, type Outcome } from '../outcome.js';
+import { fail, goodWith, invalidCdbField, invalidParameterField, type Failure, type Outcome } from '../outcome.js';
 
 /** @internal */
 export interface UnmapCommand extends Decoded {
@@ -49,8 +49,10 @@ function decodeData(cmd: UnmapCommand, list: Uint8Array, ctx: CommandContext): U
 
 function execute(cmd: UnmapCommand, _list: Uint8Array, ctx: CommandContext): Outcome {
   const bs = ctx.lun.blockSize;
-  for (const r of cmd.ranges) ctx.lun.store.unmap(r.lba * bs, r.blocks * bs);
-  return GOOD;
+  let deallocatedBytes = 0;
+  // A piece the store had to leave mapped (a partial unit of a full pool) was not deallocated.
+  for (const r of cmd.ranges) deallocatedBytes += r.blocks * bs - ctx.lun.store.unmap(r.lba * bs, r.blocks * bs);
+  return goodWith({ deallocatedBytes });
 }
 
 /** @internal */

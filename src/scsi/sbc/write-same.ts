@@ -8,7 +8,7 @@ import { isAllZero, readU16, readU32, readU64 } from '../../codec/bytes.js';
 import { Opcode } from '../../spec/opcodes.js';
 import { defineCommand, type CommandSpec, type Decoded } from '../command.js';
 import type { CommandContext } from '../context.js';
-import { GOOD, invalidCdbField, type Failure, type Outcome } from '../outcome.js';
+import { goodWith, invalidCdbField, type Failure, type Outcome } from '../outcome.js';
 import { checkLbaRange, checkSpace } from './common.js';
 
 /** @internal */
@@ -60,12 +60,13 @@ function executeWriteSame(cmd: WriteSameCommand, dataOut: Uint8Array, ctx: Comma
     const noSpace = checkSpace(ctx, store.zeroNeed(offset, length), ctx.opcode);
     if (noSpace !== undefined) return noSpace;
     store.zero(offset, length);
-    return GOOD;
+    // Deallocation is metadata work on a thin LUN; a fully provisioned one writes the zeros.
+    return goodWith(ctx.lun.thin ? { deallocatedBytes: length } : { zeroedBytes: length });
   }
   const noSpace = checkSpace(ctx, store.writeNeed(offset, length), ctx.opcode);
   if (noSpace !== undefined) return noSpace;
   store.fill(offset, length, dataOut);
-  return GOOD;
+  return goodWith({ mediaWriteBytes: length });
 }
 
 /** @internal */

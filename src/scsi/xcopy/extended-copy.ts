@@ -12,7 +12,7 @@ import type { CopyTally } from '../../array/block-store.js';
 import { Opcode, ScsiStatus, ServiceAction } from '../../spec/opcodes.js';
 import { defineCommand, type CommandSpec, type Decoded, type LbaRange } from '../command.js';
 import type { CommandContext, CopyRecord } from '../context.js';
-import { GOOD, fail, isFailure, type Failure, type Outcome, type ScsiResult } from '../outcome.js';
+import { GOOD, fail, failedAfter, goodWith, isFailure, type Failure, type Outcome, type ScsiResult } from '../outcome.js';
 import { COPY_LIMITS } from './limits.js';
 import { ListIdUsage, decodeCopyParameterList, type CopyParameterList, type IdentificationCscd } from './parameter-list-decoder.js';
 
@@ -162,14 +162,15 @@ function execute(cmd: ExtendedCopyCommand, _list: Uint8Array, ctx: CommandContex
           sense: encodeFixedSense(failure.fail, failure.details),
         });
       }
-      return failure;
+      // The segments before it, and the part of this one that fit, were done: that work is recorded.
+      return failedAfter(failure, { sharedBytes: tally.shared, copiedBytes: tally.copied });
     }
     array.reportCopyProgress(ctx, list.listId, i + 1, plan.length, transferred, tally.shared);
   }
   if (list.listIdUsage === ListIdUsage.HOLD) {
     hold(ctx, { listId: list.listId, copyManagerStatus: 1, segmentsProcessed: plan.length, bytesTransferred: transferred, commandStatus: ScsiStatus.GOOD });
   }
-  return GOOD;
+  return goodWith({ sharedBytes: tally.shared, copiedBytes: tally.copied });
 }
 
 /** @internal */
