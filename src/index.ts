@@ -13,15 +13,19 @@
  */
 
 // The array
-export { StorageArray } from './array/storage-array.js';
-export type { StorageArrayOptions, CloneMode } from './array/storage-array.js';
-export { ArrayReplication } from './array/replication.js';
-export type { ReplicaPair, ReplicationGroupState, CycleReport } from './array/replication.js';
-export { Lun, DEFAULT_BLOCK_LIMITS } from './array/lun.js';
-export type { LunOptions, BlockLimits } from './array/lun.js';
+export { StorageArray } from './scsi/storage-array.js';
+export type { StorageArrayOptions, CloneMode } from './scsi/storage-array.js';
+export { VolumeManager } from './array/volume-manager.js';
+export { ArrayReplication } from './scsi/replication.js';
+export type { ReplicaPair, ReplicationGroupState, CycleReport } from './scsi/replication.js';
+export { Lun } from './scsi/logical-unit.js';
+export { Volume, DEFAULT_BLOCK_LIMITS } from './array/volume.js';
+export type { LunOptions, BlockLimits } from './array/volume.js';
+export { TargetPort, initiatorPort, iscsiInitiatorPort, itNexus } from './scsi/ports.js';
+export type { InitiatorPort, ItNexus, TargetPortAccess, TargetPortOptions } from './scsi/ports.js';
 export type { PoolStatus } from './array/thin-pool.js';
-export { FaultInjector } from './array/faults.js';
-export type { FaultRule, FaultHandle, FaultEffect } from './array/faults.js';
+export { FaultInjector } from './scsi/faults.js';
+export type { FaultRule, FaultHandle, FaultEffect } from './scsi/faults.js';
 export { TypedEmitter } from './array/events.js';
 export type {
   ArrayEvents,

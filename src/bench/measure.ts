@@ -4,8 +4,8 @@
  * @module
  */
 import { Bench } from 'tinybench';
-import type { Lun } from '../array/lun.js';
-import type { StorageArray } from '../array/storage-array.js';
+import type { Lun } from '../scsi/logical-unit.js';
+import type { StorageArray } from '../scsi/storage-array.js';
 import type { ScenarioResult } from './results.js';
 import { Fabric, type FabricModel, type FabricPort, type FabricPreset } from '../host/fabric.js';
 

@@ -3,7 +3,7 @@
  * runs. Setup is not measured; it uses the same `execute` path as everything else.
  * @module
  */
-import type { Lun } from '../array/lun.js';
+import type { Lun } from '../scsi/logical-unit.js';
 import * as cdb from '../codec/cdb-encoder.js';
 
 const MiB = 1024 * 1024;

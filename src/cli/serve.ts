@@ -63,7 +63,7 @@ function planFromFlags(f: ServeFlags): ServePlan {
 
 /** Serves `plan` until SIGINT, SIGTERM or `signal`; throws before listening when the plan or the address is refused. */
 export async function serve(plan: ServePlan, signal?: AbortSignal): Promise<number> {
-  const { StorageArray } = await import('../array/storage-array.js');
+  const { StorageArray } = await import('../scsi/storage-array.js');
   const { IscsiServer } = await import('../iscsi/target/server.js');
   const array = new StorageArray({ capacityBytes: plan.poolBytes });
   const targets = plan.targets.map((t) => ({

@@ -9,8 +9,8 @@
  * @module
  */
 import { InvalidArgumentError, checkOptionKeys } from '../common/errors.js';
-import type { Lun } from '../array/lun.js';
-import type { StorageArray } from '../array/storage-array.js';
+import type { Lun } from '../scsi/logical-unit.js';
+import type { StorageArray } from '../scsi/storage-array.js';
 import type { ExecuteOptions } from '../scsi/context.js';
 import type { CommandWork, ScsiResult } from '../scsi/outcome.js';
 import { Resource, SimClock } from './sim/clock.js';

@@ -4,8 +4,9 @@
  * array reports can never disagree with what it implements.
  * @module
  */
-import type { Lun } from '../array/lun.js';
-import type { CommandSpec } from './command.js';
+import type { CommandSpec, CommandTable } from './command.js';
+import type { CommandContext } from './context.js';
+import type { Lun } from './logical-unit.js';
 import { CAPACITY_COMMANDS } from './sbc/capacity.js';
 import { COMPARE_AND_WRITE_COMMAND } from './sbc/compare-and-write.js';
 import { READ_WRITE_COMMANDS } from './sbc/read-write.js';
@@ -18,12 +19,10 @@ import { REPORT_SUPPORTED_OPERATION_CODES_COMMAND } from './spc/report-supported
 import { EXTENDED_COPY_COMMAND } from './xcopy/extended-copy.js';
 import { RECEIVE_COPY_RESULTS_COMMANDS } from './xcopy/receive-copy-results.js';
 
-let table: readonly CommandSpec[] | undefined;
-let byOpcode: Array<CommandSpec | Map<number, CommandSpec> | undefined> | undefined;
+type Index = Array<CommandSpec | Map<number, CommandSpec> | undefined>;
 
-/** Built on first use, so modules that refer back to the table (INQUIRY, RSOC) can be loaded in any order. */
-function build(): Array<CommandSpec | Map<number, CommandSpec> | undefined> {
-  if (byOpcode !== undefined) return byOpcode;
+/** The rows sorted by opcode then service action, and indexed by opcode (a map where service actions select). */
+function build(): { readonly table: readonly CommandSpec[]; readonly byOpcode: Index } {
   const all: CommandSpec[] = [
     ...BASIC_COMMANDS,
     INQUIRY_COMMAND,
@@ -37,7 +36,7 @@ function build(): Array<CommandSpec | Map<number, CommandSpec> | undefined> {
     EXTENDED_COPY_COMMAND,
     ...RECEIVE_COPY_RESULTS_COMMANDS,
   ].sort((a, b) => a.opcode - b.opcode || (a.serviceAction ?? 0) - (b.serviceAction ?? 0));
-  const index: Array<CommandSpec | Map<number, CommandSpec> | undefined> = new Array(256).fill(undefined);
+  const index: Index = new Array(256).fill(undefined);
   for (const spec of all) {
     if (spec.serviceAction === undefined) {
       if (index[spec.opcode] !== undefined) throw new Error(`opcode table: duplicate ${spec.name}`);
@@ -51,25 +50,24 @@ function build(): Array<CommandSpec | Map<number, CommandSpec> | undefined> {
       index[spec.opcode] = map;
     }
   }
-  table = all;
-  byOpcode = index;
-  return index;
+  return { table: Object.freeze(all), byOpcode: index };
 }
+
+const { table, byOpcode } = build();
 
 /** @internal Every command the array implements (on some LUN), by opcode then service action. */
 export function allCommands(): readonly CommandSpec[] {
-  build();
-  return table!;
+  return table;
 }
 
 /** @internal True when `opcode` selects its command by a service action in CDB byte 1. */
 export function hasServiceActions(opcode: number): boolean {
-  return build()[opcode] instanceof Map;
+  return byOpcode[opcode] instanceof Map;
 }
 
 /** @internal The row for `opcode` (and `serviceAction`, for opcodes that have them). */
 export function findCommand(opcode: number, serviceAction: number | undefined): CommandSpec | undefined {
-  const slot = build()[opcode];
+  const slot = byOpcode[opcode];
   if (slot instanceof Map) return serviceAction === undefined ? undefined : slot.get(serviceAction);
   return slot;
 }
@@ -88,7 +86,7 @@ export function supportedServiceActions(opcode: number, lun: Lun): number[] {
 
 /** @internal Lookup for dispatch: a row, or why there is none. */
 export function lookupForDispatch(cdb: Uint8Array, lun: Lun): CommandSpec | 'INVALID_OPCODE' | 'INVALID_SERVICE_ACTION' {
-  const slot = build()[cdb[0]!];
+  const slot = byOpcode[cdb[0]!];
   if (slot === undefined) return 'INVALID_OPCODE';
   if (slot instanceof Map) {
     const spec = cdb.length > 1 ? slot.get(cdb[1]! & 0x1f) : undefined;
@@ -97,3 +95,6 @@ export function lookupForDispatch(cdb: Uint8Array, lun: Lun): CommandSpec | 'INV
   }
   return slot.supported?.(lun) ?? true ? slot : 'INVALID_OPCODE';
 }
+
+/** @internal The table as commands see it through {@link CommandContext.commands}. */
+export const COMMAND_TABLE: CommandTable = Object.freeze({ allCommands, hasServiceActions, findCommand, supportedCommands, supportedServiceActions });

@@ -4,7 +4,7 @@
  * then execute with a typed command.
  * @module
  */
-import type { Lun } from '../array/lun.js';
+import type { Lun } from './logical-unit.js';
 import type { CommandContext } from './context.js';
 import type { Failure, Outcome } from './outcome.js';
 
@@ -48,6 +48,24 @@ export interface CommandSpec<C extends Decoded = Decoded> {
   /** Decodes the parameter list (Data-Out), once its length was checked. */
   readonly decodeData?: (cmd: C, dataOut: Uint8Array, ctx: CommandContext) => C | Failure;
   readonly execute: (cmd: C, dataOut: Uint8Array, ctx: CommandContext) => Outcome;
+}
+
+/**
+ * @internal The opcode table as the commands that report it see it: handed to them through the
+ * command context, so that INQUIRY and REPORT SUPPORTED OPERATION CODES do not import the table
+ * that imports them.
+ */
+export interface CommandTable {
+  /** Every command the array implements (on some LUN), by opcode then service action. */
+  allCommands(): readonly CommandSpec[];
+  /** True when `opcode` selects its command by a service action in CDB byte 1. */
+  hasServiceActions(opcode: number): boolean;
+  /** The row for `opcode` (and `serviceAction`, for opcodes that have them). */
+  findCommand(opcode: number, serviceAction: number | undefined): CommandSpec | undefined;
+  /** The commands `lun` implements, in REPORT SUPPORTED OPERATION CODES order. */
+  supportedCommands(lun: Lun): CommandSpec[];
+  /** The service actions of `opcode` that `lun` implements, ascending. */
+  supportedServiceActions(opcode: number, lun: Lun): number[];
 }
 
 /** @internal The CDB usage data of `spec` on `lun`. */

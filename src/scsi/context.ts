@@ -2,15 +2,23 @@
  * Per-command context and per-nexus state.
  * @module
  */
-import type { Lun } from '../array/lun.js';
-import type { StorageArray } from '../array/storage-array.js';
 import type { SenseReason } from '../spec/sense.js';
+import type { CommandTable } from './command.js';
+import type { Lun } from './logical-unit.js';
+import type { ItNexus } from './ports.js';
+import type { StorageArray } from './storage-array.js';
 
 /** Options of {@link Lun.execute}. */
 export interface ExecuteOptions {
   /**
-   * Identifies the I_T nexus (the initiator port, or a session of it): unit attentions, SCSI-2
-   * reservations and held EXTENDED COPY results are kept per nexus. @defaultValue `"default"`
+   * The I_T nexus the command arrives on (an initiator port and one of the array's target ports, see
+   * `StorageArray.addTargetPort`): unit attentions, SCSI-2 reservations and held EXTENDED COPY results
+   * are kept per nexus. When given, `initiator` is not read.
+   */
+  readonly nexus?: ItNexus;
+  /**
+   * The in-process shorthand for a nexus: the initiator port's name, through the array's default
+   * target port (relative target port 1). @defaultValue `"default"`
    */
   readonly initiator?: string;
   /**
@@ -35,6 +43,8 @@ export interface CopyRecord {
 
 /** @internal State kept per I_T nexus on a LUN. */
 export interface NexusState {
+  /** The nexus this state belongs to. */
+  readonly nexus: ItNexus;
   readonly unitAttentions: SenseReason[];
   readonly copyResults: Map<number, CopyRecord>;
 }
@@ -43,8 +53,14 @@ export interface NexusState {
 export interface CommandContext {
   readonly lun: Lun;
   readonly array: StorageArray;
+  /** The initiator port's name (what events and fault rules name). */
   readonly initiator: string;
+  /** The I_T nexus the command arrived on. */
+  readonly itNexus: ItNexus;
+  /** The state of that nexus on `lun`. */
   readonly nexus: NexusState;
+  /** The opcode table (handed in, so that INQUIRY and REPORT SUPPORTED OPERATION CODES need not import it). */
+  readonly commands: CommandTable;
   readonly options: ExecuteOptions | undefined;
   /** Operation code of the command (CDB byte 0). */
   readonly opcode: number;

@@ -1,19 +1,21 @@
 /**
- * The dispatcher: the path every command takes. Unit attention, access and reservation checks,
- * decode (CDB, then Data-Out length, then parameter list), fault injection, execute, and the
+ * The dispatcher: the path every command takes. Admission (unit attention, access and reservation
+ * checks, in `admission.ts`, which the copy manager calls too for the LUNs a copy touches), decode (CDB, then Data-Out length, then parameter list), fault injection, execute, and the
  * translation of typed failures into sense. It never throws: an unexpected exception would become
  * HARDWARE ERROR / INTERNAL TARGET FAILURE, which the fuzz tests assert never happens.
  * @module
  */
 import type { MaybePromise } from '../common/maybe-promise.js';
 import { encodeFixedSense } from '../codec/sense-encoder.js';
-import type { Lun } from '../array/lun.js';
 import { ScsiStatus } from '../spec/opcodes.js';
 import type { SenseReason } from '../spec/sense.js';
-import { lookupForDispatch } from './command-table.js';
+import { admitAddressed } from './admission.js';
+import { COMMAND_TABLE, lookupForDispatch } from './command-table.js';
+import type { CommandSpec } from './command.js';
 import type { CommandContext, ExecuteOptions } from './context.js';
-import { isFailure, type Failure, type Outcome, type ScsiResult } from './outcome.js';
-import { invalidCdbField, recordWork } from './outcome.js';
+import { isFailure, recordWork, type Failure, type Outcome, type ScsiResult } from './outcome.js';
+import type { Lun } from './logical-unit.js';
+import { isItNexus, type ItNexus } from './ports.js';
 
 /** The initiator name used when `ExecuteOptions.initiator` is left out. */
 export const DEFAULT_INITIATOR = 'default';
@@ -29,6 +31,18 @@ function toResult(outcome: Outcome): ScsiResult {
   return isFailure(outcome) ? checkCondition(outcome) : outcome;
 }
 
+/** The nexus `options` name: `nexus`, or `initiator` through the default target port; `undefined` when malformed. */
+function nexusOf(lun: Lun, options: ExecuteOptions | undefined): ItNexus | undefined {
+  const given = options?.nexus;
+  if (given !== undefined) return isItNexus(given) ? given : undefined;
+  const initiator = options?.initiator ?? DEFAULT_INITIATOR;
+  return typeof initiator === 'string' ? lun.array.nexusOf(initiator) : undefined;
+}
+
+function isCommandSpec(value: object): value is CommandSpec {
+  return 'decode' in value;
+}
+
 /** @internal Executes one command on `lun`. */
 export function dispatch(lun: Lun, cdb: unknown, dataOut: unknown, options: ExecuteOptions | undefined): MaybePromise<ScsiResult> {
   try {
@@ -40,29 +54,18 @@ export function dispatch(lun: Lun, cdb: unknown, dataOut: unknown, options: Exec
 
 function run(lun: Lun, cdb: unknown, dataOut: unknown, options: ExecuteOptions | undefined, faults: boolean): MaybePromise<ScsiResult> {
   if (!(cdb instanceof Uint8Array) || cdb.length === 0) return checkCondition('INVALID_COMMAND_OPERATION_CODE');
-  const initiator = options?.initiator ?? DEFAULT_INITIATOR;
-  if (typeof initiator !== 'string') return checkCondition('INVALID_FIELD_IN_CDB');
+  const itNexus = nexusOf(lun, options);
+  if (itNexus === undefined) return checkCondition('INVALID_FIELD_IN_CDB');
   const data = dataOut ?? EMPTY;
   if (!(data instanceof Uint8Array)) return checkCondition('INVALID_FIELD_IN_CDB');
   const array = lun.array;
-  const nexus = lun.nexus(initiator);
-  const spec = lookupForDispatch(cdb, lun);
-  const ignoresUa = typeof spec !== 'string' && spec.ignoresUnitAttention === true;
+  const nexus = lun.nexus(itNexus);
+  const initiator = itNexus.initiator.name;
+  const admitted = admitAddressed(lun, itNexus, nexus, lookupForDispatch(cdb, lun), cdb.length);
+  if (!isCommandSpec(admitted)) return toResult(admitted);
+  const spec = admitted;
 
-  // SAM-5 5.14: a pending unit attention is reported instead of executing the command.
-  if (nexus.unitAttentions.length > 0 && !ignoresUa) return checkCondition(nexus.unitAttentions.shift()!);
-  if (spec === 'INVALID_OPCODE') return checkCondition('INVALID_COMMAND_OPERATION_CODE');
-  // SPC-4: an unsupported service action is an invalid field in CDB byte 1, bits 4:0.
-  if (spec === 'INVALID_SERVICE_ACTION') return checkCondition(invalidCdbField(1, 4));
-  // A LUN this initiator may not access answers only INQUIRY (qualifier 011b) and REQUEST SENSE.
-  if (!lun.accessibleBy(initiator) && spec.opcode !== 0x12 && spec.opcode !== 0x03) return checkCondition('LOGICAL_UNIT_NOT_SUPPORTED');
-  if (cdb.length < spec.cdbLength) return checkCondition('INVALID_FIELD_IN_CDB');
-  const holder = lun.reservationHolder;
-  if (holder !== undefined && holder !== initiator && spec.allowedUnderReservation !== true) {
-    return { status: ScsiStatus.RESERVATION_CONFLICT };
-  }
-
-  const ctx: CommandContext = { lun, array, initiator, nexus, options, opcode: spec.opcode };
+  const ctx: CommandContext = { lun, array, initiator, itNexus, nexus, options, opcode: spec.opcode, commands: COMMAND_TABLE };
   let cmd = spec.decode(cdb, ctx);
   if (isFailure(cmd)) return checkCondition(cmd);
   // The Data-Out length must be what the CDB implies (as LIO's target_cmd_size_check).

@@ -6,7 +6,7 @@
  */
 import * as cdb from '../codec/cdb-encoder.js';
 import type { Extent } from '../array/block-store.js';
-import type { StorageArray } from '../array/storage-array.js';
+import type { StorageArray } from '../scsi/storage-array.js';
 import { lbaStatusExtents } from '../host/lba-status.js';
 import type { ScsiTarget } from '../host/target.js';
 import type { Invariant } from './check-target.js';

@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ArrayReplication } from '../../src/array/replication.js';
+import { ArrayReplication } from '../../src/scsi/replication.js';
 import { Lun, StorageArray, cdb } from '../../src/index.js';
 import { expectBytes, pattern } from './helpers.js';
 

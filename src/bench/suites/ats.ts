@@ -3,7 +3,7 @@
  * same amount of memory, measured in the same run.
  * @module
  */
-import { StorageArray } from '../../array/storage-array.js';
+import { StorageArray } from '../../scsi/storage-array.js';
 import * as cdb from '../../codec/cdb-encoder.js';
 import { measureWall, simulate, storedBytes, wallFields, type SuiteContext } from '../measure.js';
 import type { ScenarioResult } from '../results.js';

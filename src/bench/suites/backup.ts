@@ -10,8 +10,8 @@
  * (shared extents, so the check costs almost nothing).
  * @module
  */
-import type { Lun } from '../../array/lun.js';
-import { StorageArray } from '../../array/storage-array.js';
+import type { Lun } from '../../scsi/logical-unit.js';
+import { StorageArray } from '../../scsi/storage-array.js';
 import * as cdb from '../../codec/cdb-encoder.js';
 import { ChangedBlockTracker, allocatedAreas } from '../../host/filters/cbt.js';
 import { FilterChain } from '../../host/filters/chain.js';

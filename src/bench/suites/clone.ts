@@ -3,7 +3,7 @@
  * fully written disk and for a thin disk with part of it written.
  * @module
  */
-import { StorageArray } from '../../array/storage-array.js';
+import { StorageArray } from '../../scsi/storage-array.js';
 import { cloneRange } from '../../host/data-mover.js';
 import { formatBytes, measureWall, simulate, storedBytes, wallFields, type SuiteContext } from '../measure.js';
 import type { ScenarioResult } from '../results.js';

@@ -6,7 +6,7 @@
  * standard input closes prints `{"maxRssBytes":N}` (its peak resident memory) and exits.
  * @module
  */
-import { StorageArray } from '../../array/storage-array.js';
+import { StorageArray } from '../../scsi/storage-array.js';
 import { IscsiServer } from '../../iscsi/target/server.js';
 import { writeDisk } from '../workloads.js';
 

@@ -5,7 +5,7 @@
  * whole LUN, and every other host's I/O meets RESERVATION CONFLICT and retries meanwhile.
  * @module
  */
-import { StorageArray } from '../../array/storage-array.js';
+import { StorageArray } from '../../scsi/storage-array.js';
 import * as cdb from '../../codec/cdb-encoder.js';
 import { LockManager, type LockMethod } from '../../host/lock-manager.js';
 import { simulate, storedBytes, type SuiteContext } from '../measure.js';

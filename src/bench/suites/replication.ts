@@ -8,7 +8,7 @@
  * end each replica must equal its source (checked).
  * @module
  */
-import { StorageArray } from '../../array/storage-array.js';
+import { StorageArray } from '../../scsi/storage-array.js';
 import { toHex as hex } from '../../codec/bytes.js';
 import * as cdb from '../../codec/cdb-encoder.js';
 import { cloneRange } from '../../host/data-mover.js';

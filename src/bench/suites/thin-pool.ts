@@ -5,7 +5,7 @@
  * without it (host) the space stays allocated on the array until an operator grows the pool.
  * @module
  */
-import { StorageArray } from '../../array/storage-array.js';
+import { StorageArray } from '../../scsi/storage-array.js';
 import * as cdb from '../../codec/cdb-encoder.js';
 import { ThinHost } from '../../host/thin-host.js';
 import { simulate, storedBytes, type SuiteContext } from '../measure.js';

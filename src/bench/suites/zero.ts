@@ -3,7 +3,7 @@
  * and the pair behind one target: WRITE SAME UNMAP over 1 TiB against host zeros over 1 GiB.
  * @module
  */
-import { StorageArray } from '../../array/storage-array.js';
+import { StorageArray } from '../../scsi/storage-array.js';
 import { zeroRange } from '../../host/zeroing.js';
 import { formatBytes, measureWall, simulate, storedBytes, wallFields, type SuiteContext } from '../measure.js';
 import type { BenchPath, ScenarioResult } from '../results.js';

@@ -4,7 +4,7 @@
  * Data-In carries the status), and the SCSI Response with sense.
  * @module
  */
-import type { Lun } from '../../array/lun.js';
+import type { Lun } from '../../scsi/logical-unit.js';
 import { truncate, readU16 } from '../../codec/bytes.js';
 import { encodeFixedSense } from '../../codec/sense-encoder.js';
 import type { ScsiResult } from '../../scsi/outcome.js';

@@ -1,13 +1,14 @@
 /**
  * The iSCSI target server: listens with `node:net`, runs one {@link TargetConnection} per TCP
- * connection, and maps every logged-in session to its target so that the array lets a nexus reach
- * only that target's LUNs.
+ * connection, registers each target as a target port of the array (its LUN map and ACL), and routes
+ * every logged-in session through its target's port, so that a nexus reaches only that target's LUNs.
  * @module
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { InvalidArgumentError, checkOptions, is, type ValueCheck } from '../../common/errors.js';
-import { Lun } from '../../array/lun.js';
-import { StorageArray } from '../../array/storage-array.js';
+import { Lun } from '../../scsi/logical-unit.js';
+import { StorageArray } from '../../scsi/storage-array.js';
+import type { TargetPort } from '../../scsi/ports.js';
 import { isChapSecrets, type ChapSecrets } from '../auth/chap.js';
 import { TargetConnection } from './connection.js';
 import type { ConnectionHost, ExposedTarget } from './session.js';
@@ -73,6 +74,11 @@ export class IscsiServer {
   readonly #connections = new Set<TargetConnection>();
   /** Nexus name to the target its session logged in to. */
   readonly #nexuses = new Map<string, ExposedTarget>();
+  /**
+   * The array's target port of each target while the server listens: it carries the target's LUN map
+   * and ACL, so that a session reaches only its target's LUNs (also as an EXTENDED COPY CSCD).
+   */
+  readonly #ports = new Map<string, TargetPort>();
   /** Logged-in sessions by initiator name, ISID and target (the key of session reinstatement). */
   readonly #sessions = new Map<string, { nexus: string; tsih: number; connection: { close(): void } }>();
   #server: Server | undefined;
@@ -100,13 +106,6 @@ export class IscsiServer {
         ...(t.chap === undefined ? {} : { chap: t.chap }),
       });
     }
-    const previous = this.#array.accessPolicy;
-    // A session's nexus reaches only its target's LUNs; nexuses the server does not know are left to any earlier rule.
-    this.#array.accessPolicy = (initiator, lun) => {
-      const target = this.#nexuses.get(initiator);
-      if (target !== undefined) return target.luns.get(lun.id) === lun;
-      return previous === undefined || previous(initiator, lun);
-    };
   }
 
   /** Where the server listens, once it does. */
@@ -120,8 +119,12 @@ export class IscsiServer {
     return `iscsi://${a.address}:${a.port}/${target}/${lun}`;
   }
 
-  /** Starts listening; resolves with the bound address. */
+  /**
+   * Starts listening; resolves with the bound address. Each target becomes a target port of the array
+   * (`<target name>,t,0x<TPGT>`, RFC 7143 13.4) carrying its LUN map and ACL, until {@link IscsiServer.close}.
+   */
   listen(): Promise<BoundAddress> {
+    this.#registerPorts();
     const server = createServer((socket) => this.#accept(socket));
     this.#server = server;
     return new Promise((resolve, reject) => {
@@ -140,7 +143,23 @@ export class IscsiServer {
     for (const c of this.#connections) c.close();
     const server = this.#server;
     this.#server = undefined;
+    // Every session's nexus ended with its connection; the ports go with the server.
+    for (const port of this.#ports.values()) this.#array.removeTargetPort(port);
+    this.#ports.clear();
     if (server !== undefined) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  #registerPorts(): void {
+    if (this.#ports.size > 0) return;
+    const tpgt = this.#tpgt.toString(16).padStart(4, '0');
+    for (const target of this.#targets.values()) {
+      const port = this.#array.addTargetPort({
+        name: `${target.name},t,0x${tpgt}`,
+        luns: [...target.luns.values()],
+        ...(target.initiators === undefined ? {} : { initiators: [...target.initiators] }),
+      });
+      this.#ports.set(target.name, port);
+    }
   }
 
   #accept(socket: Socket): void {
@@ -156,6 +175,8 @@ export class IscsiServer {
         this.#sessions.get(key)?.connection.close();
         this.#sessions.set(key, { nexus, tsih: session.tsih, connection });
         this.#nexuses.set(nexus, target);
+        const port = this.#ports.get(target.name);
+        if (port !== undefined) this.#array.bindInitiator(nexus, port, session.initiatorName);
       },
       hasSession: (session) => {
         for (const [key, s] of this.#sessions) if (s.tsih === session.tsih && key.startsWith(`${session.initiatorName},${session.isid},`)) return true;
@@ -166,6 +187,7 @@ export class IscsiServer {
         this.#nexuses.delete(nexus);
         for (const [key, s] of this.#sessions) if (s.nexus === nexus) this.#sessions.delete(key);
         for (const lun of target?.luns.values() ?? []) lun.nexusLost(nexus);
+        this.#array.unbindInitiator(nexus);
       },
     };
     const connection = new TargetConnection(host, {

@@ -4,7 +4,7 @@
  * logged-in session becomes an I_T nexus ({@link openSession}).
  * @module
  */
-import type { Lun } from '../../array/lun.js';
+import type { Lun } from '../../scsi/logical-unit.js';
 import type { ChapSecrets } from '../auth/chap.js';
 
 /** A target as the server exposes it. */

@@ -4,7 +4,7 @@
  * still reach are writes waiting for their Data-Out.
  * @module
  */
-import type { Lun } from '../../array/lun.js';
+import type { Lun } from '../../scsi/logical-unit.js';
 import type { ExposedTarget } from './session.js';
 
 /** Task management function codes (RFC 7143 11.5.1). */

@@ -2,16 +2,11 @@
  * Checks shared by the block commands: LBA range, transfer limits and thin-pool space.
  * @module
  */
-import type { Lun } from '../../array/lun.js';
 import type { CommandContext } from '../context.js';
 import { fail, type Failure } from '../outcome.js';
 
-/** @internal LOGICAL BLOCK ADDRESS OUT OF RANGE unless [lba, lba+blocks) lies within the LUN (SBC-3 4.5). */
-export function checkLbaRange(lun: Lun, lba: number, blocks: number): Failure | undefined {
-  // lba may be Infinity (a 64-bit field at or above 2^53): both comparisons reject it.
-  if (lba > lun.blockCount || lba + blocks > lun.blockCount) return fail('LOGICAL_BLOCK_ADDRESS_OUT_OF_RANGE');
-  return undefined;
-}
+/** @internal The one LBA-range check (admission), re-exported where the block commands look for it. */
+export { checkLbaRange } from '../admission.js';
 
 /**
  * @internal Fails with SPACE ALLOCATION FAILED WRITE PROTECT when the pool cannot supply `needUnits`

@@ -22,7 +22,7 @@ interface ReportLunsCommand extends AllocationCommand {
 function requestSense(cmd: AllocationCommand, _d: Uint8Array, ctx: CommandContext): Outcome {
   // A LUN the initiator may not access answers with LOGICAL UNIT NOT SUPPORTED as sense data
   // (SAM-5 5.9.4); otherwise a pending unit attention is returned and cleared (SPC-4 6.29).
-  const reason = !ctx.lun.accessibleBy(ctx.initiator) ? 'LOGICAL_UNIT_NOT_SUPPORTED' : ctx.nexus.unitAttentions.shift();
+  const reason = !ctx.lun.accessibleBy(ctx.itNexus) ? 'LOGICAL_UNIT_NOT_SUPPORTED' : ctx.nexus.unitAttentions.shift();
   const data = encodeFixedSense(reason ?? 'NO_SENSE');
   return withData(truncate(data, cmd.allocationLength));
 }
@@ -40,7 +40,7 @@ export function encodeLun(id: number, into: Uint8Array, at: number): void {
 
 function reportLuns(cmd: ReportLunsCommand, _d: Uint8Array, ctx: CommandContext): Outcome {
   // SELECT REPORT 01h asks for well-known LUNs only, and the array has none.
-  const ids = cmd.selectReport === 0x01 ? [] : ctx.array.visibleLunIds(ctx.initiator);
+  const ids = cmd.selectReport === 0x01 ? [] : ctx.array.visibleLunIds(ctx.itNexus);
   const data = new Uint8Array(8 + 8 * ids.length);
   writeU32(data, 0, 8 * ids.length); // LUN LIST LENGTH
   ids.forEach((id, i) => encodeLun(id, data, 8 + 8 * i));
@@ -49,13 +49,13 @@ function reportLuns(cmd: ReportLunsCommand, _d: Uint8Array, ctx: CommandContext)
 
 function reserve(_cmd: Decoded, _d: Uint8Array, ctx: CommandContext): Outcome {
   // A conflicting holder was already answered with RESERVATION CONFLICT by the dispatcher.
-  ctx.lun.reservationHolder = ctx.initiator;
+  ctx.lun.reservation = ctx.itNexus;
   return GOOD;
 }
 
 function release(_cmd: Decoded, _d: Uint8Array, ctx: CommandContext): Outcome {
   // RELEASE from a non-holder is GOOD and changes nothing (SPC-2 7.21.2).
-  if (ctx.lun.reservationHolder === ctx.initiator) ctx.lun.reservationHolder = undefined;
+  if (ctx.lun.reservation?.key === ctx.itNexus.key) ctx.lun.reservation = undefined;
   return GOOD;
 }
 

@@ -6,9 +6,8 @@
 import { readU16, truncate, writeAscii, writeU16, writeU32, writeU64 } from '../../codec/bytes.js';
 import { Opcode, VpdPage } from '../../spec/opcodes.js';
 import { PRODUCT_IDENTIFICATION, PRODUCT_REVISION_LEVEL, VENDOR_IDENTIFICATION, t10VendorIdDesignator } from '../../spec/identity.js';
-import type { Lun } from '../../array/lun.js';
-import { defineCommand, type CommandSpec, type Decoded } from '../command.js';
-import { supportedServiceActions } from '../command-table.js';
+import type { Lun } from '../logical-unit.js';
+import { defineCommand, type CommandSpec, type CommandTable, type Decoded } from '../command.js';
 import type { CommandContext } from '../context.js';
 import { fail, invalidCdbField, withData, type Failure, type Outcome } from '../outcome.js';
 import { COPY_LIMITS } from '../xcopy/limits.js';
@@ -95,10 +94,10 @@ function tpcDescriptor(type: number, body: Uint8Array): Uint8Array {
 }
 
 /** Third-party Copy (8Fh): Supported Commands, Parameter Data, Supported Descriptors, General Copy Operations. */
-function thirdPartyCopy(lun: Lun): Uint8Array {
+function thirdPartyCopy(lun: Lun, commandTable: CommandTable): Uint8Array {
   const commands: number[] = [];
   for (const opcode of [Opcode.EXTENDED_COPY, Opcode.RECEIVE_COPY_RESULTS]) {
-    const sas = supportedServiceActions(opcode, lun);
+    const sas = commandTable.supportedServiceActions(opcode, lun);
     commands.push(opcode, sas.length, ...sas);
   }
   const supportedCommands = new Uint8Array([commands.length, ...commands]);
@@ -170,7 +169,7 @@ function logicalBlockProvisioning(lun: Lun): Uint8Array {
 
 interface VpdPageSpec {
   readonly code: number;
-  readonly build: (lun: Lun) => Uint8Array;
+  readonly build: (lun: Lun, commands: CommandTable) => Uint8Array;
 }
 
 /** Every VPD page the array serves, in ascending page-code order. */
@@ -195,13 +194,13 @@ function decode(cdb: Uint8Array): InquiryCommand | Failure {
 
 function execute(cmd: InquiryCommand, _d: Uint8Array, ctx: CommandContext): Outcome {
   const lun = ctx.lun;
-  const accessible = lun.accessibleBy(ctx.initiator);
+  const accessible = lun.accessibleBy(ctx.itNexus);
   let data: Uint8Array;
   if (!cmd.evpd) data = standardInquiry(accessible);
   else if (!accessible) return fail('LOGICAL_UNIT_NOT_SUPPORTED');
   else {
     const page = VPD_PAGES.find((p) => p.code === cmd.pageCode)!;
-    data = vpdPage(page.code, page.build(lun));
+    data = vpdPage(page.code, page.build(lun, ctx.commands));
   }
   return withData(truncate(data, cmd.allocationLength));
 }

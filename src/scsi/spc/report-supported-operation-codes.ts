@@ -6,7 +6,6 @@
 import { readU16, readU32, truncate, writeU16, writeU32 } from '../../codec/bytes.js';
 import { Opcode, ServiceAction } from '../../spec/opcodes.js';
 import { defineCommand, usageOf, type CommandSpec, type Decoded } from '../command.js';
-import { findCommand, hasServiceActions, supportedCommands } from '../command-table.js';
 import type { CommandContext } from '../context.js';
 import { invalidCdbField, withData, type Failure, type Outcome } from '../outcome.js';
 
@@ -41,14 +40,14 @@ function writeTimeouts(data: Uint8Array, at: number): void {
 
 /** All-commands format: 8-byte command descriptors (+ timeouts descriptor when RCTD = 1). */
 function allCommands(cmd: RsocCommand, ctx: CommandContext): Uint8Array {
-  const specs = supportedCommands(ctx.lun);
+  const specs = ctx.commands.supportedCommands(ctx.lun);
   const each = 8 + (cmd.timeouts ? TIMEOUTS_DESCRIPTOR_LENGTH : 0);
   const data = new Uint8Array(4 + each * specs.length);
   writeU32(data, 0, data.length - 4); // COMMAND DATA LENGTH
   specs.forEach((spec, i) => {
     const at = 4 + each * i;
     data[at] = spec.opcode;
-    const servactv = hasServiceActions(spec.opcode);
+    const servactv = ctx.commands.hasServiceActions(spec.opcode);
     if (servactv) writeU16(data, at + 2, spec.serviceAction ?? 0);
     data[at + 5] = (cmd.timeouts ? 0x02 : 0) | (servactv ? 0x01 : 0); // CTDP, SERVACTV
     writeU16(data, at + 6, spec.cdbLength);
@@ -60,11 +59,11 @@ function allCommands(cmd: RsocCommand, ctx: CommandContext): Uint8Array {
 /** One-command format: SUPPORT, CDB SIZE and CDB USAGE DATA (+ timeouts descriptor when RCTD = 1). */
 function oneCommand(cmd: RsocCommand, ctx: CommandContext): Uint8Array | Failure {
   const opcode = cmd.requestedOpcode;
-  const withSa = hasServiceActions(opcode);
+  const withSa = ctx.commands.hasServiceActions(opcode);
   // 001b: the opcode must not have service actions; 010b: it must; 011b: either (SPC-4 table 232).
   if (cmd.reportingOptions === 1 && withSa) return invalidCdbField(2, 2);
   if (cmd.reportingOptions === 2 && !withSa) return invalidCdbField(2, 2);
-  const spec = findCommand(opcode, withSa ? cmd.requestedServiceAction : undefined);
+  const spec = ctx.commands.findCommand(opcode, withSa ? cmd.requestedServiceAction : undefined);
   const supported = spec !== undefined && (spec.supported?.(ctx.lun) ?? true);
   const usage = supported ? usageOf(spec, ctx.lun) : [];
   const data = new Uint8Array(4 + usage.length + (cmd.timeouts ? TIMEOUTS_DESCRIPTOR_LENGTH : 0));

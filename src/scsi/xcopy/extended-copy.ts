@@ -7,7 +7,8 @@
  */
 import { readU32 } from '../../codec/bytes.js';
 import { encodeFixedSense } from '../../codec/sense-encoder.js';
-import type { Lun } from '../../array/lun.js';
+import type { Lun } from '../logical-unit.js';
+import { admitTouched, touchedFault, type Refusal } from '../admission.js';
 import type { CopyTally } from '../../array/block-store.js';
 import { Opcode, ScsiStatus, ServiceAction } from '../../spec/opcodes.js';
 import { defineCommand, type CommandSpec, type Decoded, type LbaRange } from '../command.js';
@@ -35,9 +36,29 @@ function segmentFailure(reason: Failure['fail'], index: number, byteInSegment: n
   return fail(reason, { commandSpecificInformation: index, fieldPointer: { in: 'segment', byte: byteInSegment } });
 }
 
-/** The LUN a CSCD designates, among those `ctx.initiator` may access; identical designator bytes required. */
+/**
+ * Fault rules of the LUNs a segment touches other than the one the EXTENDED COPY was sent to (whose
+ * rules the dispatcher matched for the whole command).
+ */
+function touchedFaults(ctx: CommandContext, luns: readonly Lun[], sourceLba: number, destinationLba: number, blocks: number): Refusal | undefined {
+  for (const lun of luns) {
+    if (lun === ctx.lun) continue;
+    const refused = touchedFault(lun, {
+      opcode: Opcode.EXTENDED_COPY,
+      serviceAction: ServiceAction.EXTENDED_COPY_LID1,
+      initiator: ctx.initiator,
+      lba: undefined,
+      blocks: undefined,
+      ranges: [{ lba: sourceLba, blocks }, { lba: destinationLba, blocks }],
+    });
+    if (refused !== undefined) return refused;
+  }
+  return undefined;
+}
+
+/** The LUN a CSCD designates, among those the command's I_T nexus may access; identical designator bytes required. */
 function resolveCscd(cscd: IdentificationCscd, ctx: CommandContext): Lun | undefined {
-  for (const lun of ctx.array.lunsVisibleTo(ctx.initiator)) {
+  for (const lun of ctx.array.lunsVisibleTo(ctx.itNexus)) {
     if (lun.matchesDesignator(cscd.codeSet, cscd.associationAndType, cscd.designator)) return lun;
   }
   return undefined;
@@ -76,21 +97,15 @@ function resolve(list: CopyParameterList, ctx: CommandContext): ResolvedSegment[
       return segmentFailure('INCORRECT_COPY_TARGET_DEVICE_TYPE', i, 10);
     }
     if (bytes > COPY_LIMITS.maximumSegmentLength) return segmentFailure('COPY_ABORTED', i, 10);
-    const sourceBlocks = bytes / source.blockSize;
-    const destinationBlocks = bytes / destination.blockSize;
-    // Out of range is a copy error (COPY ABORTED with the segment pointer), not ILLEGAL REQUEST.
-    if (s.sourceLba > source.blockCount || s.sourceLba + sourceBlocks > source.blockCount) {
-      return segmentFailure('COPY_ABORTED', i, 12);
-    }
-    if (s.destinationLba > destination.blockCount || s.destinationLba + destinationBlocks > destination.blockCount) {
-      return segmentFailure('COPY_ABORTED', i, 20);
-    }
-    for (const lun of [source, destination]) {
-      // The copy manager's I/O goes through each LUN like the initiator's own would (as in LIO).
-      if (lun.reservationHolder !== undefined && lun.reservationHolder !== ctx.initiator) {
-        return { status: ScsiStatus.RESERVATION_CONFLICT };
-      }
-    }
+    // The copy manager's I/O goes through each LUN like the initiator's own would (as in LIO): the
+    // one admission path, with out of range a copy error (COPY ABORTED with the segment pointer).
+    const refused = admitTouched(ctx.itNexus, [
+      { lun: source, lba: s.sourceLba, blocks: bytes / source.blockSize, outOfRange: segmentFailure('COPY_ABORTED', i, 12) },
+      { lun: destination, lba: s.destinationLba, blocks: bytes / destination.blockSize, outOfRange: segmentFailure('COPY_ABORTED', i, 20) },
+    ]);
+    if (refused !== undefined) return refused;
+    const faulted = touchedFaults(ctx, [source, destination], s.sourceLba, s.destinationLba, s.blocks);
+    if (faulted !== undefined) return faulted;
     resolved.push({
       source,
       destination,

@@ -1,20 +1,19 @@
 /**
- * The array: one thin pool, its LUNs, fault injection, events, and the clone mode that decides
- * whether EXTENDED COPY shares extents or copies bytes.
+ * Volume management: one thin pool, its volumes (created, deleted, named), the pool's events and
+ * soft threshold, and the clone mode that decides whether a copy shares extents or copies bytes.
+ * The SCSI target (`scsi/storage-array.ts`) extends it with logical units, ports and fault rules.
  * @module
  */
-import type { CommandContext } from '../scsi/context.js';
 import { NAA_COMPANY_ID } from '../spec/identity.js';
 import { InsufficientSpaceError, InvalidArgumentError, checkInteger, checkOptionKeys } from '../common/errors.js';
 import { TypedEmitter, type ArrayEvents } from './events.js';
-import { FaultInjector } from './faults.js';
-import { DEFAULT_BLOCK_LIMITS, Lun, type BlockLimits, type LunOptions } from './lun.js';
+import { DEFAULT_BLOCK_LIMITS, type BlockLimits, type LunOptions, type Volume, type VolumeInit } from './volume.js';
 import { DEFAULT_BUFFER_CACHE_BYTES, ThinPool, type PoolStatus } from './thin-pool.js';
 
 /** How EXTENDED COPY moves data inside the array. */
 export type CloneMode = 'share' | 'copy';
 
-/** Options of {@link StorageArray}. */
+/** Options of {@link VolumeManager} (and so of `StorageArray`). */
 export interface StorageArrayOptions {
   /** Pool capacity in bytes (rounded down to whole allocation units). Thin LUNs may together exceed it. */
   readonly capacityBytes: number;
@@ -55,10 +54,11 @@ function isPowerOfTwo(n: number): boolean {
   return Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
 }
 
-/** A simulated block-storage array with one thin pool. */
-export class StorageArray extends TypedEmitter<ArrayEvents> {
-  /** Fault injection rules (none by default). */
-  readonly faults = new FaultInjector();
+/**
+ * The volumes of one thin pool. Abstract: the SCSI layer's `StorageArray` makes each volume a
+ * logical unit ({@link VolumeManager.newVolume}) and answers the soft threshold with unit attentions.
+ */
+export abstract class VolumeManager<V extends Volume> extends TypedEmitter<ArrayEvents> {
   #cloneMode: CloneMode;
   /** The 32-bit array identifier in designators and serial numbers. */
   readonly arrayId: number;
@@ -68,17 +68,11 @@ export class StorageArray extends TypedEmitter<ArrayEvents> {
   readonly pool: ThinPool;
   /** @internal True between the soft threshold's report and the fall back below it. */
   thresholdReported = false;
-  /**
-   * An extra access rule, consulted with each LUN's own `initiators` list: a transport that maps
-   * sessions to targets installs one so that a nexus reaches only its target's LUNs (also as an
-   * EXTENDED COPY source or destination). `undefined` allows everything.
-   */
-  accessPolicy: ((initiator: string, lun: Lun) => boolean) | undefined;
-  readonly #luns = new Map<number, Lun>();
-  #sorted: readonly Lun[] | undefined;
+  readonly #luns = new Map<number, V>();
+  #sorted: readonly V[] | undefined;
   #lunSerial = 0;
 
-  /** Creates an array; throws {@link InvalidArgumentError} for invalid options. */
+  /** Creates the pool; throws {@link InvalidArgumentError} for invalid options. */
   constructor(options: StorageArrayOptions) {
     super();
     checkOptionKeys(options, ARRAY_OPTION_KEYS, 'StorageArray');
@@ -121,14 +115,14 @@ export class StorageArray extends TypedEmitter<ArrayEvents> {
   }
 
   /** Every LUN, by ascending number. */
-  get luns(): readonly Lun[] {
+  get luns(): readonly V[] {
     // Kept sorted between creations and deletions: EXTENDED COPY resolves CSCDs through this list.
     this.#sorted ??= Object.freeze([...this.#luns.values()].sort((a, b) => a.id - b.id));
     return this.#sorted;
   }
 
   /** The LUN numbered `id`, if any. */
-  getLun(id: number): Lun | undefined {
+  getLun(id: number): V | undefined {
     return this.#luns.get(id);
   }
 
@@ -136,7 +130,7 @@ export class StorageArray extends TypedEmitter<ArrayEvents> {
    * Creates a LUN. Thin LUNs cost nothing until written, whatever their size; thick LUNs reserve
    * their whole size in the pool now and throw {@link InsufficientSpaceError} when it does not fit.
    */
-  createLun(options: LunOptions): Lun {
+  createLun(options: LunOptions): V {
     checkOptionKeys(options, LUN_OPTION_KEYS, 'createLun');
     const blockSize = options.blockSize ?? 512;
     if (![512, 1024, 2048, 4096].includes(blockSize) || blockSize > this.pool.unitBytes) {
@@ -178,7 +172,7 @@ export class StorageArray extends TypedEmitter<ArrayEvents> {
     naa[6] = (this.arrayId >>> 4) & 0xff;
     naa[7] = (this.arrayId & 0x0f) << 4;
     new DataView(naa.buffer).setUint32(12, serial);
-    const lun = new Lun(this, {
+    const lun = this.newVolume({
       id,
       sizeBytes,
       blockSize,
@@ -195,7 +189,7 @@ export class StorageArray extends TypedEmitter<ArrayEvents> {
   }
 
   /** Deletes a LUN, returning its allocation (or reservation) to the pool. */
-  deleteLun(lun: Lun | number): void {
+  deleteLun(lun: V | number): void {
     const id = typeof lun === 'number' ? lun : lun.id;
     const found = this.#luns.get(id);
     if (found === undefined || (typeof lun !== 'number' && found !== lun)) throw new InvalidArgumentError(`deleteLun: no LUN ${id} in this array`);
@@ -215,16 +209,11 @@ export class StorageArray extends TypedEmitter<ArrayEvents> {
     this.settle();
   }
 
-  /** @internal LUNs `initiator` may access. */
-  lunsVisibleTo(initiator: string): readonly Lun[] {
-    const all = this.luns;
-    return all.every((lun) => lun.accessibleBy(initiator)) ? all : all.filter((lun) => lun.accessibleBy(initiator));
-  }
+  /** @internal Makes the volume for `init` (the SCSI layer makes a logical unit). */
+  protected abstract newVolume(init: VolumeInit): V;
 
-  /** @internal Numbers of the LUNs `initiator` may access, ascending. */
-  visibleLunIds(initiator: string): number[] {
-    return this.lunsVisibleTo(initiator).map((lun) => lun.id);
-  }
+  /** @internal Called once when pool use crosses the soft threshold upward, before `thresholdCrossed` is emitted. */
+  protected abstract onThresholdCrossed(): void;
 
   /** @internal After pool use changed: report freed space and the soft threshold. */
   settle(): void {
@@ -240,7 +229,7 @@ export class StorageArray extends TypedEmitter<ArrayEvents> {
       if (pool.thresholdArmed) {
         pool.thresholdArmed = false;
         this.thresholdReported = true;
-        for (const lun of this.#luns.values()) if (lun.thin) lun.raiseUnitAttention('THIN_PROVISIONING_SOFT_THRESHOLD_REACHED');
+        this.onThresholdCrossed();
         if (this.hasListeners('thresholdCrossed')) {
           this.emit('thresholdCrossed', {
             usedBytes: used * pool.unitBytes,
@@ -253,18 +242,6 @@ export class StorageArray extends TypedEmitter<ArrayEvents> {
       // Re-armed: the next crossing is reported again.
       pool.thresholdArmed = true;
       this.thresholdReported = false;
-    }
-  }
-
-  /** @internal */
-  reportOutOfSpace(ctx: CommandContext, opcode: number, neededUnits: number, freeUnits: number): void {
-    if (this.hasListeners('outOfSpace')) this.emit('outOfSpace', { lunId: ctx.lun.id, initiator: ctx.initiator, opcode, neededUnits, freeUnits });
-  }
-
-  /** @internal */
-  reportCopyProgress(ctx: CommandContext, listId: number, segmentsProcessed: number, segmentCount: number, bytesTransferred: number, bytesShared: number): void {
-    if (this.hasListeners('copyProgress')) {
-      this.emit('copyProgress', { lunId: ctx.lun.id, initiator: ctx.initiator, listId, segmentsProcessed, segmentCount, bytesTransferred, bytesShared });
     }
   }
 

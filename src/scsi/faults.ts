@@ -82,7 +82,11 @@ interface InstalledRule {
 
 const RULE_KEYS = ['opcode', 'serviceAction', 'lunId', 'initiator', 'lba', 'times', 'probability', 'seed', 'sense', 'status', 'delayMs'];
 
-/** The fault injector of one array (see {@link StorageArray.faults}). */
+/**
+ * The fault injector of one array (see {@link StorageArray.faults}). Fault rules are SCSI: they match
+ * operation codes, service actions and I_T nexuses and answer with sense or a status, so they live
+ * with the command set, not with the volumes.
+ */
 export class FaultInjector {
   readonly #rules: InstalledRule[] = [];
 
@@ -158,8 +162,18 @@ export class FaultInjector {
 
   /** @internal The effect for `probe`, from the first matching rule that fires, if any. */
   match(probe: FaultProbe): FaultEffect | undefined {
+    return this.#match(probe, false);
+  }
+
+  /** @internal As {@link FaultInjector.match}, among the rules that fail the command (sense or status) only. */
+  matchFailure(probe: FaultProbe): FaultEffect | undefined {
+    return this.#match(probe, true);
+  }
+
+  #match(probe: FaultProbe, failingOnly: boolean): FaultEffect | undefined {
     for (let i = 0; i < this.#rules.length; i++) {
       const r = this.#rules[i]!;
+      if (failingOnly && r.effect.sense === undefined && r.effect.status === undefined) continue;
       if (!matches(r.rule, probe)) continue;
       if (r.rule.probability !== undefined && r.rule.probability < 1 && r.random.float() >= r.rule.probability) continue;
       r.hits++;

@@ -15,9 +15,9 @@
 import * as cdb from '../codec/cdb-encoder.js';
 import { decodeSense } from '../codec/sense-decoder.js';
 import { SenseKey } from '../spec/sense.js';
-import type { CopyTally, Extent } from './block-store.js';
+import type { CopyTally, Extent } from '../array/block-store.js';
 import { InvalidArgumentError } from '../common/errors.js';
-import type { Lun } from './lun.js';
+import type { Lun } from './logical-unit.js';
 import type { StorageArray } from './storage-array.js';
 
 /** One replicated LUN pair. */

@@ -1,0 +1,115 @@
+/**
+ * The one admission path: what is checked for every logical unit a command touches before the
+ * command may act on it. The dispatcher calls {@link admitAddressed} for the LUN a command is sent
+ * to; the EXTENDED COPY copy manager calls {@link admitTouched} for each source and destination
+ * LUN of each segment; every block command's LBA range goes through {@link checkLbaRange}.
+ *
+ * Unit attentions on the LUNs a copy touches besides the one it was sent to are **left pending**:
+ * SAM-5 5.14 (and SPC-4 5.x, "unit attention conditions") establishes a unit attention condition
+ * for an I_T nexus on a logical unit and reports it to "the next command" that nexus sends *to that
+ * logical unit*. The copy manager's reads and writes of a CSCD are not commands the initiator sent
+ * to that LUN, so the condition is neither reported through EXTENDED COPY (whose status reports the
+ * copy, not another LUN's events) nor consumed; the initiator meets it on its next command to that
+ * LUN. LIO behaves so too: its copy manager issues the segment I/O on an internal session
+ * (`xcopy_pt_sess`), which has no unit attentions of the initiator's nexus.
+ * @module
+ */
+import { encodeFixedSense } from '../codec/sense-encoder.js';
+import { ScsiStatus } from '../spec/opcodes.js';
+import type { Volume } from '../array/volume.js';
+import type { CommandSpec } from './command.js';
+import type { NexusState } from './context.js';
+import type { FaultProbe } from './faults.js';
+import type { Lun } from './logical-unit.js';
+import { fail, invalidCdbField, type Failure, type ScsiResult } from './outcome.js';
+import type { ItNexus } from './ports.js';
+
+/** @internal Why a command may not act on a LUN: a status without sense, or a typed failure. */
+export type Refusal = ScsiResult | Failure;
+
+const RESERVATION_CONFLICT: ScsiResult = Object.freeze({ status: ScsiStatus.RESERVATION_CONFLICT });
+
+/** @internal LOGICAL BLOCK ADDRESS OUT OF RANGE (SBC-3 4.5), the failure of a command's own range. */
+export const LBA_OUT_OF_RANGE: Failure = Object.freeze(fail('LOGICAL_BLOCK_ADDRESS_OUT_OF_RANGE'));
+
+/**
+ * @internal The one LBA-range check: `failure` unless [lba, lba+blocks) lies within `volume`. Each
+ * command chooses its failure: {@link LBA_OUT_OF_RANGE} for its own range, COPY ABORTED with the
+ * segment pointer for an EXTENDED COPY segment.
+ */
+export function checkLbaRange(volume: Volume, lba: number, blocks: number, failure: Failure = LBA_OUT_OF_RANGE): Failure | undefined {
+  // lba may be Infinity (a 64-bit field at or above 2^53): both comparisons reject it.
+  if (lba > volume.blockCount || lba + blocks > volume.blockCount) return failure;
+  return undefined;
+}
+
+/** @internal True when a SCSI-2 reservation of another I_T nexus stands on `lun` (SPC-2 5.5.1). */
+export function reservedByOther(lun: Lun, nexus: ItNexus): boolean {
+  const holder = lun.reservation;
+  return holder !== undefined && holder.key !== nexus.key;
+}
+
+/**
+ * @internal Admission of a command on the LUN it was sent to, in this order: a pending unit attention
+ * (SAM-5 5.14; not for INQUIRY, REPORT LUNS, REQUEST SENSE), an unknown opcode or service action,
+ * access (a LUN the nexus may not reach answers only INQUIRY and REQUEST SENSE), the CDB length, and
+ * the SCSI-2 reservation. Returns the row to execute, or the answer to give instead.
+ */
+export function admitAddressed(
+  lun: Lun,
+  nexus: ItNexus,
+  state: NexusState,
+  spec: CommandSpec | 'INVALID_OPCODE' | 'INVALID_SERVICE_ACTION',
+  cdbLength: number,
+): CommandSpec | Refusal {
+  const ignoresUa = typeof spec !== 'string' && spec.ignoresUnitAttention === true;
+  if (state.unitAttentions.length > 0 && !ignoresUa) return fail(state.unitAttentions.shift()!);
+  if (spec === 'INVALID_OPCODE') return fail('INVALID_COMMAND_OPERATION_CODE');
+  // SPC-4: an unsupported service action is an invalid field in CDB byte 1, bits 4:0.
+  if (spec === 'INVALID_SERVICE_ACTION') return invalidCdbField(1, 4);
+  if (!lun.accessibleBy(nexus) && spec.opcode !== 0x12 && spec.opcode !== 0x03) return fail('LOGICAL_UNIT_NOT_SUPPORTED');
+  if (cdbLength < spec.cdbLength) return fail('INVALID_FIELD_IN_CDB');
+  if (spec.allowedUnderReservation !== true && reservedByOther(lun, nexus)) return RESERVATION_CONFLICT;
+  return spec;
+}
+
+/** @internal One LUN a command touches besides the one it was sent to, and the ranges it touches there. */
+export interface TouchedLun {
+  readonly lun: Lun;
+  readonly lba: number;
+  readonly blocks: number;
+  /** The failure when the range does not lie within the LUN (chosen by the command). */
+  readonly outOfRange: Failure;
+}
+
+/**
+ * @internal Admission of a LUN a command touches on behalf of the nexus (an EXTENDED COPY source or
+ * destination), as a READ or WRITE of that range from the nexus would be admitted: its range
+ * ({@link TouchedLun.outOfRange}), then the SCSI-2 reservation (RESERVATION CONFLICT); the ranges
+ * of all `touched` first (one segment's source and destination), then their reservations. Access was
+ * settled when the CSCD was resolved among the LUNs the nexus may reach (an inaccessible LUN is a
+ * CSCD the copy manager cannot reach). Unit attentions are left pending (see the module comment).
+ */
+export function admitTouched(nexus: ItNexus, touched: readonly TouchedLun[]): Refusal | undefined {
+  for (const t of touched) {
+    const range = checkLbaRange(t.lun, t.lba, t.blocks, t.outOfRange);
+    if (range !== undefined) return range;
+  }
+  for (const t of touched) if (reservedByOther(t.lun, nexus)) return RESERVATION_CONFLICT;
+  return undefined;
+}
+
+/**
+ * @internal Fault rules for a LUN a command touches besides the one it was sent to: the rules are
+ * matched as for the command (same opcode and initiator) with that LUN's number and range. Only a
+ * failing effect (sense or status) applies there: the copy manager's segment I/O is synchronous, so
+ * a rule's delay is applied only on the LUN the command was sent to.
+ */
+export function touchedFault(lun: Lun, probe: Omit<FaultProbe, 'lunId'>): Refusal | undefined {
+  const faults = lun.array.faults;
+  if (!faults.active) return undefined;
+  const effect = faults.matchFailure({ ...probe, lunId: lun.id });
+  if (effect === undefined) return undefined;
+  if (effect.sense !== undefined) return { status: ScsiStatus.CHECK_CONDITION, sense: encodeFixedSense(effect.sense) };
+  return { status: effect.status as ScsiResult['status'] };
+}

@@ -1,0 +1,97 @@
+/**
+ * The SCSI logical unit that exports a volume: its per-I_T-nexus state (unit attentions, held copy
+ * results), its SCSI-2 reservation, its access rule and `execute`, the one entry point for commands.
+ * @module
+ */
+import type { MaybePromise } from '../common/maybe-promise.js';
+import type { ThinPool } from '../array/thin-pool.js';
+import { Volume, type VolumeInit } from '../array/volume.js';
+import type { ExecuteOptions, NexusState } from './context.js';
+import { dispatch } from './dispatch.js';
+import type { ScsiResult } from './outcome.js';
+import { isItNexus, type ItNexus } from './ports.js';
+import type { StorageArray } from './storage-array.js';
+
+/** A logical unit. Create one with {@link StorageArray.createLun}. */
+export class Lun extends Volume {
+  /** The array this LUN belongs to. */
+  readonly array: StorageArray;
+  /** @internal The I_T nexus holding the SCSI-2 reservation, if any. */
+  reservation: ItNexus | undefined;
+  readonly #nexuses = new Map<string, NexusState>();
+
+  /** @internal Use {@link StorageArray.createLun}. */
+  constructor(array: StorageArray, pool: ThinPool, init: VolumeInit) {
+    super(pool, init);
+    this.array = array;
+  }
+
+  /** The initiator port holding a SCSI-2 reservation on this LUN, if any (its name). */
+  get reservedBy(): string | undefined {
+    return this.reservation?.initiator.name;
+  }
+
+  /** True when `initiator` (a nexus, or an in-process name through the default target port) may access this LUN. */
+  accessibleBy(initiator: string | ItNexus): boolean {
+    const nexus = typeof initiator === 'string' ? this.array.nexusOf(initiator) : initiator;
+    if (this.initiators !== undefined && !this.initiators.has(nexus.initiator.deviceName)) return false;
+    return this.array.hasTargetPort(nexus.target) && nexus.target.admits(nexus.initiator, this);
+  }
+
+  /**
+   * Executes one SCSI command: `cdb` is the CDB, `dataOut` the Data-Out buffer (its length must be what
+   * the CDB implies). Never throws: malformed input is answered with CHECK CONDITION and sense, and a
+   * failed command changes nothing (except an EXTENDED COPY that ran out of space, which keeps what it
+   * copied and reports it through COPY STATUS). Returns synchronously unless a fault rule delays the command.
+   */
+  execute(cdb: Uint8Array, dataOut?: Uint8Array, options?: ExecuteOptions): MaybePromise<ScsiResult> {
+    return dispatch(this, cdb, dataOut, options);
+  }
+
+  /**
+   * LOGICAL UNIT RESET (SAM-5 6.3), as a task management request does it: the SCSI-2 reservation is
+   * released and every nexus, the requester's included, gets UNIT ATTENTION 06/29/03 (libiscsi's
+   * MultipathIO.Reset checks both paths).
+   */
+  reset(): void {
+    this.reservation = undefined;
+    this.raiseUnitAttention('BUS_DEVICE_RESET_FUNCTION_OCCURRED');
+  }
+
+  /**
+   * I_T nexus loss (SAM-5 6.3.4; a session logged out or its connection dropped): the nexus's SCSI-2
+   * reservation is released and its state (unit attentions, held copy results) forgotten. A string
+   * names the in-process initiator's nexus through the default target port.
+   */
+  nexusLost(initiator: string | ItNexus): void {
+    const nexus = typeof initiator === 'string' ? this.array.nexusOf(initiator) : initiator;
+    if (!isItNexus(nexus)) return;
+    if (this.reservation?.key === nexus.key) this.reservation = undefined;
+    this.#nexuses.delete(nexus.key);
+  }
+
+  /** @internal Forgets every nexus through `port` (the port was removed: an I_T nexus loss for each). */
+  portLost(port: ItNexus['target']): void {
+    if (this.reservation?.target === port) this.reservation = undefined;
+    for (const [key, state] of this.#nexuses) if (state.nexus.target === port) this.#nexuses.delete(key);
+  }
+
+  /** @internal State of `nexus`, created on first use. */
+  nexus(nexus: ItNexus): NexusState {
+    let state = this.#nexuses.get(nexus.key);
+    if (state === undefined) {
+      state = { nexus, unitAttentions: [], copyResults: new Map() };
+      // A nexus that first appears while the soft threshold stands crossed is told too.
+      if (this.thin && this.array.thresholdReported) state.unitAttentions.push('THIN_PROVISIONING_SOFT_THRESHOLD_REACHED');
+      this.#nexuses.set(nexus.key, state);
+    }
+    return state;
+  }
+
+  /** @internal Queues a unit attention on every nexus (once: a pending identical one is not repeated). */
+  raiseUnitAttention(reason: NexusState['unitAttentions'][number]): void {
+    for (const state of this.#nexuses.values()) {
+      if (!state.unitAttentions.includes(reason)) state.unitAttentions.push(reason);
+    }
+  }
+}
