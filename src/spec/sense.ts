@@ -45,11 +45,16 @@ export interface SenseCode {
   readonly ascq: number;
 }
 
+/** The table as written, typed by its own keys: they are the one declaration of the reasons. */
+function senseTable<T extends { readonly [name: string]: SenseCode }>(rows: T): { readonly [K in keyof T]: SenseCode } {
+  return rows;
+}
+
 /**
  * Every condition the array reports: typed reason to sense key and ASC/ASCQ. Handlers return the
  * reasons; this is the one table that turns them into bytes.
  */
-export const SENSE_TABLE = {
+export const SENSE_TABLE = senseTable({
   /** NO SENSE */
   NO_SENSE: { key: SenseKey.NO_SENSE, asc: 0x00, ascq: 0x00 },
   /** INVALID COMMAND OPERATION CODE */
@@ -109,11 +114,11 @@ export const SENSE_TABLE = {
    * digest error (RFC 7143 11.4.7.2; SPC-4 annex D, 47h/05h).
    */
   PROTOCOL_SERVICE_CRC_ERROR: { key: SenseKey.ABORTED_COMMAND, asc: 0x47, ascq: 0x05 },
-} as const satisfies { readonly [name: string]: SenseCode };
+});
 
 /**
  * A typed sense reason: the key of one row of {@link SENSE_TABLE}, named after its T10 description.
- * Derived from the table, so a reason is declared once.
+ * Derived from the table's keys, so a reason is declared once.
  */
 export type SenseReason = keyof typeof SENSE_TABLE;
 
