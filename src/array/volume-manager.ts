@@ -56,7 +56,7 @@ function isPowerOfTwo(n: number): boolean {
 
 /**
  * The volumes of one thin pool. Abstract: the SCSI layer's `StorageArray` makes each volume a
- * logical unit ({@link VolumeManager.newVolume}) and answers the soft threshold with unit attentions.
+ * logical unit (`newVolume`) and answers the soft threshold with unit attentions.
  */
 export abstract class VolumeManager<V extends Volume> extends TypedEmitter<ArrayEvents> {
   #cloneMode: CloneMode;
