@@ -1,0 +1,171 @@
+/**
+ * The model of the LUN's window: the reference array, the SCSI-2 reservation holder and the blocks
+ * whose content is unknown, and its prediction of each command's answer.
+ * @module
+ */
+import { readU32, readU64 } from '../../codec/bytes.js';
+import type { BlockRange, Defect, EncodedCommand, KitCommand } from '../commands.js';
+import { ReferenceArray } from '../reference-array.js';
+import { refusal, type Prediction } from './predict.js';
+
+/** Commands that touch no medium: targets differ in how a SCSI-2 reservation of another nexus treats them. */
+const NO_MEDIUM: ReadonlySet<KitCommand['op']> = new Set(['TEST UNIT READY', 'READ CAPACITY(16)', 'RECEIVE COPY RESULTS', 'GET LBA STATUS', 'SYNCHRONIZE CACHE(16)']);
+
+/**
+ * The model of the LUN's window: the reference array (one thin LUN the size of the window, a pool
+ * that never runs out), the SCSI-2 reservation holder, and blocks whose content is unknown
+ * (unmapped where the LUN does not promise zeros).
+ */
+export class KitModel {
+  /** The reference array holding the window's data (model LBA 0 is the window's first block). */
+  ref: ReferenceArray;
+  /** Nexus index holding a RESERVE(6), if any. */
+  holder: number | undefined;
+  /** Model LBAs whose content is unknown (unmapped with LBPRZ = 0). */
+  readonly unknown: Set<number>;
+
+  /**
+   * @param first - the window's first LBA on the LUN
+   * @param blocks - the window's length in blocks (it ends at the LUN's last LBA)
+   * @param blockSize - logical block size
+   * @param lbprz - unmapped blocks read zero
+   * @param from - a model to copy the state of
+   */
+  constructor(
+    /** The window's first LBA. */
+    readonly first: number,
+    /** The window's length in blocks. */
+    readonly blocks: number,
+    /** Logical block size. */
+    readonly blockSize: number,
+    /** LBPRZ. */
+    readonly lbprz: boolean,
+    from?: KitModel,
+  ) {
+    this.ref = from?.ref.clone() ?? new ReferenceArray({ blockSize, unitBlocks: 1, capacityUnits: Number.MAX_SAFE_INTEGER, share: false, luns: [{ thin: true, blockCount: blocks }] });
+    this.holder = from?.holder;
+    this.unknown = new Set(from?.unknown);
+  }
+
+  /** An independent copy in the same state. */
+  clone(): KitModel {
+    return new KitModel(this.first, this.blocks, this.blockSize, this.lbprz, this);
+  }
+
+  /** Takes the state of `other` (a clone of this model that went another way). */
+  become(other: KitModel): void {
+    this.ref = other.ref;
+    this.holder = other.holder;
+    this.unknown.clear();
+    for (const b of other.unknown) this.unknown.add(b);
+  }
+
+  /** What the medium holds over `r` (real LBAs), per the model. */
+  current(r: BlockRange): Uint8Array {
+    return this.ref.read16(0, r.lba - this.first, r.blocks).data?.slice() ?? new Uint8Array(r.blocks * this.blockSize);
+  }
+
+  /** Whether any block of `r` has unknown content. */
+  touchesUnknown(r: BlockRange): boolean {
+    for (let i = 0; i < r.blocks; i++) if (this.unknown.has(r.lba - this.first + i)) return true;
+    return false;
+  }
+
+  /** Adopts what the target returned for unknown blocks of `r`. */
+  adopt(r: BlockRange, data: Uint8Array): void {
+    this.ref.write16(0, r.lba - this.first, data);
+    for (let i = 0; i < r.blocks; i++) this.unknown.delete(r.lba - this.first + i);
+  }
+
+  #known(lba: number, blocks: number): void {
+    for (let i = 0; i < blocks; i++) this.unknown.delete(lba + i);
+  }
+
+  #forget(lba: number, blocks: number): void {
+    if (this.lbprz) return;
+    for (let i = 0; i < blocks; i++) this.unknown.add(lba + i);
+  }
+
+  /**
+   * Predicts the answer to `command` from nexus `nexus` and applies its effect.
+   * @internal
+   */
+  predict(nexus: number, command: KitCommand, encoded: EncodedCommand, defect: Defect | undefined): Prediction {
+    const other = this.holder !== undefined && this.holder !== nexus;
+    if (other && command.op !== 'INQUIRY') {
+      // SPC-2 5.5.1: INQUIRY and RELEASE are allowed under another initiator's reservation (RELEASE
+      // then does nothing); media access conflicts.
+      if (command.op === 'RELEASE(6)') return { kind: 'exact', expected: { status: 0 } };
+      // Commands that touch no medium, and the order of the checks of a malformed command against
+      // a reservation, differ between targets: not checked.
+      if (NO_MEDIUM.has(command.op) || defect !== undefined) return { kind: 'skip' };
+      return { kind: 'conflict' };
+    }
+    if (defect !== undefined) return refusal(defect);
+    const m = (lba: number) => lba - this.first;
+    const bs = this.blockSize;
+    switch (command.op) {
+      case 'TEST UNIT READY':
+        return { kind: 'exact', expected: { status: 0 } };
+      case 'RESERVE(6)':
+        this.holder = nexus;
+        return { kind: 'exact', expected: { status: 0 } };
+      case 'RELEASE(6)':
+        this.holder = undefined;
+        return { kind: 'exact', expected: { status: 0 } };
+      case 'READ(10)':
+      case 'READ(16)':
+        return { kind: 'exact', expected: this.ref.read16(0, m(command.lba), command.blocks) };
+      case 'WRITE(10)':
+      case 'WRITE(16)':
+        this.#known(m(command.lba), command.blocks);
+        return { kind: 'exact', expected: this.ref.write16(0, m(command.lba), encoded.dataOut ?? new Uint8Array(0)) };
+      case 'SYNCHRONIZE CACHE(16)':
+        return { kind: 'exact', expected: { status: 0 } };
+      case 'GET LBA STATUS': {
+        const lba = command.lba;
+        return {
+          kind: 'shape',
+          text: `GOOD, a first descriptor starting at LBA ${lba}`,
+          test: (d) => (d.length < 24 ? `${d.length} bytes of parameter data, not 24` : readU64(d, 8) !== lba ? `the first descriptor starts at LBA ${readU64(d, 8)}` : undefined),
+        };
+      }
+      case 'READ CAPACITY(16)': {
+        const last = this.first + this.blocks - 1;
+        return {
+          kind: 'shape',
+          text: `GOOD, RETURNED LOGICAL BLOCK ADDRESS ${last}, block length ${bs}`,
+          test: (d) => (d.length < 12 ? `${d.length} bytes` : readU64(d, 0) !== last || readU32(d, 8) !== bs ? `last LBA ${readU64(d, 0)}, block length ${readU32(d, 8)}` : undefined),
+        };
+      }
+      case 'INQUIRY':
+        return { kind: 'shape', text: 'GOOD, a direct access block device', test: (d) => (d.length < 36 ? `${d.length} bytes of INQUIRY data` : (d[0]! & 0x1f) !== 0 ? `PERIPHERAL DEVICE TYPE ${d[0]! & 0x1f}` : undefined) };
+      case 'RECEIVE COPY RESULTS':
+        return { kind: 'shape', text: 'GOOD, operating parameters', test: (d) => (d.length < 44 ? `${d.length} bytes of operating parameters` : undefined) };
+      case 'WRITE SAME(10)':
+      case 'WRITE SAME(16)': {
+        const expected = this.ref.writeSame16(0, m(command.lba), command.blocks, command.unmap, encoded.dataOut);
+        if (command.unmap) this.#forget(m(command.lba), command.blocks);
+        else this.#known(m(command.lba), command.blocks);
+        return { kind: 'exact', expected };
+      }
+      case 'UNMAP': {
+        const expected = this.ref.unmap(0, command.ranges.map((r) => ({ lba: m(r.lba), blocks: r.blocks })));
+        for (const r of command.ranges) this.#forget(m(r.lba), r.blocks);
+        return { kind: 'exact', expected };
+      }
+      case 'COMPARE AND WRITE': {
+        const half = command.blocks * bs;
+        const data = encoded.dataOut!;
+        const expected = this.ref.compareAndWrite(0, m(command.lba), data.subarray(0, half), data.subarray(half));
+        if (expected.status === 0) this.#known(m(command.lba), command.blocks);
+        return { kind: 'exact', expected };
+      }
+      case 'EXTENDED COPY': {
+        const expected = this.ref.extendedCopy(command.segments.map((s) => ({ src: 0, dst: 0, srcLba: m(s.srcLba), dstLba: m(s.dstLba), blocks: s.blocks })));
+        if (expected.status === 0) for (const s of command.segments) this.#known(m(s.dstLba), s.blocks);
+        return { kind: 'exact', expected };
+      }
+    }
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * What a step should answer (a prediction of the model), what a malformed command must get, and
+ * whether an actual answer agrees.
+ * @module
+ */
+import { decodeSense } from '../../codec/sense-decoder.js';
+import type { ScsiResult } from '../../scsi/outcome.js';
+import type { Defect } from '../commands.js';
+import type { Expected } from '../reference-array.js';
+import { RESERVATION_CONFLICT, describeResult, hex2 } from './report.js';
+
+/** What a step should answer. */
+export type Prediction =
+  | { readonly kind: 'exact'; readonly expected: Expected }
+  | { readonly kind: 'refused'; readonly keys: readonly number[]; readonly ascs?: readonly number[]; readonly text: string }
+  | { readonly kind: 'conflict' }
+  /** GOOD with Data-In of a shape `test` checks (what the model cannot give byte for byte). */
+  | { readonly kind: 'shape'; readonly text: string; readonly test: (data: Uint8Array) => string | undefined }
+  | { readonly kind: 'skip' };
+
+/** What a malformed command must get: CHECK CONDITION with these sense keys (and ASCs), and no change. */
+export function refusal(defect: Defect): Prediction {
+  switch (defect) {
+    case 'lba-beyond-end':
+      return { kind: 'refused', keys: [0x05], ascs: [0x21], text: 'CHECK CONDITION 05/21/xx (LOGICAL BLOCK ADDRESS OUT OF RANGE)' };
+    case 'over-limit':
+    case 'unsupported-ndob':
+      return { kind: 'refused', keys: [0x05], ascs: [0x24], text: 'CHECK CONDITION 05/24/xx (INVALID FIELD IN CDB)' };
+    case 'too-many-descriptors':
+    case 'short-parameter-list':
+      return { kind: 'refused', keys: [0x05], ascs: [0x1a, 0x24, 0x26], text: 'CHECK CONDITION ILLEGAL REQUEST (parameter list error)' };
+    case 'bad-segment-type':
+    case 'bad-cscd-type':
+      return { kind: 'refused', keys: [0x05], ascs: [0x26], text: 'CHECK CONDITION 05/26/xx (unsupported descriptor type code)' };
+    case 'cscd-index-beyond-list':
+      return { kind: 'refused', keys: [0x05, 0x0a], text: 'CHECK CONDITION ILLEGAL REQUEST or COPY ABORTED' };
+  }
+}
+
+/** A prediction as one line, as the counterexample lists it. */
+export function describePrediction(p: Prediction): string {
+  switch (p.kind) {
+    case 'exact': {
+      const e = p.expected;
+      if (e.status === 0) return e.data !== undefined && e.data.length > 0 ? `GOOD, ${e.data.length} bytes` : 'GOOD';
+      const s = e.sense!;
+      return `CHECK CONDITION ${hex2(s.key)}/${hex2(s.asc)}/${hex2(s.ascq)}${s.information === undefined ? '' : ` INFORMATION ${s.information}`}`;
+    }
+    case 'refused':
+      return `${p.text}, nothing changed`;
+    case 'conflict':
+      return 'RESERVATION CONFLICT';
+    case 'shape':
+      return p.text;
+    case 'skip':
+      return 'not checked';
+  }
+}
+
+/** Why `actual` does not agree with `p`, or undefined when it does. `unknown` masks blocks of a read. */
+export function disagreement(p: Prediction, actual: ScsiResult, blockSize: number, unknownBlock?: (i: number) => boolean): string | undefined {
+  switch (p.kind) {
+    case 'skip':
+      return undefined;
+    case 'conflict':
+      return actual.status === RESERVATION_CONFLICT ? undefined : `expected RESERVATION CONFLICT, got ${describeResult(actual)}`;
+    case 'shape': {
+      if (actual.status !== 0) return `expected ${p.text}, got ${describeResult(actual)}`;
+      const wrong = p.test(actual.data ?? new Uint8Array(0));
+      return wrong === undefined ? undefined : `expected ${p.text}: ${wrong}`;
+    }
+    case 'refused': {
+      const s = decodeSense(actual.sense);
+      if (actual.status !== 0x02 || s === undefined || !p.keys.includes(s.key) || (p.ascs !== undefined && !p.ascs.includes(s.asc))) {
+        return `expected ${p.text}, got ${describeResult(actual)}`;
+      }
+      return undefined;
+    }
+    case 'exact': {
+      const e = p.expected;
+      if (actual.status !== e.status) return `expected ${describePrediction(p)}, got ${describeResult(actual)}`;
+      if (e.status !== 0) {
+        const s = decodeSense(actual.sense);
+        const w = e.sense!;
+        if (s === undefined || s.key !== w.key || s.asc !== w.asc || s.ascq !== w.ascq || (w.information !== undefined && s.information !== w.information)) {
+          return `expected ${describePrediction(p)}, got ${describeResult(actual)}`;
+        }
+        return undefined;
+      }
+      if (e.data === undefined) return undefined;
+      const got = actual.data ?? new Uint8Array(0);
+      if (got.length !== e.data.length) return `expected ${e.data.length} bytes of Data-In, got ${got.length}`;
+      for (let i = 0; i < got.length; i++) {
+        if (got[i] !== e.data[i] && !(unknownBlock?.(Math.floor(i / blockSize)) ?? false)) {
+          return `Data-In differs at byte ${i} (block ${Math.floor(i / blockSize)} of the read): expected ${hex2(e.data[i]!)}h, got ${hex2(got[i]!)}h`;
+        }
+      }
+      return undefined;
+    }
+  }
+}

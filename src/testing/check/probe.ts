@@ -1,0 +1,122 @@
+/**
+ * What the check learns before it runs: the nexuses, the target's geometry and limits (through the
+ * host's probe and the Data-In decoders), the commands it offers and the window the check works in.
+ * @module
+ */
+import * as cdb from '../../codec/cdb-encoder.js';
+import { decodeOneCommand } from '../../codec/rsoc-decoder.js';
+import { decodeLogicalBlockProvisioning } from '../../codec/vpd-decoder.js';
+import { InvalidArgumentError, checkOptions, is } from '../../common/errors.js';
+import { probeLun, type LunInfo } from '../../host/probe.js';
+import type { ScsiTarget } from '../../host/target.js';
+import type { CommandSpace } from '../arbitraries.js';
+import type { KitCommand } from '../commands.js';
+import { SETUP_OPTIONS, type KitSetupOptions } from './options.js';
+import type { TargetCapabilities } from './report.js';
+import type { KitNexus } from './steps.js';
+
+/**
+ * What WRITE SAME(16) takes: UNMAP needs LBPWS (VPD B2h) and, like NDOB, a set bit in the CDB USAGE
+ * DATA of REPORT SUPPORTED OPERATION CODES (one command). Without that report, NDOB is not sent.
+ */
+export async function writeSameBits(target: KitNexus): Promise<{ unmap: boolean; unmap10: boolean; ndob: boolean }> {
+  const b2 = await target.execute(cdb.inquiry({ page: 0xb2, allocationLength: 64 }));
+  const page = b2.status === 0 && b2.data !== undefined ? decodeLogicalBlockProvisioning(b2.data) : undefined;
+  const lbp = page?.ok === true ? page.value : undefined;
+  /** The CDB USAGE DATA of `opcode`, or undefined when it is not reported as supported. */
+  const usage = async (opcode: number): Promise<Uint8Array | undefined> => {
+    const one = await target.execute(cdb.reportSupportedOperationCodes({ reportingOptions: 1, opcode, allocationLength: 64 }));
+    const report = one.status === 0 && one.data !== undefined ? decodeOneCommand(one.data) : undefined;
+    return report?.ok === true && report.value.support === 0b011 && report.value.cdbSize >= 2 ? report.value.cdbUsageData : undefined;
+  };
+  const [u16, u10] = [await usage(0x93), await usage(0x41)];
+  // Byte 1 of the WRITE SAME(10) and WRITE SAME(16) CDBs: UNMAP is bit 3, NDOB bit 0 (SBC-3).
+  return {
+    unmap: lbp?.lbpws === true && (u16 === undefined || (u16[1]! & 0x08) !== 0),
+    unmap10: lbp?.lbpws10 === true && (u10 === undefined || (u10[1]! & 0x08) !== 0),
+    ndob: u16 !== undefined && (u16[1]! & 0x01) !== 0,
+  };
+}
+
+/** The kit commands the target offers, as its probe found it (and as `restrict` allows). */
+export function opsOf(info: LunInfo, restrict: ReadonlySet<KitCommand['op']> | undefined): Set<KitCommand['op']> {
+  const s = info.supported;
+  const listed = (opcode: number, sa?: number): boolean => s === undefined || s.has(sa === undefined ? String(opcode) : `${opcode}/${sa}`) || s.has(String(opcode));
+  const ops = new Set<KitCommand['op']>(['TEST UNIT READY', 'INQUIRY', 'READ CAPACITY(16)']);
+  if (listed(0x28)) ops.add('READ(10)');
+  if (listed(0x88)) ops.add('READ(16)');
+  if (listed(0x2a)) ops.add('WRITE(10)');
+  if (listed(0x8a)) ops.add('WRITE(16)');
+  if (s !== undefined && s.has(String(0x41))) ops.add('WRITE SAME(10)');
+  if (s !== undefined && s.has(String(0x93))) ops.add('WRITE SAME(16)');
+  if (s !== undefined && s.has(String(0x91))) ops.add('SYNCHRONIZE CACHE(16)');
+  if (info.thin && s !== undefined && s.has(`${0x9e}/${0x12}`)) ops.add('GET LBA STATUS');
+  if (info.thin && info.maxUnmapBlocks > 0 && listed(0x42)) ops.add('UNMAP');
+  if (info.maxCompareAndWriteBlocks > 0 && listed(0x89)) ops.add('COMPARE AND WRITE');
+  if (info.copyManager !== undefined && info.designator !== undefined && listed(0x83)) {
+    ops.add('EXTENDED COPY');
+    ops.add('RECEIVE COPY RESULTS');
+  }
+  if (s !== undefined && s.has(String(0x16)) && s.has(String(0x17))) {
+    ops.add('RESERVE(6)');
+    ops.add('RELEASE(6)');
+  }
+  return restrict === undefined ? ops : new Set([...ops].filter((o) => restrict.has(o)));
+}
+
+/** What {@link kitSetup} found: the nexuses, where commands may go, and what the target offers. */
+export interface KitSetup {
+  /** The LUN through each nexus. */
+  readonly nexuses: readonly KitNexus[];
+  /** Commands, limits and the window. */
+  readonly space: CommandSpace;
+  /** What the target offers. */
+  readonly capabilities: TargetCapabilities;
+}
+
+/**
+ * Probes `target` (clearing pending unit attentions on every nexus) and works out the command space
+ * for {@link kitCommands}: what {@link checkTarget} does before it runs, for your own property.
+ */
+export async function kitSetup(target: ScsiTarget, options: KitSetupOptions = {}): Promise<KitSetup> {
+  is.target(target, 'kitSetup: target');
+  checkOptions(options, SETUP_OPTIONS, 'kitSetup');
+  return await setUp(target, options, 'kitSetup');
+}
+
+/** {@link kitSetup} on checked options; `where` names the caller in errors. */
+export async function setUp(target: ScsiTarget, options: KitSetupOptions, where: string): Promise<KitSetup> {
+  const nexuses: KitNexus[] =
+    options.others !== undefined
+      ? [target, ...options.others].map((t, i) => ({ name: `nexus ${i}`, execute: (c, d) => t.execute(c, d) }))
+      : (options.initiators ?? ['vaai-sim-check']).map((name) => ({ name, execute: (c, d) => target.execute(c, d, { initiator: name }) }));
+  // Clear pending unit attentions (a reset, a new session) on every nexus.
+  for (const n of nexuses) for (let i = 0; i < 10 && (await n.execute(cdb.testUnitReady())).status === 0x02; i++);
+  const info = await probeLun(target, options.others === undefined ? nexuses[0]!.name : undefined);
+  if (options.windowBlocks !== undefined && options.windowBlocks > info.blockCount) {
+    throw new InvalidArgumentError(`${where}: windowBlocks must be at most the LUN's ${info.blockCount} blocks, got ${options.windowBlocks}`);
+  }
+  const windowBlocks = options.windowBlocks ?? Math.min(64, info.blockCount);
+  const first = info.blockCount - windowBlocks;
+  const ops = opsOf(info, options.ops === undefined ? undefined : new Set(options.ops));
+  if (ops.size === 0) throw new InvalidArgumentError(`${where}: the target offers none of the ops asked for (${[...options.ops!].join(', ')})`);
+  const ws = await writeSameBits(nexuses[0]!);
+  const maxBlocks = Math.max(1, Math.min(16, windowBlocks, info.maxTransferBlocks || 16));
+  const space: CommandSpace = {
+    blockSize: info.blockSize,
+    blockCount: info.blockCount,
+    first,
+    maxBlocks,
+    ops,
+    ...(info.designator === undefined ? {} : { designator: info.designator }),
+    maxCompareAndWriteBlocks: info.maxCompareAndWriteBlocks,
+    maxWriteSameBlocks: info.maxWriteSameBlocks,
+    maxUnmapDescriptors: info.maxUnmapDescriptors,
+    maxSegments: info.copyManager?.maxSegmentDescriptors ?? 4,
+    writeSameNdob: ws.ndob,
+    writeSameUnmap: ws.unmap,
+    writeSame10Unmap: ws.unmap10,
+  };
+  const capabilities: TargetCapabilities = { blockSize: info.blockSize, blockCount: info.blockCount, window: { lba: first, blocks: windowBlocks }, ops: [...ops], unmappedReadsZero: info.unmappedReadsZero, nexuses: nexuses.length };
+  return { nexuses, space, capabilities };
+}
