@@ -1,6 +1,8 @@
 /**
  * What handlers return: a {@link ScsiResult} or a typed {@link Failure} that the dispatcher turns
- * into CHECK CONDITION with sense. Handlers never build sense bytes and never throw.
+ * into CHECK CONDITION with sense. Handlers never build sense bytes and never throw. Either may
+ * carry the work the handler did, which the dispatcher completes into the result's
+ * {@link CommandWork} record.
  * @module
  */
 import type { FieldPointer, SenseDetails } from '../codec/sense-encoder.js';
@@ -18,9 +20,9 @@ export interface ScsiResult {
   /**
    * The work the command caused in an in-process array: bytes over the fabric, media bytes, bytes
    * shared, copied, deallocated or zeroed. Present on every answer of a command that reached its
-   * executor, whether it then succeeded or failed (a failed command is charged what it did before
-   * stopping, e.g. the segments of an EXTENDED COPY that ran out of space, the compare of a
-   * COMPARE AND WRITE that miscompared). Absent when the command was refused before executing
+   * executor, whether it then succeeded or failed (a failed command records what it did before it
+   * stopped: the segments of an EXTENDED COPY that ran out of space, the compare of a COMPARE AND
+   * WRITE that miscompared; otherwise only its transfer). Absent when the command was refused before executing
    * (unit attention, access, reservation conflict, an invalid CDB or parameter list, an injected
    * fault), and from remote targets, whose answers carry only status, sense and data.
    */

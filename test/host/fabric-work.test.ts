@@ -179,8 +179,8 @@ describe('the fabric charges the work record, not the CDB', () => {
   }
 
   it('WRITE SAME(16) with NUMBER OF LOGICAL BLOCKS = 0 is charged for the range to the end of the LUN', async () => {
-    // A decoder of the CDB reads 0 blocks and charges no back-end time; the array deallocates the
-    // whole 64 MiB LUN: 64 allocation units of metadata work.
+    // A decoder of the CDB reads 0 blocks and charges no back-end time (0.055448 ms in all); the
+    // array deallocates the whole 64 MiB LUN: 64 allocation units of metadata work.
     const c = await charge(true, cdb.writeSame16({ lba: 0, blocks: 0, unmap: true }), new Uint8Array(512));
     expect(c.status).toBe(0);
     expect(c.now).toBeCloseTo(front(512) + metadataMs(64), 9);
@@ -200,6 +200,7 @@ describe('the fabric charges the work record, not the CDB', () => {
   });
 
   it('COMPARE AND WRITE is charged its compare and its write; a miscompare its compare', async () => {
+    // A decoder of the CDB charged a miscompare nothing for the block it compared (0.112048 ms in all).
     const { array, lun } = setup();
     const fabric = new Fabric(array, '16gfc');
     const port = fabric.host('h').port(lun);
