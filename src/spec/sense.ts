@@ -1,7 +1,7 @@
 /**
  * Sense is data: every failure inside the array is one of these typed reasons, and this one table
  * turns a reason into its sense key and ASC/ASCQ (SPC-4 4.5.6, annex D). Sources per row are in
- * the shared VAAI reference (vaai-spec.md section 0).
+ * docs/decisions/sense.md ("The rows and where each comes from").
  * @module
  */
 

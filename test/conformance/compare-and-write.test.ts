@@ -1,5 +1,5 @@
 /**
- * COMPARE AND WRITE (SBC-3 5.2; vaai-spec.md 1.4 and the libiscsi CompareAndWrite suite, 4.2): simple,
+ * COMPARE AND WRITE (SBC-3 5.2; docs/decisions/compare-and-write.md and the libiscsi CompareAndWrite suite, docs/decisions/libiscsi.md): simple,
  * miscompare (at every byte offset of a block, and in multi-block commands), unwritten blocks, DPO/FUA
  * against MODE SENSE DPOFUA, limits from VPD B0, Data-Out size, beyond-eol, out of space, atomicity.
  */

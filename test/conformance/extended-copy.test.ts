@@ -1,5 +1,5 @@
 /**
- * EXTENDED COPY (LID1) (SPC-4 6.4; vaai-spec.md 1.1 and the libiscsi ExtendedCopy suite, 4.3):
+ * EXTENDED COPY (LID1) (SPC-4 6.4; docs/decisions/extended-copy.md and the libiscsi ExtendedCopy suite, docs/decisions/libiscsi.md):
  * Simple, ParamHdr, DescrLimits (with the limits read back from RECEIVE COPY RESULTS OPERATING
  * PARAMETERS), DescrType, ValidTgtDescr, ValidSegDescr, then the array's own grid: LIST ID USAGE,
  * CSCD resolution and access control, DISK BLOCK LENGTH, cross-LUN copies, overlapping copies,
@@ -614,7 +614,7 @@ describe('EXTENDED COPY: data movement', () => {
     await expectFailsCleanly(array, defaultRanges(secret), () => xcopyList(secret, list, HOST_B), Sense.LOGICAL_UNIT_NOT_SUPPORTED);
   });
 
-  it('ExtendedCopy/out of space while cloning in copy mode is 07/27/07 (vaai-spec 1.1 item 15)', async () => {
+  it('ExtendedCopy/out of space while cloning in copy mode is 07/27/07 (docs/decisions/extended-copy.md)', async () => {
     const { array, a, b } = twoLuns({ capacityBytes: 3 * MiB, cloneMode: 'copy' });
     await writeBlocks(a, 0, pattern(2 * UNIT_BLOCKS * BLOCK, 81));
     const r = await xcopy(a, [{ from: a, to: b, blocks: 2 * UNIT_BLOCKS, sourceLba: 0, destinationLba: 0 }], 9, 0);

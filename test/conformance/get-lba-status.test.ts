@@ -1,5 +1,5 @@
 /**
- * GET LBA STATUS (SBC-3 5.7; vaai-spec.md 1.6 and the libiscsi GetLBAStatus suite, 4.7): simple,
+ * GET LBA STATUS (SBC-3 5.7; docs/decisions/unmap-and-provisioning.md and the libiscsi GetLBAStatus suite): simple,
  * beyond-eol, provisioning status after writes, UNMAP and WRITE SAME, coalescing at allocation-unit
  * granularity, truncation, and "not implemented" on a fully provisioned LUN.
  */

@@ -1,5 +1,5 @@
 /**
- * Shared helpers of the libiscsi-style conformance grid (vaai-spec.md section 4): a fixture that
+ * Shared helpers of the libiscsi-style conformance grid (docs/decisions/libiscsi.md): a fixture that
  * makes an array and a LUN, result assertions on status and sense, pattern buffers, and a snapshot
  * of medium + pool to prove that a failing command changed nothing.
  *
@@ -47,7 +47,7 @@ export interface SenseCode {
   readonly ascq: number;
 }
 
-/** The conditions the grid expects (vaai-spec.md section 0), written out as numbers. */
+/** The conditions the grid expects (docs/decisions/sense.md), written out as numbers. */
 export const Sense = {
   INVALID_COMMAND_OPERATION_CODE: { key: 0x05, asc: 0x20, ascq: 0x00 },
   INVALID_FIELD_IN_CDB: { key: 0x05, asc: 0x24, ascq: 0x00 },

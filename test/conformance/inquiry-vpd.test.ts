@@ -1,5 +1,5 @@
 /**
- * INQUIRY (SPC-4 6.6; vaai-spec.md 1.8 and libiscsi Inquiry, 4.8): standard data byte by byte, and
+ * INQUIRY (SPC-4 6.6; docs/decisions/reporting.md and libiscsi Inquiry): standard data byte by byte, and
  * the VPD pages 00h, 80h, 83h, 8Fh, B0h, B1h, B2h, for thin and thick LUNs.
  */
 import { describe, expect, it } from 'vitest';

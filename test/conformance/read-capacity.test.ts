@@ -1,6 +1,6 @@
 /**
- * READ CAPACITY(10) and READ CAPACITY(16) (SBC-3 5.16, 5.17; vaai-spec.md 1.7 and libiscsi
- * ReadCapacity16, 4.8): exact data, saturation above 2^32 blocks, LBPME/LBPRZ for thin and thick
+ * READ CAPACITY(10) and READ CAPACITY(16) (SBC-3 5.16, 5.17; docs/decisions/reporting.md and libiscsi
+ * ReadCapacity16): exact data, saturation above 2^32 blocks, LBPME/LBPRZ for thin and thick
  * LUNs, protection fields, and truncation to short allocation lengths.
  */
 import { describe, expect, it } from 'vitest';

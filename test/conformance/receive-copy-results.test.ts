@@ -1,6 +1,6 @@
 /**
- * RECEIVE COPY RESULTS (LID1) (SPC-4 6.18; vaai-spec.md 1.2 and the libiscsi ReceiveCopyResults suite,
- * 4.4): OPERATING PARAMETERS byte by byte against COPY_LIMITS, COPY STATUS of held, discarded and
+ * RECEIVE COPY RESULTS (LID1) (SPC-4 6.18; docs/decisions/extended-copy.md and the libiscsi ReceiveCopyResults suite,
+ * docs/decisions/libiscsi.md): OPERATING PARAMETERS byte by byte against COPY_LIMITS, COPY STATUS of held, discarded and
  * unknown lists, per-nexus scoping, FAILED SEGMENT DETAILS, truncation and unsupported service actions.
  */
 import { describe, expect, it } from 'vitest';

@@ -1,6 +1,6 @@
 /**
- * REPORT SUPPORTED OPERATION CODES (SPC-4 6.35; vaai-spec.md 1.9 and libiscsi ReportSupportedOpcodes,
- * 4.8): the all-commands list is exactly what executes (every listed command answers something other
+ * REPORT SUPPORTED OPERATION CODES (SPC-4 6.35; docs/decisions/reporting.md and libiscsi ReportSupportedOpcodes,
+ * docs/decisions/libiscsi.md): the all-commands list is exactly what executes (every listed command answers something other
  * than INVALID COMMAND OPERATION CODE, every unlisted one answers it), RCTD timeouts descriptors, the
  * one-command forms (reporting options 1, 2, 3), SUPPORT, CDB usage data, and thin versus thick LUNs.
  */
@@ -90,7 +90,7 @@ function probe(opcode: number, serviceAction: number | undefined, length = 16): 
   return c;
 }
 
-/** libiscsi's "not implemented" test (iscsi-support.c status_is_invalid_opcode, vaai-spec.md 4.1). */
+/** libiscsi's "not implemented" test (iscsi-support.c status_is_invalid_opcode; docs/decisions/libiscsi.md). */
 function notImplemented(r: ScsiResult, opcode: number): boolean {
   const s = decodeSense(r.sense);
   if (r.status !== 2 || s === undefined || s.key !== 0x05) return false;
@@ -245,7 +245,7 @@ describe('REPORT SUPPORTED OPERATION CODES: one command', () => {
     { what: 'UNMAP', opcode: 0x42, anchorBit: 0x01, unmapBit: 0 },
     { what: 'WRITE SAME(10)', opcode: 0x41, anchorBit: 0x10, unmapBit: 0x08 },
     { what: 'WRITE SAME(16)', opcode: 0x93, anchorBit: 0x10, unmapBit: 0x08 },
-  ])('REPORT SUPPORTED OPERATION CODES/one $what: usage bits for ANCHOR follow ANC_SUP, UNMAP is reported (vaai-spec 1.9)', async ({ opcode, anchorBit, unmapBit }) => {
+  ])('REPORT SUPPORTED OPERATION CODES/one $what: usage bits for ANCHOR follow ANC_SUP, UNMAP is reported (docs/decisions/reporting.md)', async ({ opcode, anchorBit, unmapBit }) => {
     const { lun } = makeFixture();
     const p = await readProfile(lun);
     const d = (await exec(lun, rsoc({ reportingOptions: 1, opcode }))).data!;

@@ -1,5 +1,5 @@
 /**
- * RESERVE(6)/(10) and RELEASE(6)/(10) (SPC-2 5.5.1, 7.19-7.22; vaai-spec.md 1.11): while one initiator
+ * RESERVE(6)/(10) and RELEASE(6)/(10) (SPC-2 5.5.1, 7.19-7.22; docs/decisions/reservations-and-nexus.md): while one initiator
  * holds the reservation, every other initiator's media commands get RESERVATION CONFLICT (status 18h,
  * no sense) and change nothing; INQUIRY, REPORT LUNS, REQUEST SENSE and RELEASE are still allowed; a
  * RELEASE from a non-holder is GOOD and keeps the reservation; EXTENDED COPY touching a LUN reserved

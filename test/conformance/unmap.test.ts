@@ -1,5 +1,5 @@
 /**
- * UNMAP (SBC-3 5.28; vaai-spec.md 1.5 and the libiscsi Unmap suite, 4.6): simple, zero-blocks,
+ * UNMAP (SBC-3 5.28; docs/decisions/unmap-and-provisioning.md and the libiscsi Unmap suite): simple, zero-blocks,
  * parameter list lengths, block descriptor limits from VPD B0, beyond-eol, ANCHOR, Data-Out size,
  * pool accounting for whole allocation units, a full pool, and failure atomicity.
  */

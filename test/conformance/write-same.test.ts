@@ -1,6 +1,6 @@
 /**
- * WRITE SAME(10) and WRITE SAME(16) (SBC-3 5.41/5.42; vaai-spec.md 1.3 and libiscsi WriteSame10 and
- * WriteSame16 suites, 4.5). Expectations that depend on what the LUN advertises (WSNZ, MAXIMUM WRITE
+ * WRITE SAME(10) and WRITE SAME(16) (SBC-3 5.41/5.42; docs/decisions/write-same.md and libiscsi WriteSame10 and
+ * WriteSame16 suites). Expectations that depend on what the LUN advertises (WSNZ, MAXIMUM WRITE
  * SAME LENGTH, LBPWS/LBPWS10, LBPRZ, ANC_SUP) are computed from the VPD pages read back.
  */
 import { describe, expect, it } from 'vitest';
@@ -56,7 +56,7 @@ function withLba(c: WsCase, lba: bigint, blocks: number): Uint8Array {
   return c.lbaBytes === 8 ? setU64(x, 2, lba) : setU32(x, 2, Number(lba));
 }
 
-/** The expected result of a WRITE SAME with NUMBER OF LOGICAL BLOCKS = 0 at `lba` (libiscsi ZeroBlocks, 4.5). */
+/** The expected result of a WRITE SAME with NUMBER OF LOGICAL BLOCKS = 0 at `lba` (libiscsi ZeroBlocks; docs/decisions/write-same.md). */
 function zeroBlocksExpectation(p: { wsnz: boolean; maximumWriteSameLength: number }, c: WsCase, lba: number, numBlocks: number): 'GOOD' | SenseExpectation {
   if (lba > numBlocks) return Sense.LBA_OUT_OF_RANGE;
   if (p.wsnz) return { ...Sense.INVALID_FIELD_IN_CDB, fieldPointer: cdbField(c.blocksAt) };

@@ -163,7 +163,7 @@ function execute(cmd: ExtendedCopyCommand, _list: Uint8Array, ctx: CommandContex
     const outcome = seg.destination.store.copyFrom(seg.source.store, seg.sourceOffset, seg.destinationOffset, seg.bytes, share, tally);
     transferred += outcome.done;
     if (outcome.outOfSpace) {
-      // What was copied stays copied; COPY STATUS reports how far the copy got (vaai-spec.md 1.1 item 15).
+      // What was copied stays copied; COPY STATUS reports how far the copy got (docs/decisions/extended-copy.md, "Out of space mid-copy").
       array.reportOutOfSpace(ctx, Opcode.EXTENDED_COPY, outcome.neededUnits, array.pool.freeUnits);
       const failure = fail('SPACE_ALLOCATION_FAILED_WRITE_PROTECT', { commandSpecificInformation: i });
       array.reportCopyProgress(ctx, list.listId, i, plan.length, transferred, tally.shared);

@@ -1,6 +1,6 @@
 /**
  * Decodes the EXTENDED COPY (LID1) parameter list (SPC-4 6.4): header, CSCD descriptors, segment
- * descriptors. The checks run in the order that makes each error unambiguous (vaai-spec.md 1.1):
+ * descriptors. The checks run in the order that makes each error unambiguous (docs/decisions/extended-copy.md, "Check order"):
  * lengths, then LIST ID USAGE, then descriptor counts, then descriptor types, then fields.
  * @module
  */
