@@ -17,7 +17,10 @@ export interface BlockRange {
   readonly blocks: number;
 }
 
-/** One block-to-block segment of an EXTENDED COPY within the LUN under test. */
+/**
+ * One block-to-block segment of an EXTENDED COPY: within the LUN under test, or between the LUNs of
+ * {@link KitGeometry.cscds} when `source` and `destination` name them.
+ */
 export interface CopySegment {
   /** First source LBA. */
   readonly srcLba: number;
@@ -25,6 +28,10 @@ export interface CopySegment {
   readonly dstLba: number;
   /** Number of blocks. */
   readonly blocks: number;
+  /** CSCD descriptor index of the source. @defaultValue 0 (the LUN under test) */
+  readonly source?: number;
+  /** CSCD descriptor index of the destination. @defaultValue 0 (the LUN under test) */
+  readonly destination?: number;
 }
 
 /** TEST UNIT READY. */
@@ -136,7 +143,7 @@ export interface CompareAndWriteCommand extends BlockRange {
   readonly miscompareAt: number | null;
 }
 
-/** EXTENDED COPY (LID1) with one CSCD (the LUN itself) and block-to-block segments. */
+/** EXTENDED COPY (LID1) with the CSCDs of {@link KitGeometry.cscds} (by default the LUN itself) and block-to-block segments. */
 export interface ExtendedCopyCommand {
   /** Operation, as T10 names it. */
   readonly op: 'EXTENDED COPY';
@@ -244,6 +251,11 @@ export interface KitGeometry {
   readonly blockCount: number;
   /** The LUN's designator (VPD 83h), naming it as EXTENDED COPY's CSCD. */
   readonly designator?: Designator;
+  /**
+   * The CSCD descriptor list of an EXTENDED COPY, LUNs of `blockSize`-byte blocks that segments
+   * name by index. @defaultValue the LUN's `designator` alone
+   */
+  readonly cscds?: readonly Designator[];
   /** MAXIMUM COMPARE AND WRITE LENGTH. */
   readonly maxCompareAndWriteBlocks?: number;
   /** MAXIMUM WRITE SAME LENGTH (0: no limit). */
@@ -285,12 +297,18 @@ function designatorOf(g: KitGeometry): Designator {
 }
 
 function xcopyList(segments: readonly CopySegment[], g: KitGeometry, defect: Defect | undefined): Uint8Array {
-  const d = designatorOf(g);
+  const cscds = g.cscds ?? [designatorOf(g)];
   const list = cdb.extendedCopyParameterList({
-    cscds: [{ designator: d.bytes, codeSet: d.codeSet, associationAndType: d.associationAndType, blockSize: g.blockSize, ...(defect === 'bad-cscd-type' ? { typeCode: 0xfe } : {}) }],
+    cscds: cscds.map((d, i) => ({
+      designator: d.bytes,
+      codeSet: d.codeSet,
+      associationAndType: d.associationAndType,
+      blockSize: g.blockSize,
+      ...(defect === 'bad-cscd-type' && i === 0 ? { typeCode: 0xfe } : {}),
+    })),
     segments: segments.map((s, i) => ({
-      source: 0,
-      destination: defect === 'cscd-index-beyond-list' && i === segments.length - 1 ? 1 : 0,
+      source: s.source ?? 0,
+      destination: defect === 'cscd-index-beyond-list' && i === segments.length - 1 ? cscds.length : (s.destination ?? 0),
       blocks: s.blocks,
       sourceLba: s.srcLba,
       destinationLba: s.dstLba,
@@ -417,6 +435,11 @@ export function encodeCommand(original: KitCommand, g: KitGeometry, current?: (r
   }
 }
 
+/** `n:` for a segment that names CSCD `n`, nothing for the default (the LUN under test). */
+function cscd(index: number | undefined): string {
+  return index === undefined ? '' : `${index}:`;
+}
+
 function range(r: BlockRange): string {
   return `lba ${r.lba} blocks ${r.blocks}`;
 }
@@ -454,7 +477,7 @@ export function describeCommand(original: KitCommand, defect?: Defect, g?: KitGe
       text = `COMPARE AND WRITE ${range(command)} ${command.miscompareAt === null ? 'verify = medium' : `verify = medium but byte ${command.miscompareAt}`} write seed ${command.seed}`;
       break;
     case 'EXTENDED COPY':
-      text = `EXTENDED COPY ${command.segments.map((s) => `[${s.srcLba} -> ${s.dstLba} x${s.blocks}]`).join(' ')}`;
+      text = `EXTENDED COPY ${command.segments.map((s) => `[${cscd(s.source)}${s.srcLba} -> ${cscd(s.destination)}${s.dstLba} x${s.blocks}]`).join(' ')}`;
       break;
     default:
       text = command.op;

@@ -12,10 +12,14 @@
  *
  * A configuration ({@link ModelConfig}) is the clone mode and whether the array does zero detection
  * on WRITE; WRITE data is drawn so that all-zero unit pieces (whole and partial) are common.
+ *
+ * Each command is a command of the test kit (`KitCommand`) on one LUN, made into bytes by the kit's
+ * `encodeCommand`, so the kit and this test send one encoding; only the Data-Out the kit does not
+ * draw (unit pieces of zeros, a nearly-zero WRITE SAME block) is made here.
  */
 import fc from 'fast-check';
-import { StorageArray, cdb, decodeSense, type CloneMode, type Lun, type ScsiResult } from '../../src/index.js';
-import { seededBytes } from '../../src/testing/commands.js';
+import { StorageArray, decodeSense, type CloneMode, type Lun, type ScsiResult } from '../../src/index.js';
+import { encodeCommand, seededBytes, type EncodedCommand, type KitCommand, type KitGeometry } from '../../src/testing/commands.js';
 import { ReferenceArray, type Expected, type ModelRange, type ModelSegment } from '../../src/testing/reference-array.js';
 
 export const BLOCK_SIZE = 512;
@@ -163,6 +167,41 @@ abstract class ArrayCommand implements fc.Command<ReferenceArray, Real> {
   abstract toString(): string;
 }
 
+/** LUN `lun` as the kit's encoder sees it; the CSCD list names every LUN of the array, in order. */
+function geometryOf(real: Real, lun: number): KitGeometry {
+  return {
+    blockSize: BLOCK_SIZE,
+    blockCount: LUN_SPECS[lun]!.blockCount,
+    cscds: real.luns.map((l) => ({ codeSet: 0x01, associationAndType: 0x03, bytes: l.naaDesignator })),
+  };
+}
+
+/**
+ * A kit command sent to LUN `lun`, encoded by the kit (COMPARE AND WRITE's verify half from what the
+ * model says the medium holds); `predict` gives the model's answer to the Data-Out that was sent.
+ */
+abstract class KitStep extends ArrayCommand {
+  readonly name: string;
+  constructor(
+    readonly lun: number,
+    readonly command: KitCommand,
+  ) {
+    super();
+    this.name = command.op;
+  }
+  /** The Data-Out to send: the kit's, unless the step draws its own. */
+  protected dataOut(encoded: EncodedCommand): Uint8Array | undefined {
+    return encoded.dataOut;
+  }
+  protected abstract predict(model: ReferenceArray, dataOut: Uint8Array | undefined): Expected;
+  protected exec(model: ReferenceArray, real: Real): [Expected, ReturnType<Lun['execute']>] {
+    const medium = (r: { lba: number; blocks: number }) => model.read16(this.lun, r.lba, r.blocks).data ?? new Uint8Array(r.blocks * BLOCK_SIZE);
+    const encoded = encodeCommand(this.command, geometryOf(real, this.lun), medium);
+    const dataOut = this.dataOut(encoded);
+    return [this.predict(model, dataOut), real.luns[this.lun]!.execute(encoded.cdb, dataOut)];
+  }
+}
+
 /**
  * The Data-Out of a WRITE, by its unit pieces (the parts of the write inside one allocation unit),
  * so that zero detection has something to detect:
@@ -221,14 +260,16 @@ export function writeBytes(data: WriteData, lba: number, blocks: number): Uint8A
   }
 }
 
-class Write16 extends ArrayCommand {
-  readonly name = 'WRITE(16)';
-  constructor(readonly lun: number, readonly lba: number, readonly blocks: number, readonly data: WriteData) {
-    super();
+class Write16 extends KitStep {
+  constructor(lun: number, readonly lba: number, readonly blocks: number, readonly data: WriteData) {
+    super(lun, { op: 'WRITE(16)', lba, blocks, seed: typeof data === 'number' ? data : 0 });
   }
-  protected exec(model: ReferenceArray, real: Real): [Expected, ReturnType<Lun['execute']>] {
-    const data = writeBytes(this.data, this.lba, this.blocks);
-    return [model.write16(this.lun, this.lba, data), real.luns[this.lun]!.execute(cdb.write16({ lba: this.lba, blocks: this.blocks }), data)];
+  /** The kit's data for a seed; unit pieces of zeros drawn here. */
+  protected override dataOut(encoded: EncodedCommand): Uint8Array {
+    return typeof this.data === 'number' ? (encoded.dataOut ?? new Uint8Array(0)) : writeBytes(this.data, this.lba, this.blocks);
+  }
+  protected predict(model: ReferenceArray, dataOut: Uint8Array): Expected {
+    return model.write16(this.lun, this.lba, dataOut);
   }
   toString(): string {
     const data = typeof this.data === 'number' ? `seed=${this.data}` : `data=${JSON.stringify(this.data)}`;
@@ -236,13 +277,12 @@ class Write16 extends ArrayCommand {
   }
 }
 
-class Read16 extends ArrayCommand {
-  readonly name = 'READ(16)';
-  constructor(readonly lun: number, readonly lba: number, readonly blocks: number) {
-    super();
+class Read16 extends KitStep {
+  constructor(lun: number, readonly lba: number, readonly blocks: number) {
+    super(lun, { op: 'READ(16)', lba, blocks });
   }
-  protected exec(model: ReferenceArray, real: Real): [Expected, ReturnType<Lun['execute']>] {
-    return [model.read16(this.lun, this.lba, this.blocks), real.luns[this.lun]!.execute(cdb.read16({ lba: this.lba, blocks: this.blocks }))];
+  protected predict(model: ReferenceArray): Expected {
+    return model.read16(this.lun, this.lba, this.blocks);
   }
   toString(): string {
     return `READ(16) lun=${this.lun} lba=${this.lba} blocks=${this.blocks}`;
@@ -252,41 +292,32 @@ class Read16 extends ArrayCommand {
 /** The Data-Out block of a WRITE SAME: zeros, NDOB (none), a random block, or zeros but for one byte. */
 export type WriteSamePattern = 'zero' | 'ndob' | 'firstByte' | 'lastByte' | { readonly seed: number };
 
-function patternBlock(p: WriteSamePattern): Uint8Array | undefined {
-  if (p === 'ndob') return undefined;
-  const block = new Uint8Array(BLOCK_SIZE);
-  if (p === 'firstByte') block[0] = 0x5a;
-  else if (p === 'lastByte') block[BLOCK_SIZE - 1] = 0xa5;
-  else if (p !== 'zero') {
-    block.set(seededBytes(p.seed, BLOCK_SIZE));
-    block[0]! |= 1; // never all zero
+class WriteSame16 extends KitStep {
+  constructor(lun: number, readonly lba: number, readonly blocks: number, readonly unmap: boolean, readonly pattern: WriteSamePattern) {
+    super(lun, { op: 'WRITE SAME(16)', lba, blocks, unmap, ndob: pattern === 'ndob', seed: typeof pattern === 'object' ? pattern.seed : 0 });
   }
-  return block;
-}
-
-class WriteSame16 extends ArrayCommand {
-  readonly name = 'WRITE SAME(16)';
-  constructor(readonly lun: number, readonly lba: number, readonly blocks: number, readonly unmap: boolean, readonly pattern: WriteSamePattern) {
-    super();
+  /** The kit's block (zeros, NDOB, or random from the seed), or a block of zeros but for its first or last byte. */
+  protected override dataOut(encoded: EncodedCommand): Uint8Array | undefined {
+    if (this.pattern !== 'firstByte' && this.pattern !== 'lastByte') return encoded.dataOut;
+    const block = new Uint8Array(BLOCK_SIZE);
+    if (this.pattern === 'firstByte') block[0] = 0x5a;
+    else block[BLOCK_SIZE - 1] = 0xa5;
+    return block;
   }
-  protected exec(model: ReferenceArray, real: Real): [Expected, ReturnType<Lun['execute']>] {
-    const block = patternBlock(this.pattern);
-    const c = cdb.writeSame16({ lba: this.lba, blocks: this.blocks, unmap: this.unmap, ndob: this.pattern === 'ndob' });
-    return [model.writeSame16(this.lun, this.lba, this.blocks, this.unmap, block), real.luns[this.lun]!.execute(c, block)];
+  protected predict(model: ReferenceArray, block: Uint8Array | undefined): Expected {
+    return model.writeSame16(this.lun, this.lba, this.blocks, this.unmap, block);
   }
   toString(): string {
     return `WRITE SAME(16) lun=${this.lun} lba=${this.lba} blocks=${this.blocks} unmap=${this.unmap} pattern=${JSON.stringify(this.pattern)}`;
   }
 }
 
-class Unmap extends ArrayCommand {
-  readonly name = 'UNMAP';
-  constructor(readonly lun: number, readonly ranges: readonly ModelRange[]) {
-    super();
+class Unmap extends KitStep {
+  constructor(lun: number, readonly ranges: readonly ModelRange[]) {
+    super(lun, { op: 'UNMAP', ranges });
   }
-  protected exec(model: ReferenceArray, real: Real): [Expected, ReturnType<Lun['execute']>] {
-    const list = cdb.unmapParameterList(this.ranges);
-    return [model.unmap(this.lun, this.ranges), real.luns[this.lun]!.execute(cdb.unmap({ parameterListLength: list.length }), list)];
+  protected predict(model: ReferenceArray): Expected {
+    return model.unmap(this.lun, this.ranges);
   }
   toString(): string {
     return `UNMAP lun=${this.lun} ${this.ranges.map((r) => `[${r.lba}+${r.blocks}]`).join(' ')}`;
@@ -296,43 +327,33 @@ class Unmap extends ArrayCommand {
 /** Where a mismatching COMPARE AND WRITE differs from the medium. */
 export type MismatchAt = 'first' | 'last' | 'endOfFirstBlock' | number;
 
-class CompareAndWrite extends ArrayCommand {
-  readonly name = 'COMPARE AND WRITE';
-  constructor(readonly lun: number, readonly lba: number, readonly blocks: number, readonly seed: number, readonly mismatch: MismatchAt | null) {
-    super();
+/** The kit's `miscompareAt` (a byte offset in the verify half) for `mismatch` in a compare of `length` bytes. */
+function miscompareAt(mismatch: MismatchAt | null, length: number): number | null {
+  if (mismatch === null) return null;
+  return mismatch === 'first' ? 0 : mismatch === 'last' ? length - 1 : mismatch === 'endOfFirstBlock' ? BLOCK_SIZE - 1 : mismatch;
+}
+
+class CompareAndWrite extends KitStep {
+  constructor(lun: number, readonly lba: number, readonly blocks: number, readonly seed: number, readonly mismatch: MismatchAt | null) {
+    // The verify half is what the model says the medium holds (zeros when out of range), made to
+    // differ at one byte for a mismatching compare; the write half is made from the seed.
+    super(lun, { op: 'COMPARE AND WRITE', lba, blocks, seed, miscompareAt: miscompareAt(mismatch, blocks * BLOCK_SIZE) });
   }
-  protected exec(model: ReferenceArray, real: Real): [Expected, ReturnType<Lun['execute']>] {
+  protected predict(model: ReferenceArray, dataOut: Uint8Array): Expected {
     const length = this.blocks * BLOCK_SIZE;
-    // The verify instance is what the model says the medium holds (zeros when out of range)...
-    const verify = model.read16(this.lun, this.lba, this.blocks).data?.slice() ?? new Uint8Array(length);
-    // ...made to differ at one byte for a mismatching compare.
-    if (this.mismatch !== null && length > 0) {
-      const m = this.mismatch;
-      const at = m === 'first' ? 0 : m === 'last' ? length - 1 : m === 'endOfFirstBlock' ? BLOCK_SIZE - 1 : m % length;
-      verify[at]! ^= 1 + (this.seed % 255);
-    }
-    const write = seededBytes(this.seed, length);
-    const dataOut = new Uint8Array(2 * length);
-    dataOut.set(verify, 0);
-    dataOut.set(write, length);
-    return [model.compareAndWrite(this.lun, this.lba, verify, write), real.luns[this.lun]!.execute(cdb.compareAndWrite({ lba: this.lba, blocks: this.blocks }), dataOut)];
+    return model.compareAndWrite(this.lun, this.lba, dataOut.subarray(0, length), dataOut.subarray(length));
   }
   toString(): string {
     return `COMPARE AND WRITE lun=${this.lun} lba=${this.lba} blocks=${this.blocks} seed=${this.seed} mismatch=${JSON.stringify(this.mismatch)}`;
   }
 }
 
-class ExtendedCopy extends ArrayCommand {
-  readonly name = 'EXTENDED COPY';
+class ExtendedCopy extends KitStep {
   constructor(readonly via: number, readonly segments: readonly ModelSegment[]) {
-    super();
+    super(via, { op: 'EXTENDED COPY', segments: segments.map((s) => ({ source: s.src, destination: s.dst, srcLba: s.srcLba, dstLba: s.dstLba, blocks: s.blocks })) });
   }
-  protected exec(model: ReferenceArray, real: Real): [Expected, ReturnType<Lun['execute']>] {
-    const list = cdb.extendedCopyParameterList({
-      cscds: real.luns.map((l) => ({ designator: l.naaDesignator, blockSize: l.blockSize })),
-      segments: this.segments.map((s) => ({ source: s.src, destination: s.dst, blocks: s.blocks, sourceLba: s.srcLba, destinationLba: s.dstLba })),
-    });
-    return [model.extendedCopy(this.segments), real.luns[this.via]!.execute(cdb.extendedCopy(list.length), list)];
+  protected predict(model: ReferenceArray): Expected {
+    return model.extendedCopy(this.segments);
   }
   toString(): string {
     return `EXTENDED COPY via=${this.via} ${this.segments.map((s) => `[${s.src}:${s.srcLba} -> ${s.dst}:${s.dstLba} x${s.blocks}]`).join(' ')}`;
