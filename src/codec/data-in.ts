@@ -45,7 +45,7 @@ export function truncated(what: string, length: number, requiredLength: number):
 
 /** `what` needs at least `requiredLength` bytes for its header. */
 export function short(what: string, length: number, requiredLength: number): DataInFailure {
-  return { ok: false, problem: 'short', requiredLength, message: `${what}: ${length} bytes, fewer than the ${requiredLength} of its header` };
+  return { ok: false, problem: 'short', requiredLength, message: `${what}: ${length} bytes, fewer than the ${requiredLength} it needs` };
 }
 
 /** `what` is not well formed. */

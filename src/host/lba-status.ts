@@ -3,8 +3,8 @@
  * one command per batch of descriptors.
  * @module
  */
-import { readU32, readU64 } from '../codec/bytes.js';
 import * as cdb from '../codec/cdb-encoder.js';
+import { decodeLbaStatus } from '../codec/sbc-data-decoder.js';
 import type { ScsiTarget } from './target.js';
 
 /** One LBA status descriptor. */
@@ -36,11 +36,11 @@ export async function lbaStatusExtents(target: ScsiTarget, lba: number, end: num
   const extents: LbaStatusExtent[] = [];
   for (let at = lba; at < end; ) {
     const s = await target.execute(cdb.getLbaStatus({ lba: at, allocationLength: 8 + 16 * 256 }), undefined, options);
-    if (s.status !== 0 || s.data === undefined || s.data.length < 24) return { failedAt: at, status: s.status };
-    const stop = Math.min(s.data.length, 4 + readU32(s.data, 0));
+    const status = s.status === 0 && s.data !== undefined ? decodeLbaStatus(s.data) : undefined;
+    if (status?.ok !== true || status.value.descriptors.length === 0) return { failedAt: at, status: s.status };
     let next = at;
-    for (let d = 8; d + 16 <= stop; d += 16) {
-      const extent = { lba: readU64(s.data, d), blocks: readU32(s.data, d + 8), provisioning: s.data[d + 12]! & 0x0f };
+    for (const d of status.value.descriptors) {
+      const extent = { lba: d.lbaStatusLogicalBlockAddress, blocks: d.numberOfLogicalBlocks, provisioning: d.provisioningStatus };
       next = Math.max(next, extent.lba + extent.blocks);
       if (extent.blocks > 0) extents.push(extent);
     }

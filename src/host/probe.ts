@@ -5,10 +5,10 @@
  * CODES. Everything goes through `execute`, so it works on any target.
  * @module
  */
-import { readU32, readU64 } from '../codec/bytes.js';
 import * as cdb from '../codec/cdb-encoder.js';
 import { decodeOperatingParameters } from '../codec/copy-results-decoder.js';
 import { decodeAllCommands } from '../codec/rsoc-decoder.js';
+import { decodeReadCapacity16 } from '../codec/sbc-data-decoder.js';
 import { decodeSense } from '../codec/sense-decoder.js';
 import { decodeBlockLimits, decodeDeviceIdentification } from '../codec/vpd-decoder.js';
 import { SenseKey } from '../spec/sense.js';
@@ -85,16 +85,17 @@ async function askPastUnitAttentions(target: ScsiTarget, c: Uint8Array, initiato
 export async function probeLun(target: ScsiTarget, initiator?: string): Promise<LunInfo> {
   const readCapacity = cdb.readCapacity16(32);
   const rc = await askPastUnitAttentions(target, readCapacity, initiator);
-  if (rc.status !== 0 || rc.data === undefined || rc.data.length < 16) {
+  const capacity = rc.status === 0 && rc.data !== undefined ? decodeReadCapacity16(rc.data) : undefined;
+  if (capacity?.ok !== true) {
     const sense = decodeSense(rc.sense);
     if (rc.status === 2 && sense?.reason === 'LOGICAL_UNIT_NOT_SUPPORTED') throw new LogicalUnitNotFoundError(target.description ?? 'the logical unit', 'READ CAPACITY(16)', sense);
     const what = `probing ${target.description ?? 'the logical unit'} with READ CAPACITY(16)`;
     throw new HostIoError(what, readCapacity, rc, rc.status === 0 ? `returned ${rc.data?.length ?? 0} bytes of parameter data, not 16` : undefined);
   }
-  const blockCount = readU64(rc.data, 0) + 1;
-  const blockSize = readU32(rc.data, 8);
-  const thin = (rc.data[14]! & 0x80) !== 0;
-  const unmappedReadsZero = (rc.data[14]! & 0x40) !== 0;
+  const blockCount = capacity.value.returnedLogicalBlockAddress + 1;
+  const blockSize = capacity.value.logicalBlockLengthInBytes;
+  const thin = capacity.value.lbpme;
+  const unmappedReadsZero = capacity.value.lbprz;
 
   let designator: Designator | undefined;
   const id = await ask(target, cdb.inquiry({ page: 0x83, allocationLength: 0xffff }), initiator);

@@ -9,6 +9,7 @@ import { StorageArray, cdb } from '../../src/index.js';
 import { decodeOperatingParameters } from '../../src/codec/copy-results-decoder.js';
 import type { DataInResult } from '../../src/codec/data-in.js';
 import { decodeAllCommands, decodeOneCommand } from '../../src/codec/rsoc-decoder.js';
+import { decodeLbaStatus, decodeReadCapacity16 } from '../../src/codec/sbc-data-decoder.js';
 import {
   decodeBlockDeviceCharacteristics,
   decodeBlockLimits,
@@ -263,5 +264,40 @@ describe('REPORT SUPPORTED OPERATION CODES decoders', () => {
   it('RECEIVE COPY RESULTS (OPERATING PARAMETERS) cut by the ALLOCATION LENGTH is truncated', () => {
     const { lun } = setup();
     everyCutFails(dataIn(lun, cdb.receiveCopyResults({ serviceAction: 0x03, allocationLength: 1024 })), decodeOperatingParameters);
+  });
+});
+
+describe('SBC parameter data decoders', () => {
+  it('READ CAPACITY(16): geometry and provisioning of a thin and a thick LUN', () => {
+    const { lun } = setup(true);
+    expect(value(decodeReadCapacity16(dataIn(lun, cdb.readCapacity16(32))))).toEqual({
+      returnedLogicalBlockAddress: 16 * 2048 - 1,
+      logicalBlockLengthInBytes: 512,
+      pType: 0,
+      protEn: false,
+      pIExponent: 0,
+      logicalBlocksPerPhysicalBlockExponent: 0,
+      lbpme: true,
+      lbprz: true,
+      lowestAlignedLogicalBlockAddress: 0,
+    });
+    expect(value(decodeReadCapacity16(dataIn(setup(false).lun, cdb.readCapacity16(32))))).toMatchObject({ lbpme: false, lbprz: false });
+    expect(decodeReadCapacity16(dataIn(lun, cdb.readCapacity16(12)))).toMatchObject({ ok: false, problem: 'short', requiredLength: 16 });
+    const hand = Uint8Array.of(0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 0x10, 0, 0x05, 0x23, 0x80 | 0x01, 0x02);
+    expect(value(decodeReadCapacity16(hand))).toMatchObject({ returnedLogicalBlockAddress: 0xffff, logicalBlockLengthInBytes: 4096, pType: 2, protEn: true, pIExponent: 2, logicalBlocksPerPhysicalBlockExponent: 3, lbpme: true, lbprz: false, lowestAlignedLogicalBlockAddress: 0x102 });
+  });
+
+  it('GET LBA STATUS: the descriptors that arrived, and whether that was all', () => {
+    const { lun } = setup(true);
+    lun.execute(cdb.write16({ lba: 2048, blocks: 1 }), new Uint8Array(512).fill(7));
+    const all = value(decodeLbaStatus(dataIn(lun, cdb.getLbaStatus({ lba: 0, allocationLength: 4096 }))));
+    expect(all.complete).toBe(true);
+    expect(all.descriptors.slice(0, 2)).toEqual([
+      { lbaStatusLogicalBlockAddress: 0, numberOfLogicalBlocks: 2048, provisioningStatus: 1 },
+      { lbaStatusLogicalBlockAddress: 2048, numberOfLogicalBlocks: 2048, provisioningStatus: 0 },
+    ]);
+    const cut = value(decodeLbaStatus(dataIn(lun, cdb.getLbaStatus({ lba: 0, allocationLength: 30 }))));
+    expect(cut).toEqual({ parameterDataLength: all.parameterDataLength, descriptors: all.descriptors.slice(0, 1), complete: false });
+    expect(decodeLbaStatus(new Uint8Array(7))).toMatchObject({ ok: false, problem: 'short', requiredLength: 8 });
   });
 });

@@ -3,7 +3,7 @@
  * whose content is unknown, and its prediction of each command's answer.
  * @module
  */
-import { readU32, readU64 } from '../../codec/bytes.js';
+import { decodeLbaStatus, decodeReadCapacity16 } from '../../codec/sbc-data-decoder.js';
 import type { BlockRange, Defect, EncodedCommand, KitCommand } from '../commands.js';
 import { ReferenceArray } from '../reference-array.js';
 import { refusal, type Prediction } from './predict.js';
@@ -127,7 +127,13 @@ export class KitModel {
         return {
           kind: 'shape',
           text: `GOOD, a first descriptor starting at LBA ${lba}`,
-          test: (d) => (d.length < 24 ? `${d.length} bytes of parameter data, not 24` : readU64(d, 8) !== lba ? `the first descriptor starts at LBA ${readU64(d, 8)}` : undefined),
+          test: (d) => {
+            const status = decodeLbaStatus(d);
+            if (!status.ok) return status.message;
+            const first = status.value.descriptors[0];
+            if (first === undefined) return `${d.length} bytes of parameter data, no LBA status descriptor`;
+            return first.lbaStatusLogicalBlockAddress !== lba ? `the first descriptor starts at LBA ${first.lbaStatusLogicalBlockAddress}` : undefined;
+          },
         };
       }
       case 'READ CAPACITY(16)': {
@@ -135,7 +141,12 @@ export class KitModel {
         return {
           kind: 'shape',
           text: `GOOD, RETURNED LOGICAL BLOCK ADDRESS ${last}, block length ${bs}`,
-          test: (d) => (d.length < 12 ? `${d.length} bytes` : readU64(d, 0) !== last || readU32(d, 8) !== bs ? `last LBA ${readU64(d, 0)}, block length ${readU32(d, 8)}` : undefined),
+          test: (d) => {
+            const capacity = decodeReadCapacity16(d);
+            if (!capacity.ok) return capacity.message;
+            const { returnedLogicalBlockAddress: lastLba, logicalBlockLengthInBytes: length } = capacity.value;
+            return lastLba !== last || length !== bs ? `last LBA ${lastLba}, block length ${length}` : undefined;
+          },
         };
       }
       case 'INQUIRY':
