@@ -8,6 +8,7 @@ import { Opcode } from '../../spec/opcodes.js';
 import { defineCommand, type CommandSpec, type Decoded, type LbaRange } from '../command.js';
 import type { CommandContext } from '../context.js';
 import { fail, goodWith, invalidCdbField, invalidParameterField, type Failure, type Outcome } from '../outcome.js';
+import { checkLbaRange } from './common.js';
 
 /** @internal */
 export interface UnmapCommand extends Decoded {
@@ -38,7 +39,8 @@ function decodeData(cmd: UnmapCommand, list: Uint8Array, ctx: CommandContext): U
     const at = HEADER_LENGTH + i * DESCRIPTOR_LENGTH;
     const lba = readU64(list, at);
     const blocks = readU32(list, at + 8);
-    if (lba > lun.blockCount || lba + blocks > lun.blockCount) return fail('LOGICAL_BLOCK_ADDRESS_OUT_OF_RANGE');
+    const outOfRange = checkLbaRange(lun, lba, blocks);
+    if (outOfRange !== undefined) return outOfRange;
     total += blocks;
     if (blocks > 0) ranges.push({ lba, blocks });
   }
