@@ -89,8 +89,10 @@ describe('task management (RFC 7143 11.5.1, 11.6.1)', () => {
     expect(manageTasks(7, 0, lun0, target, tasks())).toEqual({ response: 0, endSession: true });
   });
 
-  it('LOGICAL UNIT RESET of a LUN the target does not have answers 1; an unknown function 5 (not supported) and ends nothing', () => {
-    expect(manageTasks(5, 0, undefined, target, tasks())).toEqual({ response: 1, endSession: false });
+  it('LOGICAL UNIT RESET of a LUN the target does not have answers 2, LUN does not exist (RFC 7143 11.6.1), and ends nothing; an unknown function 5 (not supported) and ends nothing', () => {
+    const missing = tasks();
+    expect(manageTasks(5, 0, undefined, target, missing)).toEqual({ response: 2, endSession: false });
+    expect(missing.log).toEqual([]);
     for (const fn of [0, 8, 14, 127]) {
       const t = tasks();
       expect(manageTasks(fn, 0, lun0, target, t)).toEqual({ response: 5, endSession: false });

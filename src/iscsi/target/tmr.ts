@@ -22,6 +22,8 @@ export const TaskManagementFunction = {
 export const TaskManagementResponse = {
   FUNCTION_COMPLETE: 0,
   TASK_DOES_NOT_EXIST: 1,
+  /** The LUN field names a logical unit the target does not have (for LOGICAL UNIT RESET). */
+  LUN_DOES_NOT_EXIST: 2,
   FUNCTION_NOT_SUPPORTED: 5,
 } as const;
 
@@ -57,9 +59,11 @@ export function manageTasks(fn: number, referencedItt: number, lun: Lun | undefi
       tasks.abortAll();
       return { response: R.FUNCTION_COMPLETE, endSession: false };
     case F.LOGICAL_UNIT_RESET:
-      lun?.reset();
+      // A LUN the target does not have: "LUN does not exist" (RFC 7143 11.6.1), and nothing is reset or ended.
+      if (lun === undefined) return { response: R.LUN_DOES_NOT_EXIST, endSession: false };
+      lun.reset();
       tasks.abortAll();
-      return { response: lun === undefined ? R.TASK_DOES_NOT_EXIST : R.FUNCTION_COMPLETE, endSession: false };
+      return { response: R.FUNCTION_COMPLETE, endSession: false };
     case F.TARGET_WARM_RESET:
     case F.TARGET_COLD_RESET:
       for (const l of target?.luns.values() ?? []) l.reset();
