@@ -6,11 +6,11 @@
  */
 import type { VolumeInit } from '../array/volume.js';
 import { VolumeManager, type StorageArrayOptions } from '../array/volume-manager.js';
-import { InvalidArgumentError } from '../common/errors.js';
+import { InvalidArgumentError, checkOptionKeys } from '../common/errors.js';
 import type { CommandContext } from './context.js';
 import { FaultInjector } from './faults.js';
 import { Lun } from './logical-unit.js';
-import { TargetPortSet, itNexus, type ItNexus, type TargetPort, type TargetPortOptions } from './ports.js';
+import { TargetPortSet, isItNexus, itNexus, type ItNexus, type TargetPort, type TargetPortOptions } from './ports.js';
 
 export type { StorageArrayOptions, CloneMode } from '../array/volume-manager.js';
 
@@ -30,7 +30,7 @@ export class StorageArray extends VolumeManager<Lun> {
    */
   readonly defaultTargetPort: TargetPort;
   readonly #ports = new TargetPortSet();
-  /** Nexuses of in-process names, made once each: through the default port unless bound to another. */
+  /** Nexuses of in-process names (through the default port), made once each. */
   readonly #nexuses = new Map<string, ItNexus>();
 
   /** Creates an array; throws {@link InvalidArgumentError} for invalid options. */
@@ -60,7 +60,6 @@ export class StorageArray extends VolumeManager<Lun> {
     if (port === this.defaultTargetPort) throw new InvalidArgumentError('removeTargetPort: the default target port stays');
     if (!this.#ports.remove(port)) throw new InvalidArgumentError(`removeTargetPort: no port '${String(port?.name)}' in this array`);
     for (const lun of this.luns) lun.portLost(port);
-    for (const [name, nexus] of this.#nexuses) if (nexus.target === port) this.#nexuses.delete(name);
   }
 
   /** True when `port` is one of this array's target ports. */
@@ -70,7 +69,7 @@ export class StorageArray extends VolumeManager<Lun> {
 
   /**
    * The I_T nexus `execute`'s `{ initiator }` shorthand stands for: that initiator port through the
-   * default target port, or through the port it was bound to with {@link StorageArray.bindInitiator}.
+   * default target port.
    */
   nexusOf(initiator: string): ItNexus {
     let nexus = this.#nexuses.get(initiator);
@@ -82,20 +81,19 @@ export class StorageArray extends VolumeManager<Lun> {
   }
 
   /**
-   * Routes the `{ initiator }` shorthand for `initiator` through `port` instead of the default one
-   * (a transport that names its sessions by string binds each to its target's port), with the
-   * initiator device name ACLs match (`deviceName`, the name itself when left out). Returns the nexus.
+   * I_T nexus loss (SAM-5 6.3.4) of `nexus` on every LUN, as a transport reports it when a session
+   * ends: the nexus's SCSI-2 reservation is released, its pending unit attentions and held copy results
+   * are forgotten. With `reinstated` (an iSCSI session reinstatement, RFC 7143 6.3.5: the same nexus
+   * continues at once in a new session), every LUN the nexus may access then establishes UNIT
+   * ATTENTION 06/29/07 I_T NEXUS LOSS OCCURRED for it (SAM-5 6.3.4). Other nexuses are not told.
    */
-  bindInitiator(initiator: string, port: TargetPort, deviceName = initiator): ItNexus {
-    if (!this.hasTargetPort(port)) throw new InvalidArgumentError(`bindInitiator: no port '${String(port?.name)}' in this array`);
-    const nexus = itNexus({ name: initiator, deviceName }, port);
-    this.#nexuses.set(initiator, nexus);
-    return nexus;
-  }
-
-  /** Undoes {@link StorageArray.bindInitiator}: `initiator` goes through the default port again. */
-  unbindInitiator(initiator: string): void {
-    this.#nexuses.delete(initiator);
+  nexusLost(nexus: ItNexus, options: { readonly reinstated?: boolean } = {}): void {
+    if (!isItNexus(nexus)) throw new InvalidArgumentError('nexusLost: nexus must be an I_T nexus (itNexus)');
+    checkOptionKeys(options, ['reinstated'], 'nexusLost');
+    for (const lun of this.luns) {
+      lun.nexusLost(nexus);
+      if (options.reinstated === true && lun.accessibleBy(nexus)) lun.nexus(nexus).unitAttentions.unshift('I_T_NEXUS_LOSS_OCCURRED');
+    }
   }
 
   /** @internal LUNs `initiator` (a nexus, or an in-process name) may access. */

@@ -99,6 +99,8 @@ export const SENSE_TABLE = senseTable({
   POWER_ON_RESET_OR_BUS_DEVICE_RESET_OCCURRED: { key: SenseKey.UNIT_ATTENTION, asc: 0x29, ascq: 0x00 },
   /** BUS DEVICE RESET FUNCTION OCCURRED (unit attention after a LOGICAL UNIT RESET) */
   BUS_DEVICE_RESET_FUNCTION_OCCURRED: { key: SenseKey.UNIT_ATTENTION, asc: 0x29, ascq: 0x03 },
+  /** I_T NEXUS LOSS OCCURRED (unit attention of a nexus that was lost and continues: iSCSI session reinstatement) */
+  I_T_NEXUS_LOSS_OCCURRED: { key: SenseKey.UNIT_ATTENTION, asc: 0x29, ascq: 0x07 },
   /** COMMANDS CLEARED BY ANOTHER INITIATOR (unit attention) */
   COMMANDS_CLEARED_BY_ANOTHER_INITIATOR: { key: SenseKey.UNIT_ATTENTION, asc: 0x2f, ascq: 0x00 },
   /** LOGICAL UNIT COMMUNICATION FAILURE */

@@ -108,6 +108,9 @@ describe('iSCSI target and initiator on loopback', () => {
     // The old session is gone: its commands fail, and its reservation was released.
     await expect(old.lun(1).execute(cdb.testUnitReady())).rejects.toThrow(/closed/);
     expect((await other.execute(cdb.testUnitReady())).status).toBe(0);
+    // The new session is the same I_T nexus, told of its loss once (UNIT ATTENTION 06/29/07, SAM-5 6.3.4).
+    const first = await again.lun(1).execute(cdb.testUnitReady());
+    expect([first.status, decodeSense(first.sense)]).toMatchObject([0x02, { key: 0x06, asc: 0x29, ascq: 0x07 }]);
     expect((await again.lun(1).execute(cdb.testUnitReady())).status).toBe(0);
     // A different initiator name with the same ISID is another session, left alone.
     const third = await open({ isid, initiatorName: 'iqn.2026-11.dev.vaai-sim:someone-else' });

@@ -18,6 +18,7 @@ import { TargetLogin } from './login.js';
 import { TARGET_MAX_RECV_DATA_SEGMENT_LENGTH, defaultParameters, type SessionParameters } from './negotiation.js';
 import { openSession, type ConnectionHost } from './session.js';
 import { manageTasks } from './tmr.js';
+import type { ItNexus } from '../../scsi/ports.js';
 
 /** Bytes and close, as the transport provides them. */
 export interface ConnectionIo {
@@ -45,7 +46,8 @@ export class TargetConnection {
   readonly #params: SessionParameters = defaultParameters(TARGET_MAX_RECV_DATA_SEGMENT_LENGTH);
   #digests: enc.Digests = { header: false, data: false };
   readonly #login: TargetLogin;
-  #nexus = '';
+  /** The session's I_T nexus, once it is in the full feature phase. */
+  #nexus: ItNexus | undefined;
   #statSN = 0;
   #expCmdSN = 0;
   readonly #transfers: DataTransfer;
@@ -85,7 +87,7 @@ export class TargetConnection {
   close(): void {
     if (this.#phase === 'closed') return;
     this.#phase = 'closed';
-    if (this.#nexus !== '') this.#host.unregisterNexus(this.#nexus);
+    if (this.#nexus !== undefined) this.#host.unregisterNexus(this.#nexus, this);
     this.#io.close();
   }
 
@@ -125,6 +127,9 @@ export class TargetConnection {
       },
       get nexus() {
         return self.#nexus;
+      },
+      get closed() {
+        return self.closed;
       },
       status: () => this.#status(),
       send: (bytes) => this.#send(bytes),
@@ -210,7 +215,9 @@ export class TargetConnection {
     this.#framer.headerDigest = this.#params.headerDigest;
     this.#framer.dataDigest = this.#params.dataDigest;
     const target = this.#login.target;
-    if (target !== undefined) this.#nexus = openSession(this.#host, this.#login.identity, target, this);
+    if (target === undefined) return; // a discovery session has no nexus
+    this.#nexus = openSession(this.#host, this.#login.identity, target, this);
+    if (this.#nexus === undefined) this.close(); // the server is closing: its target ports are gone
   }
 
   #text(pdu: TextRequestPdu): void {

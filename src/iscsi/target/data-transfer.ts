@@ -8,6 +8,7 @@ import type { Lun } from '../../scsi/logical-unit.js';
 import { truncate, readU16 } from '../../codec/bytes.js';
 import { encodeFixedSense } from '../../codec/sense-encoder.js';
 import type { ScsiResult } from '../../scsi/outcome.js';
+import type { ItNexus } from '../../scsi/ports.js';
 import { inaccessibleLunInquiry } from '../../scsi/spc/inquiry.js';
 import { Opcode, ScsiStatus } from '../../spec/opcodes.js';
 import type { DataOutPdu, ScsiCommandPdu } from '../pdu/initiator-decoder.js';
@@ -37,8 +38,10 @@ export interface TransferChannel {
   enqueue(work: () => Promise<void> | void): void;
   /** Answers a PDU with a Reject (RFC 7143 11.17). */
   reject(reason: number, bhs: Uint8Array): void;
-  /** The I_T nexus the session's commands run under. */
-  readonly nexus: string;
+  /** The I_T nexus the session's commands run under (undefined before the full feature phase). */
+  readonly nexus: ItNexus | undefined;
+  /** True once the connection, and with it the session, has ended. */
+  readonly closed: boolean;
 }
 
 interface PendingWrite {
@@ -165,7 +168,12 @@ export class DataTransfer implements AbortableTasks {
 
   async #execute(itt: number, lun: Lun | undefined, lunField: Uint8Array, cdb: Uint8Array, dataOut: Uint8Array | undefined, expected: number): Promise<void> {
     const c = this.#channel;
-    const result = lun === undefined ? missingLun(cdb) : await lun.execute(cdb, dataOut, { initiator: c.nexus });
+    const nexus = c.nexus;
+    // A session that has ended (logout, a dropped connection, reinstated by a new login) has its
+    // remaining tasks terminated (RFC 7143 6.3.5): they must not act on a nexus that is gone, or that
+    // a reinstated session now holds.
+    if (c.closed || nexus === undefined) return;
+    const result = lun === undefined ? missingLun(cdb) : await lun.execute(cdb, dataOut, { nexus });
     const data = result.data;
     if (data !== undefined && data.length > 0 && result.status === ScsiStatus.GOOD) {
       this.#sendDataIn(itt, lunField, data, expected, result.status);

@@ -8,10 +8,10 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { InvalidArgumentError, checkOptions, is, type ValueCheck } from '../../common/errors.js';
 import { Lun } from '../../scsi/logical-unit.js';
 import { StorageArray } from '../../scsi/storage-array.js';
-import type { TargetPort } from '../../scsi/ports.js';
+import type { ItNexus, TargetPort } from '../../scsi/ports.js';
 import { isChapSecrets, type ChapSecrets } from '../auth/chap.js';
 import { TargetConnection } from './connection.js';
-import type { ConnectionHost, ExposedTarget } from './session.js';
+import type { ConnectionHost, ExposedTarget, SessionIdentity } from './session.js';
 
 /** One target of the server. */
 export interface IscsiTargetConfig {
@@ -72,15 +72,16 @@ export class IscsiServer {
   readonly #port: number;
   readonly #tpgt: number;
   readonly #connections = new Set<TargetConnection>();
-  /** Nexus name to the target its session logged in to. */
-  readonly #nexuses = new Map<string, ExposedTarget>();
   /**
    * The array's target port of each target while the server listens: it carries the target's LUN map
    * and ACL, so that a session reaches only its target's LUNs (also as an EXTENDED COPY CSCD).
    */
   readonly #ports = new Map<string, TargetPort>();
-  /** Logged-in sessions by initiator name, ISID and target (the key of session reinstatement). */
-  readonly #sessions = new Map<string, { nexus: string; tsih: number; connection: { close(): void } }>();
+  /**
+   * Logged-in sessions by the key of their I_T nexus (initiator name and ISID, target port): at most
+   * one per nexus (an iSCSI session is an I_T nexus, RFC 7143 4.4), which session reinstatement replaces.
+   */
+  readonly #sessions = new Map<string, { nexus: ItNexus; session: SessionIdentity; connection: { close(): void } }>();
   #server: Server | undefined;
   #tsih = 0;
   #bound: BoundAddress | undefined;
@@ -169,25 +170,26 @@ export class IscsiServer {
       portal: `${this.#bound?.address ?? this.#host}:${this.#bound?.port ?? this.#port},${this.#tpgt}`,
       portalGroupTag: this.#tpgt,
       newTsih: () => (this.#tsih = (this.#tsih % 0xffff) + 1),
-      registerNexus: (nexus, target, session, connection) => {
-        const key = `${session.initiatorName},${session.isid},${target.name}`;
-        // Session reinstatement (RFC 7143 6.3.5): the old session ends (its reservations with it).
-        this.#sessions.get(key)?.connection.close();
-        this.#sessions.set(key, { nexus, tsih: session.tsih, connection });
-        this.#nexuses.set(nexus, target);
-        const port = this.#ports.get(target.name);
-        if (port !== undefined) this.#array.bindInitiator(nexus, port, session.initiatorName);
+      targetPort: (target) => this.#ports.get(target.name),
+      registerNexus: (nexus, session, connection) => {
+        const old = this.#sessions.get(nexus.key);
+        this.#sessions.set(nexus.key, { nexus, session, connection });
+        if (old === undefined) return;
+        // Session reinstatement (RFC 7143 6.3.5): the old session and its tasks end, which is an I_T
+        // nexus loss, and the same nexus continues in the new session (the rule: see openSession).
+        this.#array.nexusLost(nexus, { reinstated: true });
+        old.connection.close();
       },
       hasSession: (session) => {
-        for (const [key, s] of this.#sessions) if (s.tsih === session.tsih && key.startsWith(`${session.initiatorName},${session.isid},`)) return true;
+        for (const s of this.#sessions.values()) {
+          if (s.session.tsih === session.tsih && s.session.initiatorName === session.initiatorName && s.session.isid === session.isid) return true;
+        }
         return false;
       },
-      unregisterNexus: (nexus) => {
-        const target = this.#nexuses.get(nexus);
-        this.#nexuses.delete(nexus);
-        for (const [key, s] of this.#sessions) if (s.nexus === nexus) this.#sessions.delete(key);
-        for (const lun of target?.luns.values() ?? []) lun.nexusLost(nexus);
-        this.#array.unbindInitiator(nexus);
+      unregisterNexus: (nexus, connection) => {
+        if (this.#sessions.get(nexus.key)?.connection !== connection) return; // reinstated: the nexus lives on
+        this.#sessions.delete(nexus.key);
+        this.#array.nexusLost(nexus);
       },
     };
     const connection = new TargetConnection(host, {
