@@ -11,6 +11,8 @@ import { InvalidArgumentError, checkInteger, checkOptions, is, type ValueCheck }
 import { IscsiConnectionError, IscsiLoginError, IscsiUrlError, formatPortal } from '../errors.js';
 import { LoginStatus } from '../pdu/login-status.js';
 import { readU16, readU32 } from '../../codec/bytes.js';
+import { readCapacity16 } from '../../codec/cdb-encoder.js';
+import { decodeReadCapacity16 } from '../../codec/sbc-data-decoder.js';
 import type { ExecuteOptions } from '../../scsi/context.js';
 import type { ScsiResult } from '../../scsi/outcome.js';
 import type { ScsiTarget } from '../../host/target.js';
@@ -349,8 +351,9 @@ export class IscsiSession {
     this.#framer.dataDigest = this.#digests.data;
     this.#cmdSN = (this.#cmdSN + 0) >>> 0;
     // The block size, to know how much Data-In a READ brings.
-    const rc = await this.lun(0).execute(Uint8Array.of(0x9e, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 32, 0, 0));
-    if (rc.status === 0 && rc.data !== undefined && rc.data.length >= 12) this.#blockSize = readU32(rc.data, 8) || 512;
+    const rc = await this.lun(0).execute(readCapacity16(32));
+    const capacity = rc.status === 0 && rc.data !== undefined ? decodeReadCapacity16(rc.data) : undefined;
+    if (capacity?.ok === true) this.#blockSize = capacity.value.logicalBlockLengthInBytes || 512;
   }
 
   async #execute(lun: Uint8Array, cdb: Uint8Array, dataOut: Uint8Array | undefined, options: ExecuteOptions | undefined): Promise<ScsiResult> {
