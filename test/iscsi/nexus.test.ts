@@ -90,6 +90,25 @@ describe('the iSCSI session as an I_T nexus', () => {
     expect((await other.execute(cdb.testUnitReady())).status).toBe(0);
   });
 
+  it('a reinstated session still learns the block size of LUN 0: its login-time READ CAPACITY meets the 06/29/07 first and asks again', async () => {
+    const big = new StorageArray({ capacityBytes: 64 * MiB });
+    const name = 'iqn.2026-11.dev.vaai-sim:nexus-4k';
+    const lun = big.createLun({ sizeBytes: 16 * MiB, blockSize: 4096, lunId: 0 });
+    const server4k = new IscsiServer({ array: big, targets: [{ name, luns: [lun] }], port: 0 });
+    const { port: port4k } = await server4k.listen();
+    const isid = Uint8Array.of(0x80, 0x11, 0x22, 0x33, 0x00, 0x44);
+    const connect = () => IscsiSession.connect({ host: '127.0.0.1', port: port4k, targetName: name, initiatorName: HOST, isid });
+    try {
+      await connect();
+      const again = await connect();
+      const r = await again.lun(0).execute(cdb.read10({ lba: 0, blocks: 2 }));
+      expect([r.status, r.data?.length]).toEqual([0, 8192]);
+      await again.close();
+    } finally {
+      await server4k.close();
+    }
+  });
+
   it('a session that logs out loses its nexus without a unit attention: a later login with the same ISID starts clean', async () => {
     const isid = Uint8Array.of(0x80, 0x11, 0x22, 0x33, 0x00, 0x04);
     const first = await open(A, isid);

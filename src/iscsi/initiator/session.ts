@@ -13,6 +13,9 @@ import { LoginStatus } from '../pdu/login-status.js';
 import { readU16, readU32 } from '../../codec/bytes.js';
 import { readCapacity16 } from '../../codec/cdb-encoder.js';
 import { decodeReadCapacity16 } from '../../codec/sbc-data-decoder.js';
+import { decodeSense } from '../../codec/sense-decoder.js';
+import { ScsiStatus } from '../../spec/opcodes.js';
+import { SenseKey } from '../../spec/sense.js';
 import type { ExecuteOptions } from '../../scsi/context.js';
 import type { ScsiResult } from '../../scsi/outcome.js';
 import type { ScsiTarget } from '../../host/target.js';
@@ -351,8 +354,13 @@ export class IscsiSession {
     this.#framer.dataDigest = this.#digests.data;
     this.#cmdSN = (this.#cmdSN + 0) >>> 0;
     // The block size, to know how much Data-In a READ brings.
-    const rc = await this.lun(0).execute(readCapacity16(32));
-    const capacity = rc.status === 0 && rc.data !== undefined ? decodeReadCapacity16(rc.data) : undefined;
+    // A pending unit attention (a reinstated nexus's 06/29/07, a crossed soft threshold) answers the
+    // first tries, one each (SAM-5 5.14), as the TEST UNIT READY of libiscsi's login meets them.
+    let rc = await this.lun(0).execute(readCapacity16(32));
+    for (let tries = 1; tries < 8 && rc.status === ScsiStatus.CHECK_CONDITION && decodeSense(rc.sense)?.key === SenseKey.UNIT_ATTENTION; tries++) {
+      rc = await this.lun(0).execute(readCapacity16(32));
+    }
+    const capacity = rc.status === ScsiStatus.GOOD && rc.data !== undefined ? decodeReadCapacity16(rc.data) : undefined;
     if (capacity?.ok === true) this.#blockSize = capacity.value.logicalBlockLengthInBytes || 512;
   }
 
