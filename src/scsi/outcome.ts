@@ -75,8 +75,18 @@ export interface Failure {
   readonly work?: MediaWork;
 }
 
+/**
+ * @internal What an executor returns when it did media work: GOOD (with Data-In or not) and that
+ * work, which the dispatcher's {@link recordWork} completes into the answer's {@link CommandWork}.
+ */
+export interface Executed {
+  readonly status: 0x00;
+  readonly data?: Uint8Array;
+  readonly media: MediaWork;
+}
+
 /** @internal What a handler returns. */
-export type Outcome = ScsiResult | Failure;
+export type Outcome = ScsiResult | Failure | Executed;
 
 /** @internal The shared GOOD result without data. Frozen: callers cannot alter it. */
 export const GOOD: ScsiResult = Object.freeze({ status: 0x00 });
@@ -109,8 +119,8 @@ export function failedAfter(failure: Failure, work: MediaWork): Failure {
 }
 
 /** @internal GOOD, recording the work that was done. */
-export function goodWith(work: MediaWork): ScsiResult {
-  return { status: 0x00, work: completeWork(work, 0, 0) };
+export function goodWith(work: MediaWork): Executed {
+  return { status: 0x00, media: work };
 }
 
 function completeWork(work: MediaWork | undefined, dataOutBytes: number, dataInBytes: number): CommandWork {
@@ -131,10 +141,16 @@ function completeWork(work: MediaWork | undefined, dataOutBytes: number, dataInB
  * `outcome` translated) with its complete work record, the fabric transfer included.
  */
 export function recordWork(result: ScsiResult, outcome: Outcome, dataOut: Uint8Array): ScsiResult {
-  return { ...result, work: completeWork(outcome.work, dataOut.length, result.data?.length ?? 0) };
+  const media = 'media' in outcome ? outcome.media : outcome.work;
+  const work = completeWork(media, dataOut.length, result.data?.length ?? 0);
+  // One object of a fixed shape per answer (this runs for every command; a spread of an unknown
+  // shape cost more than the rest of a COMPARE AND WRITE's bookkeeping).
+  const { status, sense, data } = result;
+  if (sense === undefined) return data === undefined ? { status, work } : { status, data, work };
+  return data === undefined ? { status, sense, work } : { status, sense, data, work };
 }
 
 /** @internal GOOD with Data-In (and the work of producing it, when it read the media). */
-export function withData(data: Uint8Array, work?: MediaWork): ScsiResult {
-  return work === undefined ? { status: 0x00, data } : { status: 0x00, data, work: completeWork(work, 0, data.length) };
+export function withData(data: Uint8Array, work?: MediaWork): ScsiResult | Executed {
+  return work === undefined ? { status: 0x00, data } : { status: 0x00, data, media: work };
 }
