@@ -52,6 +52,25 @@ export function dispatch(lun: Lun, cdb: unknown, dataOut: unknown, options: Exec
   }
 }
 
+/**
+ * @internal The Data-Out length `cdb` implies on `lun`, exactly as {@link dispatch} will require it
+ * of the buffer; `undefined` when the command would not decode (an unknown opcode or a CDB field
+ * error: `execute` then answers that failure whatever the data). A transport uses it to ask only for
+ * the data the command takes and to report residuals (RFC 7143 11.4.5.1). Decoding changes nothing.
+ */
+export function impliedDataOutLength(lun: Lun, cdb: Uint8Array, itNexus: ItNexus): number | undefined {
+  if (cdb.length === 0) return undefined;
+  const spec = lookupForDispatch(cdb, lun);
+  if (typeof spec === 'string') return undefined;
+  try {
+    const ctx: CommandContext = { lun, array: lun.array, initiator: itNexus.initiator.name, itNexus, nexus: lun.nexus(itNexus), options: { nexus: itNexus }, opcode: spec.opcode, commands: COMMAND_TABLE };
+    const cmd = spec.decode(cdb, ctx);
+    return isFailure(cmd) ? undefined : cmd.dataOutLength;
+  } catch {
+    return undefined;
+  }
+}
+
 function run(lun: Lun, cdb: unknown, dataOut: unknown, options: ExecuteOptions | undefined, faults: boolean): MaybePromise<ScsiResult> {
   if (!(cdb instanceof Uint8Array) || cdb.length === 0) return checkCondition('INVALID_COMMAND_OPERATION_CODE');
   const itNexus = nexusOf(lun, options);

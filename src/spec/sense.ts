@@ -116,6 +116,14 @@ export const SENSE_TABLE = senseTable({
    * digest error (RFC 7143 11.4.7.2; SPC-4 annex D, 47h/05h).
    */
   PROTOCOL_SERVICE_CRC_ERROR: { key: SenseKey.ABORTED_COMMAND, asc: 0x47, ascq: 0x05 },
+  /**
+   * INVALID FIELD IN INFORMATION UNIT (illegal request): the transport's expected transfer length is
+   * shorter than the Data-Out the CDB implies (RFC 7143 11.4.5.1 residual overflow; FCP-4 9.4.2 b),
+   * SPC-5 annex D, 0Eh/03h.
+   */
+  INVALID_FIELD_IN_INFORMATION_UNIT: { key: SenseKey.ILLEGAL_REQUEST, asc: 0x0e, ascq: 0x03 },
+  /** DATA OFFSET ERROR (aborted command): a Data-Out's Buffer Offset is not where its data must go (SPC-5 annex D, 4Bh/05h). */
+  DATA_OFFSET_ERROR: { key: SenseKey.ABORTED_COMMAND, asc: 0x4b, ascq: 0x05 },
 });
 
 /**

@@ -7,7 +7,7 @@
  * @module
  */
 import { lunNumber } from '../pdu/header.js';
-import { PduFramer } from '../pdu/framer.js';
+import { PduFramer, type FramedPdu } from '../pdu/framer.js';
 import { decodeInitiatorPdu, type InitiatorPdu, type LoginRequestPdu, type NopOutPdu, type TaskManagementRequestPdu, type TextRequestPdu } from '../pdu/initiator-decoder.js';
 import { InitiatorOpcode, RejectReason } from '../pdu/opcodes.js';
 import * as enc from '../pdu/target-encoder.js';
@@ -30,8 +30,23 @@ export interface ConnectionIo {
   close(): void;
 }
 
-/** CmdSN window the target advertises. */
+/**
+ * How many non-immediate commands the target takes at once: MaxCmdSN is the CmdSN of the oldest
+ * command not yet ended plus this, minus one (RFC 7143 4.2.2.1), so that commands waiting for a gap
+ * to fill, for their data or for execution never number more than this.
+ */
 const COMMAND_WINDOW = 64;
+
+/** Serial number arithmetic on 32-bit sequence numbers (RFC 1982, as RFC 7143 4.2.2.1 uses it): a − b. */
+function serialDistance(a: number, b: number): number {
+  return (a - b) | 0;
+}
+
+/** A copy of a framed PDU that arrived ahead of its CmdSN, decoded again when its turn comes. */
+function copyFramed(pdu: FramedPdu): FramedPdu {
+  const { headerDigest, dataDigest } = pdu;
+  return { bhs: pdu.bhs.slice(), ahs: pdu.ahs.slice(), data: pdu.data.slice(), raw: new Uint8Array(0), ...(headerDigest === undefined ? {} : { headerDigest }), ...(dataDigest === undefined ? {} : { dataDigest }) };
+}
 
 /** One connection; feed it bytes, it writes PDUs back. */
 export class TargetConnection {
@@ -50,6 +65,12 @@ export class TargetConnection {
   #nexus: ItNexus | undefined;
   #statSN = 0;
   #expCmdSN = 0;
+  /** Non-immediate commands taken (ExpCmdSN moved past them) that have not ended yet. */
+  #outstanding = 0;
+  /** The highest MaxCmdSN advertised: the window never shrinks below it (RFC 7143 4.2.2.1). */
+  #maxCmdSN = COMMAND_WINDOW - 1;
+  /** In-window PDUs that arrived ahead of ExpCmdSN, by CmdSN, waiting for the gap to fill. */
+  readonly #early = new Map<number, FramedPdu>();
   readonly #transfers: DataTransfer;
   /** Commands are executed in arrival order, one after the other. */
   #queue: Promise<void> = Promise.resolve();
@@ -74,7 +95,7 @@ export class TargetConnection {
       if (this.closed) return;
       // The decoded fields are views into the framer's buffer, valid until the next push: each
       // handler consumes them at once or copies what queued work keeps (a CDB, a LUN field, data).
-      this.#handle(pdu.bhs, decodeInitiatorPdu(pdu));
+      this.#handle(pdu.bhs, decodeInitiatorPdu(pdu), pdu);
     }
   }
 
@@ -92,7 +113,43 @@ export class TargetConnection {
   }
 
   get #seq(): enc.Sequence {
-    return { statSN: this.#statSN, expCmdSN: this.#expCmdSN, maxCmdSN: this.#expCmdSN + COMMAND_WINDOW - 1 };
+    // The window: COMMAND_WINDOW commands from the oldest one not yet ended. Taking a command leaves it
+    // where it was; ending one opens it by one.
+    const max = (this.#expCmdSN - this.#outstanding + COMMAND_WINDOW - 1) >>> 0;
+    if (serialDistance(max, this.#maxCmdSN) > 0) this.#maxCmdSN = max;
+    return { statSN: this.#statSN, expCmdSN: this.#expCmdSN, maxCmdSN: this.#maxCmdSN };
+  }
+
+  /**
+   * Where a non-immediate PDU's CmdSN falls (RFC 7143 4.2.2.1, 3.2.2.1): `take` when it is ExpCmdSN,
+   * `hold` when it is inside the window but ahead (it waits until the commands before it arrive),
+   * `drop` when it is outside [ExpCmdSN, MaxCmdSN] (a duplicate, or beyond the window): such a PDU is
+   * silently ignored.
+   */
+  #place(cmdSN: number): 'take' | 'hold' | 'drop' {
+    const ahead = serialDistance(cmdSN, this.#expCmdSN);
+    if (ahead === 0) return 'take';
+    return ahead > 0 && serialDistance(cmdSN, this.#seq.maxCmdSN) <= 0 ? 'hold' : 'drop';
+  }
+
+  /** Takes the non-immediate PDU with CmdSN = ExpCmdSN: advances ExpCmdSN; the returned function ends it. */
+  #take(): () => void {
+    this.#expCmdSN = (this.#expCmdSN + 1) >>> 0;
+    this.#outstanding++;
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      this.#outstanding--;
+    };
+  }
+
+  /** Handles the PDUs that waited for the gap before them, now that ExpCmdSN has reached them. */
+  #drainEarly(): void {
+    for (let next = this.#early.get(this.#expCmdSN); next !== undefined && !this.closed; next = this.#early.get(this.#expCmdSN)) {
+      this.#early.delete(this.#expCmdSN);
+      this.#handle(next.bhs, decodeInitiatorPdu(next), next);
+    }
   }
 
   /** The sequence numbers of a status-bearing PDU, advancing StatSN. */
@@ -141,7 +198,7 @@ export class TargetConnection {
     };
   }
 
-  #handle(bhs: Uint8Array, pdu: InitiatorPdu): void {
+  #handle(bhs: Uint8Array, pdu: InitiatorPdu, framed: FramedPdu): void {
     if (pdu.kind === 'corrupt') {
       // A header digest error: the PDU cannot be trusted at all; at ERL 0 the connection ends.
       if (pdu.failure === 'header-digest') return this.close();
@@ -155,32 +212,52 @@ export class TargetConnection {
     }
     if (pdu.kind === 'data-out') return this.#transfers.dataOut(bhs, pdu);
     if (pdu.kind === 'invalid') return this.#reject(RejectReason.PROTOCOL_ERROR, bhs);
-    // CmdSN of a non-immediate PDU advances the window (ERL 0: commands are taken in arrival order).
-    // (A SNACK carries no CmdSN.)
-    const ordered = pdu.kind !== 'unsupported' || pdu.opcode !== InitiatorOpcode.SNACK_REQUEST;
-    if (ordered && !pdu.immediate && pdu.cmdSN === this.#expCmdSN) this.#expCmdSN = (this.#expCmdSN + 1) >>> 0;
+    // A non-immediate PDU is taken in CmdSN order, inside the window only (a SNACK carries no CmdSN;
+    // an immediate PDU is not subject to the window, RFC 7143 3.2.2.1).
+    const ordered = !pdu.immediate && (pdu.kind !== 'unsupported' || pdu.opcode !== InitiatorOpcode.SNACK_REQUEST);
+    let done = (): void => undefined;
+    if (ordered) {
+      const place = this.#place(pdu.cmdSN);
+      if (place === 'drop') return;
+      if (place === 'hold') {
+        if (!this.#early.has(pdu.cmdSN)) this.#early.set(pdu.cmdSN, copyFramed(framed));
+        return;
+      }
+      done = this.#take();
+    }
+    this.#dispatch(bhs, pdu, done);
+    if (ordered) this.#drainEarly();
+  }
+
+  /** Routes a PDU that has been taken; `done` ends its place in the command window once it is answered. */
+  #dispatch(bhs: Uint8Array, pdu: Exclude<InitiatorPdu, { kind: 'corrupt' | 'data-out' | 'invalid' }>, done: () => void): void {
     switch (pdu.kind) {
       case 'scsi-command':
-        if (this.#login.discovery) this.#reject(RejectReason.PROTOCOL_ERROR, bhs);
-        else this.#transfers.command(bhs, pdu, this.#login.target?.luns.get(lunNumber(pdu.lun) ?? -1));
+        if (this.#login.discovery) {
+          done();
+          this.#reject(RejectReason.PROTOCOL_ERROR, bhs);
+        } else this.#transfers.command(bhs, pdu, this.#login.target?.luns.get(lunNumber(pdu.lun) ?? -1), done);
         return;
       case 'nop-out':
-        return this.#nop(pdu);
+        return this.#nop(pdu, done);
       case 'text':
-        return this.#text(pdu);
+        return this.#text(pdu, done);
       case 'task-management':
-        return this.#taskManagement(pdu);
+        return this.#taskManagement(pdu, done);
       case 'logout': {
         const itt = pdu.itt;
         return this.#enqueue(() => {
+          done();
           this.#send(enc.logoutResponse({ itt, response: 0, ...this.#status() }, this.#digests));
           this.close();
         });
       }
       case 'login':
         // A Login Request in the full feature phase is a protocol error (RFC 7143 6.1).
+        done();
         return this.#reject(RejectReason.PROTOCOL_ERROR, bhs);
       case 'unsupported':
+        done();
         return this.#reject(RejectReason.COMMAND_NOT_SUPPORTED, bhs);
     }
   }
@@ -189,6 +266,7 @@ export class TargetConnection {
   #loginRequest(pdu: LoginRequestPdu): void {
     this.#statSN = pdu.expStatSN; // ExpStatSN of the first login PDU starts the numbering
     this.#expCmdSN = pdu.cmdSN;
+    this.#maxCmdSN = (pdu.cmdSN + COMMAND_WINDOW - 1) >>> 0;
     const step = this.#login.step(pdu);
     const { csg, itt } = pdu;
     const isid = this.#login.isid;
@@ -220,28 +298,35 @@ export class TargetConnection {
     if (this.#nexus === undefined) this.close(); // the server is closing: its target ports are gone
   }
 
-  #text(pdu: TextRequestPdu): void {
+  #text(pdu: TextRequestPdu, done: () => void): void {
     const answers = answerText(pdu.data, { targets: this.#host.targets, portal: this.#host.portal, initiatorName: this.#login.initiatorName, sessionTarget: this.#login.target });
     const { itt } = pdu;
     const lun = pdu.lun.slice();
-    this.#enqueue(() => this.#send(enc.textResponse({ final: true, itt, ttt: 0xffffffff, lun, ...this.#status() }, encodeText(answers), this.#digests)));
+    this.#enqueue(() => {
+      done();
+      this.#send(enc.textResponse({ final: true, itt, ttt: 0xffffffff, lun, ...this.#status() }, encodeText(answers), this.#digests));
+    });
   }
 
-  #nop(pdu: NopOutPdu): void {
+  #nop(pdu: NopOutPdu, done: () => void): void {
     const { itt } = pdu;
-    if (itt === 0xffffffff) return; // a NOP-Out answering a NOP-In, or a ping that wants no answer
+    if (itt === 0xffffffff) return done(); // a NOP-Out answering a NOP-In, or a ping that wants no answer
     const data = pdu.data.slice(0, this.#params.initiatorMaxRecvDataSegmentLength);
     const lun = pdu.lun.slice();
-    this.#enqueue(() => this.#send(enc.nopIn({ itt, ttt: 0xffffffff, lun, ...this.#status() }, data, this.#digests)));
+    this.#enqueue(() => {
+      done();
+      this.#send(enc.nopIn({ itt, ttt: 0xffffffff, lun, ...this.#status() }, data, this.#digests));
+    });
   }
 
-  #taskManagement(pdu: TaskManagementRequestPdu): void {
+  #taskManagement(pdu: TaskManagementRequestPdu, done: () => void): void {
     const { itt, referencedItt } = pdu;
     const fn = pdu.function;
     const target = this.#login.target;
     const lun = target?.luns.get(lunNumber(pdu.lun) ?? -1);
     this.#enqueue(() => {
       const { response, endSession } = manageTasks(fn, referencedItt, lun, target, this.#transfers);
+      done();
       this.#send(enc.taskManagementResponse({ itt, response, ...this.#status() }, this.#digests));
       if (endSession) this.close();
     });

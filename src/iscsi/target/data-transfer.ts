@@ -1,14 +1,18 @@
 /**
  * The SCSI command path of a session (RFC 7143 4.2.2.6, 11.2–11.8): immediate and unsolicited data,
- * R2T and Data-Out assembly, execution in arrival order, Data-In with phase collapse (the last
- * Data-In carries the status), and the SCSI Response with sense.
+ * R2T and Data-Out assembly with DataSN and Buffer Offset checked (RFC 7143 7.8, 7.9, 11.7), the
+ * Expected Data Transfer Length resolved against the Data-Out the CDB implies (residuals, RFC 7143
+ * 11.4.5.1), execution in CmdSN order, Data-In with phase collapse (the last Data-In carries the
+ * status), and the SCSI Response with sense.
  * @module
  */
 import type { Lun } from '../../scsi/logical-unit.js';
 import { truncate, readU16 } from '../../codec/bytes.js';
 import { encodeFixedSense } from '../../codec/sense-encoder.js';
 import type { ScsiResult } from '../../scsi/outcome.js';
+import { impliedDataOutLength } from '../../scsi/dispatch.js';
 import type { ItNexus } from '../../scsi/ports.js';
+import type { SenseReason } from '../../spec/sense.js';
 import { inaccessibleLunInquiry } from '../../scsi/spc/inquiry.js';
 import { Opcode, ScsiStatus } from '../../spec/opcodes.js';
 import type { DataOutPdu, ScsiCommandPdu } from '../pdu/initiator-decoder.js';
@@ -34,7 +38,7 @@ export interface TransferChannel {
   send(bytes: Uint8Array): void;
   /** Sends a PDU given as parts, without copying them into one buffer. */
   sendParts(parts: readonly Uint8Array[]): void;
-  /** Queues work after every command before it: commands are executed in arrival order. */
+  /** Queues work after every command before it: commands are executed in CmdSN order. */
   enqueue(work: () => Promise<void> | void): void;
   /** Answers a PDU with a Reject (RFC 7143 11.17). */
   reject(reason: number, bhs: Uint8Array): void;
@@ -44,19 +48,36 @@ export interface TransferChannel {
   readonly closed: boolean;
 }
 
+/** The reserved Target Transfer Tag of unsolicited Data-Out (RFC 7143 11.7.4). */
+const UNSOLICITED_TTT = 0xffffffff;
+
 interface PendingWrite {
   readonly itt: number;
   readonly lun: Lun | undefined;
   readonly lunField: Uint8Array;
   readonly cdb: Uint8Array;
+  /** What the command takes: the first `buffer.length` bytes of the Data-Out. */
   readonly buffer: Uint8Array;
+  /** The Expected Data Transfer Length of the Data-Out. */
+  readonly edtl: number;
+  /** The Data-Out length the CDB implies (`undefined` when the CDB does not decode: then all of it). */
+  readonly implied: number | undefined;
+  /** The offset the next Data-Out must start at (data beyond `buffer` is received and dropped). */
   received: number;
   readonly ttt: number;
   r2tSN: number;
+  /** The DataSN the next Data-Out of the current sequence must carry (RFC 7143 11.7.5). */
+  dataSN: number;
+  /** Unsolicited Data-Out may still come (the command's F bit was 0 and InitialR2T=No). */
+  unsolicited: boolean;
+  /** End of the unsolicited data (FirstBurstLength or the EDTL). */
+  readonly unsolicitedEnd: number;
   /** End of the data the current R2T asked for (0 when none is outstanding). */
   r2tEnd: number;
-  /** A Data-Out of this write was discarded for a data digest error (RFC 7143 7.8). */
-  digestError: boolean;
+  /** Why the task ends in CHECK CONDITION once its data sequence is over (a Data-Out was discarded). */
+  failed: SenseReason | undefined;
+  /** Called once when the task ends (answered or aborted): its CmdSN leaves the command window. */
+  readonly done: () => void;
 }
 
 /** The commands of one session: writes waiting for their data, and execution with its answer. */
@@ -72,39 +93,76 @@ export class DataTransfer implements AbortableTasks {
 
   /** Ends the write with this ITT that waits for data; false when there is none. */
   abort(itt: number): boolean {
-    return this.#writes.delete(itt);
+    const p = this.#writes.get(itt);
+    if (p === undefined) return false;
+    this.#writes.delete(itt);
+    p.done();
+    return true;
   }
 
   /** Ends every write that waits for data. */
   abortAll(): void {
+    for (const p of this.#writes.values()) p.done();
     this.#writes.clear();
   }
 
-  /** A SCSI Command PDU for `lun` (undefined when its LUN field names no logical unit of the target). */
-  command(bhs: Uint8Array, pdu: ScsiCommandPdu, lun: Lun | undefined): void {
+  /**
+   * A SCSI Command PDU for `lun` (undefined when its LUN field names no logical unit of the target);
+   * `done` is called once when the task ends.
+   *
+   * The Data-Out the task takes is what the CDB implies, whatever the Expected Data Transfer Length
+   * says (RFC 7143 11.4.5.1; docs/decisions/iscsi.md, "Residuals"): an EDTL larger than that is a
+   * residual underflow (the command runs on the data it implies, U bit, count EDTL minus that); a
+   * smaller one is a residual overflow, answered CHECK CONDITION, ILLEGAL REQUEST, INVALID FIELD IN
+   * INFORMATION UNIT with the O bit and nothing written.
+   */
+  command(bhs: Uint8Array, pdu: ScsiCommandPdu, lun: Lun | undefined, done: () => void): void {
     const { itt, write } = pdu;
-    const expected = pdu.expectedLength;
+    const c = this.#channel;
+    const edtl = write ? pdu.expectedLength : 0;
     const lunField = pdu.lun.slice();
     const cdb = pdu.cdb.slice();
-    if (!write || expected === 0) {
-      this.#channel.enqueue(() => this.#execute(itt, lun, lunField, cdb, undefined, expected));
+    const nexus = c.nexus;
+    const implied = lun === undefined || nexus === undefined ? undefined : impliedDataOutLength(lun, cdb, nexus);
+    if (edtl === 0 && (implied ?? 0) === 0) {
+      const readLength = write ? 0 : pdu.expectedLength;
+      c.enqueue(() => this.#execute(itt, lun, lunField, cdb, undefined, readLength, done));
       return;
     }
     // No command the array implements takes more than 256 MiB of Data-Out: refuse to buffer more.
-    if (expected > MAX_WRITE_BUFFER) {
-      this.#channel.reject(RejectReason.INVALID_PDU_FIELD, bhs);
+    if (edtl > MAX_WRITE_BUFFER) {
+      c.reject(RejectReason.INVALID_PDU_FIELD, bhs);
+      done();
       return;
     }
-    const buffer = new Uint8Array(expected);
-    const immediate = pdu.data.subarray(0, Math.min(pdu.data.length, expected));
-    buffer.set(immediate);
-    const pending: PendingWrite = { itt, lun, lunField, cdb, buffer, received: immediate.length, ttt: this.#nextTtt++ >>> 0, r2tSN: 0, r2tEnd: 0, digestError: false };
-    this.#writes.set(itt, pending);
-    // Unsolicited data may follow when InitialR2T=No, up to FirstBurstLength; otherwise ask now.
-    const params = this.#channel.params;
-    const unsolicitedEnd = params.initialR2T ? immediate.length : Math.min(expected, params.firstBurstLength);
-    if (pending.received >= expected) this.#finishWrite(pending);
-    else if (pending.received >= unsolicitedEnd) this.#requestData(pending);
+    // The bytes the command takes: what the CDB implies when the EDTL covers it, none on an overflow.
+    const takes = implied === undefined ? edtl : implied <= edtl ? implied : 0;
+    const buffer = new Uint8Array(takes);
+    const immediate = pdu.data.subarray(0, Math.min(pdu.data.length, edtl));
+    buffer.set(immediate.subarray(0, takes));
+    // Unsolicited Data-Out follows when the F bit is 0 (with InitialR2T=No), up to FirstBurstLength.
+    const params = c.params;
+    const unsolicited = !pdu.final && !params.initialR2T && immediate.length < Math.min(edtl, params.firstBurstLength);
+    const p: PendingWrite = {
+      itt,
+      lun,
+      lunField,
+      cdb,
+      buffer,
+      edtl,
+      implied,
+      received: immediate.length,
+      ttt: this.#nextTtt++ >>> 0,
+      r2tSN: 0,
+      dataSN: 0,
+      unsolicited,
+      unsolicitedEnd: Math.min(edtl, params.firstBurstLength),
+      r2tEnd: 0,
+      failed: undefined,
+      done,
+    };
+    this.#writes.set(itt, p);
+    this.#next(p);
   }
 
   /** A Data-Out PDU. */
@@ -114,23 +172,42 @@ export class DataTransfer implements AbortableTasks {
       this.#channel.reject(RejectReason.INVALID_PDU_FIELD, bhs);
       return;
     }
-    const { offset, final } = pdu;
-    if (p.digestError) {
-      // The rest of a sequence one of whose PDUs was discarded: wait for its end (RFC 7143 7.8 b).
-      if (final || offset + pdu.data.length >= p.buffer.length) this.#failCrc(p);
+    const { offset, final, data } = pdu;
+    if (p.failed !== undefined) {
+      // The rest of a sequence one of whose PDUs was discarded: wait for its end (RFC 7143 7.8 b, 11.17.1).
+      if (final) this.#fail(p);
+      return;
+    }
+    // DataSN runs 0, 1, 2 … within each sequence. A gap means the target lost a PDU to a digest error
+    // it did not see, and is handled as one (RFC 7143 7.9, 7.8): at ERL 0 there is no recovery R2T,
+    // so the task ends with PROTOCOL SERVICE CRC ERROR once its sequence is over.
+    if (pdu.dataSN !== p.dataSN) {
+      p.failed = 'PROTOCOL_SERVICE_CRC_ERROR';
+      if (final) this.#fail(p);
       return;
     }
     // DataPDUInOrder=Yes and DataSequenceInOrder=Yes (negotiation.ts always answers Yes): each Data-Out
-    // continues exactly where the data so far ends, with no gap or overlay (RFC 7143 13.19, 13.20).
-    // Taking a gap would write zeros the initiator never sent and answer GOOD.
-    if (offset !== p.received || offset + pdu.data.length > p.buffer.length) {
+    // continues exactly where the data so far ends, inside what was asked for (RFC 7143 13.19, 13.20).
+    // Taking a gap would write zeros the initiator never sent. The PDU is rejected and its task ends
+    // with CHECK CONDITION after the sequence (RFC 7143 11.17.1).
+    const limit = p.unsolicited ? p.unsolicitedEnd : p.r2tEnd;
+    if (offset !== p.received || offset + data.length > limit) {
       this.#channel.reject(RejectReason.PROTOCOL_ERROR, bhs);
+      p.failed = 'DATA_OFFSET_ERROR';
+      if (final) this.#fail(p);
       return;
     }
-    p.buffer.set(pdu.data, offset);
-    p.received = offset + pdu.data.length;
-    if (p.received >= p.buffer.length) this.#finishWrite(p);
-    else if (final && (p.r2tEnd === 0 || p.received >= p.r2tEnd)) this.#requestData(p);
+    p.dataSN++;
+    if (offset < p.buffer.length) p.buffer.set(data.subarray(0, p.buffer.length - offset), offset);
+    p.received = offset + data.length;
+    if (p.unsolicited) {
+      if (final || p.received >= p.unsolicitedEnd) p.unsolicited = false;
+      else return;
+    } else if (!final && p.received < p.r2tEnd) {
+      return;
+    }
+    p.r2tEnd = 0;
+    this.#next(p);
   }
 
   /**
@@ -141,32 +218,57 @@ export class DataTransfer implements AbortableTasks {
   discardedDataOut(pdu: DataOutPdu): void {
     const p = this.#writes.get(pdu.itt);
     if (p === undefined) return;
-    p.digestError = true;
-    if (pdu.final) this.#failCrc(p);
+    p.failed = 'PROTOCOL_SERVICE_CRC_ERROR';
+    if (pdu.final) this.#fail(p);
+  }
+
+  /** After the unsolicited data or an R2T's sequence: ask for more, or run the command. */
+  #next(p: PendingWrite): void {
+    if (p.unsolicited) return;
+    if (p.received < p.buffer.length) {
+      this.#requestData(p);
+      return;
+    }
+    this.#writes.delete(p.itt);
+    const c = this.#channel;
+    if (p.implied !== undefined && p.implied > p.edtl) {
+      // Residual overflow: the initiator offers less than the command takes. Nothing runs.
+      const overflow = p.implied - p.edtl;
+      const sense = encodeFixedSense('INVALID_FIELD_IN_INFORMATION_UNIT');
+      c.enqueue(() => {
+        p.done();
+        c.send(enc.scsiResponse({ itt: p.itt, status: ScsiStatus.CHECK_CONDITION, response: 0, overflow, underflow: 0, expDataSN: 0, ...c.status() }, sense, c.digests));
+      });
+      return;
+    }
+    c.enqueue(() => this.#execute(p.itt, p.lun, p.lunField, p.cdb, p.buffer, 0, p.done, p.edtl - p.buffer.length));
   }
 
   #requestData(p: PendingWrite): void {
     const c = this.#channel;
     const length = Math.min(c.params.maxBurstLength, p.buffer.length - p.received);
     p.r2tEnd = p.received + length;
+    p.dataSN = 0;
     const r2t = enc.readyToTransfer({ itt: p.itt, ttt: p.ttt, lun: p.lunField, r2tSN: p.r2tSN++, offset: p.received, length, ...c.sequence }, c.digests);
     c.enqueue(() => c.send(r2t));
   }
 
-  /** Ends a write that lost data to a digest error: CHECK CONDITION, ABORTED COMMAND, 47h/05h (RFC 7143 11.4.7.2). */
-  #failCrc(p: PendingWrite): void {
+  /** Ends a write that lost Data-Out: CHECK CONDITION, ABORTED COMMAND with the reason (RFC 7143 11.4.7.2, 11.17.1). */
+  #fail(p: PendingWrite): void {
     this.#writes.delete(p.itt);
     const c = this.#channel;
-    const sense = encodeFixedSense('PROTOCOL_SERVICE_CRC_ERROR');
-    c.enqueue(() => c.send(enc.scsiResponse({ itt: p.itt, status: ScsiStatus.CHECK_CONDITION, response: 0, overflow: 0, underflow: 0, expDataSN: 0, ...c.status() }, sense, c.digests)));
+    const sense = encodeFixedSense(p.failed ?? 'PROTOCOL_SERVICE_CRC_ERROR');
+    c.enqueue(() => {
+      p.done();
+      c.send(enc.scsiResponse({ itt: p.itt, status: ScsiStatus.CHECK_CONDITION, response: 0, overflow: 0, underflow: 0, expDataSN: 0, ...c.status() }, sense, c.digests));
+    });
   }
 
-  #finishWrite(p: PendingWrite): void {
-    this.#writes.delete(p.itt);
-    this.#channel.enqueue(() => this.#execute(p.itt, p.lun, p.lunField, p.cdb, p.buffer, p.buffer.length));
-  }
-
-  async #execute(itt: number, lun: Lun | undefined, lunField: Uint8Array, cdb: Uint8Array, dataOut: Uint8Array | undefined, expected: number): Promise<void> {
+  /**
+   * Runs a command and answers it. `readLength` is the Data-In the initiator expects (0 for a write);
+   * `writeUnderflow`, for a write, the Data-Out it offered beyond what the command took.
+   */
+  async #execute(itt: number, lun: Lun | undefined, lunField: Uint8Array, cdb: Uint8Array, dataOut: Uint8Array | undefined, readLength: number, done: () => void, writeUnderflow = 0): Promise<void> {
     const c = this.#channel;
     const nexus = c.nexus;
     // A session that has ended (logout, a dropped connection, reinstated by a new login) has its
@@ -174,20 +276,17 @@ export class DataTransfer implements AbortableTasks {
     // a reinstated session now holds.
     if (c.closed || nexus === undefined) return;
     const result = lun === undefined ? missingLun(cdb) : await lun.execute(cdb, dataOut, { nexus });
+    done();
     const data = result.data;
-    if (data !== undefined && data.length > 0 && result.status === ScsiStatus.GOOD) {
-      this.#sendDataIn(itt, lunField, data, expected, result.status);
+    if (dataOut === undefined && data !== undefined && data.length > 0 && result.status === ScsiStatus.GOOD) {
+      this.#sendDataIn(itt, lunField, data, readLength, result.status);
       return;
     }
-    const sent = data?.length ?? 0;
-    const residual = expected - Math.min(sent, expected);
-    c.send(
-      enc.scsiResponse(
-        { itt, status: result.status, response: 0, overflow: sent > expected ? sent - expected : 0, underflow: dataOut === undefined ? residual : 0, expDataSN: 0, ...c.status() },
-        result.sense,
-        c.digests,
-      ),
-    );
+    // A write's residual is about its Data-Out; Data-In it was not flagged for is not sent.
+    const sent = dataOut === undefined ? (data?.length ?? 0) : 0;
+    const overflow = sent > readLength ? sent - readLength : 0;
+    const underflow = dataOut === undefined ? readLength - Math.min(sent, readLength) : writeUnderflow;
+    c.send(enc.scsiResponse({ itt, status: result.status, response: 0, overflow, underflow, expDataSN: 0, ...c.status() }, result.sense, c.digests));
   }
 
   /** Data-In in PDUs of the initiator's MaxRecvDataSegmentLength; the last carries the status. */
