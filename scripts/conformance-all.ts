@@ -100,8 +100,8 @@ console.log(details(results));
 for (const n of notes) console.log(`note: ${n}`);
 
 const violations = strictViolations(results[0]!.families);
-const commit = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).stdout.trim();
-const dirty = spawnSync('git', ['status', '--porcelain', '--', 'src'], { cwd: root, encoding: 'utf8' }).stdout.trim() !== '';
+const commit = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).stdout?.trim() || 'unknown (not a git checkout)';
+const dirty = (spawnSync('git', ['status', '--porcelain', '--', 'src'], { cwd: root, encoding: 'utf8' }).stdout?.trim() ?? '') !== '';
 const json = resolve(root, opts.json);
 mkdirSync(dirname(json), { recursive: true });
 writeFileSync(
