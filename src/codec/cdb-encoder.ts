@@ -49,6 +49,100 @@ export const write12 = (f: ReadWriteFields): Uint8Array => rw(0xaa, RW_LAYOUT_12
 /** WRITE(16). */
 export const write16 = (f: ReadWriteFields): Uint8Array => rw(0x8a, RW_LAYOUT_16, f);
 
+/** Fields of READ(6)/WRITE(6): a 21-bit LBA and 1..256 blocks (256 is encoded as 0). */
+export interface ReadWrite6Fields {
+  /** LOGICAL BLOCK ADDRESS (0..1FFFFFh). */
+  readonly lba: number;
+  /** TRANSFER LENGTH in blocks (1..256; 256 is sent as 0). */
+  readonly blocks: number;
+}
+
+function rw6(opcode: number, f: ReadWrite6Fields): Uint8Array {
+  const c = new Uint8Array(6);
+  c[0] = opcode;
+  writeU24(c, 1, f.lba & 0x1fffff);
+  c[4] = f.blocks & 0xff;
+  return c;
+}
+
+/** READ(6). */
+export const read6 = (f: ReadWrite6Fields): Uint8Array => rw6(0x08, f);
+/** WRITE(6). */
+export const write6 = (f: ReadWrite6Fields): Uint8Array => rw6(0x0a, f);
+
+/** Fields of VERIFY and WRITE AND VERIFY (10)/(12)/(16). */
+export interface VerifyFields {
+  /** LOGICAL BLOCK ADDRESS. */
+  readonly lba: number;
+  /** VERIFICATION LENGTH (VERIFY) or TRANSFER LENGTH (WRITE AND VERIFY) in blocks. */
+  readonly blocks: number;
+  /** BYTCHK (0..3): 00b verify the medium, 01b compare the Data-Out, 11b (VERIFY) compare one block with every block. */
+  readonly bytchk?: number;
+  /** DPO bit. */
+  readonly dpo?: boolean;
+  /** VRPROTECT (VERIFY) or WRPROTECT (WRITE AND VERIFY), 0..7. */
+  readonly protect?: number;
+  /** GROUP NUMBER (0..31). */
+  readonly group?: number;
+}
+
+/** Byte of GROUP NUMBER in each CDB size. */
+const GROUP_AT = { 10: 6, 12: 10, 16: 14 } as const;
+
+function verifyCdb(opcode: number, l: RwLayout, f: VerifyFields): Uint8Array {
+  const c = rw(opcode, l, { lba: f.lba, blocks: f.blocks, protect: f.protect ?? 0, dpo: f.dpo ?? false });
+  c[1]! |= ((f.bytchk ?? 0) & 0x03) << 1;
+  c[GROUP_AT[l.cdbLength]] = (f.group ?? 0) & 0x1f;
+  return c;
+}
+
+/** VERIFY(10); Data-Out is the blocks (BYTCHK 01b), one block (11b) or none (00b). */
+export const verify10 = (f: VerifyFields): Uint8Array => verifyCdb(0x2f, RW_LAYOUT_10, f);
+/** VERIFY(12). */
+export const verify12 = (f: VerifyFields): Uint8Array => verifyCdb(0xaf, RW_LAYOUT_12, f);
+/** VERIFY(16). */
+export const verify16 = (f: VerifyFields): Uint8Array => verifyCdb(0x8f, RW_LAYOUT_16, f);
+/** WRITE AND VERIFY(10); Data-Out is the blocks to write. */
+export const writeAndVerify10 = (f: VerifyFields): Uint8Array => verifyCdb(0x2e, RW_LAYOUT_10, f);
+/** WRITE AND VERIFY(12). */
+export const writeAndVerify12 = (f: VerifyFields): Uint8Array => verifyCdb(0xae, RW_LAYOUT_12, f);
+/** WRITE AND VERIFY(16). */
+export const writeAndVerify16 = (f: VerifyFields): Uint8Array => verifyCdb(0x8e, RW_LAYOUT_16, f);
+
+/** Fields of PRE-FETCH(10)/(16). */
+export interface PreFetchFields {
+  /** LOGICAL BLOCK ADDRESS. */
+  readonly lba: number;
+  /** NUMBER OF LOGICAL BLOCKS (0: to the last logical block). */
+  readonly blocks: number;
+  /** IMMED bit. */
+  readonly immed?: boolean;
+  /** GROUP NUMBER (0..31). */
+  readonly group?: number;
+}
+
+/** PRE-FETCH(10). */
+export function preFetch10(f: PreFetchFields): Uint8Array {
+  const c = new Uint8Array(10);
+  c[0] = 0x34;
+  c[1] = f.immed ? 0x02 : 0;
+  writeU32(c, 2, f.lba);
+  c[6] = (f.group ?? 0) & 0x1f;
+  writeU16(c, 7, f.blocks);
+  return c;
+}
+
+/** PRE-FETCH(16). */
+export function preFetch16(f: PreFetchFields): Uint8Array {
+  const c = new Uint8Array(16);
+  c[0] = 0x90;
+  c[1] = f.immed ? 0x02 : 0;
+  writeU64(c, 2, f.lba);
+  writeU32(c, 10, f.blocks);
+  c[14] = (f.group ?? 0) & 0x1f;
+  return c;
+}
+
 /** Fields of WRITE SAME(10)/(16). */
 export interface WriteSameFields {
   /** LOGICAL BLOCK ADDRESS. */

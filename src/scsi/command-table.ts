@@ -9,8 +9,10 @@ import type { CommandContext } from './context.js';
 import type { Lun } from './logical-unit.js';
 import { CAPACITY_COMMANDS } from './sbc/capacity.js';
 import { COMPARE_AND_WRITE_COMMAND } from './sbc/compare-and-write.js';
+import { PRE_FETCH_COMMANDS } from './sbc/pre-fetch.js';
 import { READ_WRITE_COMMANDS } from './sbc/read-write.js';
 import { UNMAP_COMMAND } from './sbc/unmap.js';
+import { VERIFY_COMMANDS } from './sbc/verify.js';
 import { WRITE_SAME_COMMANDS } from './sbc/write-same.js';
 import { BASIC_COMMANDS } from './spc/basic.js';
 import { INQUIRY_COMMAND } from './spc/inquiry.js';
@@ -29,6 +31,8 @@ function build(): { readonly table: readonly CommandSpec[]; readonly byOpcode: I
     ...MODE_SENSE_COMMANDS,
     REPORT_SUPPORTED_OPERATION_CODES_COMMAND,
     ...READ_WRITE_COMMANDS,
+    ...VERIFY_COMMANDS,
+    ...PRE_FETCH_COMMANDS,
     ...WRITE_SAME_COMMANDS,
     COMPARE_AND_WRITE_COMMAND,
     UNMAP_COMMAND,

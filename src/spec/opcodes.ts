@@ -10,6 +10,10 @@ export const Opcode = {
   TEST_UNIT_READY: 0x00,
   /** REQUEST SENSE (SPC-4 6.29) */
   REQUEST_SENSE: 0x03,
+  /** READ(6) (SBC-4) */
+  READ_6: 0x08,
+  /** WRITE(6) (SBC-4) */
+  WRITE_6: 0x0a,
   /** INQUIRY (SPC-4 6.6) */
   INQUIRY: 0x12,
   /** RESERVE(6) (SPC-2 7.21) */
@@ -24,6 +28,12 @@ export const Opcode = {
   READ_10: 0x28,
   /** WRITE(10) (SBC-3 5.35) */
   WRITE_10: 0x2a,
+  /** WRITE AND VERIFY(10) (SBC-4) */
+  WRITE_AND_VERIFY_10: 0x2e,
+  /** VERIFY(10) (SBC-4) */
+  VERIFY_10: 0x2f,
+  /** PRE-FETCH(10) (SBC-4) */
+  PRE_FETCH_10: 0x34,
   /** SYNCHRONIZE CACHE(10) (SBC-3 5.24) */
   SYNCHRONIZE_CACHE_10: 0x35,
   /** WRITE SAME(10) (SBC-3 5.41) */
@@ -46,6 +56,12 @@ export const Opcode = {
   COMPARE_AND_WRITE: 0x89,
   /** WRITE(16) (SBC-3 5.37) */
   WRITE_16: 0x8a,
+  /** WRITE AND VERIFY(16) (SBC-4) */
+  WRITE_AND_VERIFY_16: 0x8e,
+  /** VERIFY(16) (SBC-4) */
+  VERIFY_16: 0x8f,
+  /** PRE-FETCH(16) (SBC-4) */
+  PRE_FETCH_16: 0x90,
   /** SYNCHRONIZE CACHE(16) (SBC-3 5.25) */
   SYNCHRONIZE_CACHE_16: 0x91,
   /** WRITE SAME(16) (SBC-3 5.42) */
@@ -60,6 +76,10 @@ export const Opcode = {
   READ_12: 0xa8,
   /** WRITE(12) (SBC-3 5.36) */
   WRITE_12: 0xaa,
+  /** WRITE AND VERIFY(12) (SBC-4) */
+  WRITE_AND_VERIFY_12: 0xae,
+  /** VERIFY(12) (SBC-4) */
+  VERIFY_12: 0xaf,
 } as const;
 
 /** Service actions of the opcodes that have them. */

@@ -21,6 +21,8 @@ interface Listed {
 const THIN_COMMANDS: readonly Listed[] = [
   { opcode: 0x00, serviceAction: undefined, cdbLength: 6 }, // TEST UNIT READY
   { opcode: 0x03, serviceAction: undefined, cdbLength: 6 }, // REQUEST SENSE
+  { opcode: 0x08, serviceAction: undefined, cdbLength: 6 }, // READ(6)
+  { opcode: 0x0a, serviceAction: undefined, cdbLength: 6 }, // WRITE(6)
   { opcode: 0x12, serviceAction: undefined, cdbLength: 6 }, // INQUIRY
   { opcode: 0x16, serviceAction: undefined, cdbLength: 6 }, // RESERVE(6)
   { opcode: 0x17, serviceAction: undefined, cdbLength: 6 }, // RELEASE(6)
@@ -28,6 +30,9 @@ const THIN_COMMANDS: readonly Listed[] = [
   { opcode: 0x25, serviceAction: undefined, cdbLength: 10 }, // READ CAPACITY(10)
   { opcode: 0x28, serviceAction: undefined, cdbLength: 10 }, // READ(10)
   { opcode: 0x2a, serviceAction: undefined, cdbLength: 10 }, // WRITE(10)
+  { opcode: 0x2e, serviceAction: undefined, cdbLength: 10 }, // WRITE AND VERIFY(10)
+  { opcode: 0x2f, serviceAction: undefined, cdbLength: 10 }, // VERIFY(10)
+  { opcode: 0x34, serviceAction: undefined, cdbLength: 10 }, // PRE-FETCH(10)
   { opcode: 0x35, serviceAction: undefined, cdbLength: 10 }, // SYNCHRONIZE CACHE(10)
   { opcode: 0x41, serviceAction: undefined, cdbLength: 10 }, // WRITE SAME(10)
   { opcode: 0x42, serviceAction: undefined, cdbLength: 10 }, // UNMAP
@@ -41,6 +46,9 @@ const THIN_COMMANDS: readonly Listed[] = [
   { opcode: 0x88, serviceAction: undefined, cdbLength: 16 }, // READ(16)
   { opcode: 0x89, serviceAction: undefined, cdbLength: 16 }, // COMPARE AND WRITE
   { opcode: 0x8a, serviceAction: undefined, cdbLength: 16 }, // WRITE(16)
+  { opcode: 0x8e, serviceAction: undefined, cdbLength: 16 }, // WRITE AND VERIFY(16)
+  { opcode: 0x8f, serviceAction: undefined, cdbLength: 16 }, // VERIFY(16)
+  { opcode: 0x90, serviceAction: undefined, cdbLength: 16 }, // PRE-FETCH(16)
   { opcode: 0x91, serviceAction: undefined, cdbLength: 16 }, // SYNCHRONIZE CACHE(16)
   { opcode: 0x93, serviceAction: undefined, cdbLength: 16 }, // WRITE SAME(16)
   { opcode: 0x9e, serviceAction: 0x10, cdbLength: 16 }, // READ CAPACITY(16)
@@ -49,6 +57,8 @@ const THIN_COMMANDS: readonly Listed[] = [
   { opcode: 0xa3, serviceAction: 0x0c, cdbLength: 12 }, // REPORT SUPPORTED OPERATION CODES
   { opcode: 0xa8, serviceAction: undefined, cdbLength: 12 }, // READ(12)
   { opcode: 0xaa, serviceAction: undefined, cdbLength: 12 }, // WRITE(12)
+  { opcode: 0xae, serviceAction: undefined, cdbLength: 12 }, // WRITE AND VERIFY(12)
+  { opcode: 0xaf, serviceAction: undefined, cdbLength: 12 }, // VERIFY(12)
 ];
 /** A fully provisioned LUN has no UNMAP and no GET LBA STATUS (LBPME = 0). */
 const THICK_COMMANDS = THIN_COMMANDS.filter((c) => !(c.opcode === 0x42 || (c.opcode === 0x9e && c.serviceAction === 0x12)));
@@ -218,8 +228,8 @@ describe('REPORT SUPPORTED OPERATION CODES: one command', () => {
   });
 
   it.each([
-    { what: 'unimplemented opcode 2Fh (option 1)', options: 1, opcode: 0x2f, sa: 0, thin: true },
-    { what: 'unimplemented opcode 08h (option 3)', options: 3, opcode: 0x08, sa: 0, thin: true },
+    { what: 'unimplemented opcode 04h (option 1)', options: 1, opcode: 0x04, sa: 0, thin: true },
+    { what: 'unimplemented opcode 1Dh (option 3)', options: 3, opcode: 0x1d, sa: 0, thin: true },
     { what: 'RECEIVE COPY RESULTS SA 01h (option 2)', options: 2, opcode: 0x84, sa: 0x01, thin: true },
     { what: 'SERVICE ACTION IN SA 11h (option 3)', options: 3, opcode: 0x9e, sa: 0x11, thin: true },
     { what: 'UNMAP on a thick LUN (option 1)', options: 1, opcode: 0x42, sa: 0, thin: false },

@@ -360,6 +360,55 @@ const noData = (make: (rng: Rng, lun: Lun) => Uint8Array): Builder => (rng, lun)
   dataOut: rng.chance(0.05) ? rng.bytes(rng.int(600)) : undefined,
 });
 
+/** READ(6)/WRITE(6): a 21-bit LBA (near the end of the small LUNs, or anywhere) and 0..255 blocks (0 = 256). */
+function rw6(write: boolean): Builder {
+  return (rng, lun) => {
+    const blocks = rng.pick([0, 1, 2, 255, rng.int(256)]);
+    const lba = rng.chance(0.5) ? Math.max(0, Math.min(0x1fffff, lun.blockCount - rng.int(300))) : rng.u32() & 0x1fffff;
+    const c = (write ? cdb.write6 : cdb.read6)({ lba, blocks });
+    if (rng.chance(0.05)) c[1]! |= 0xe0 & rng.u32();
+    const n = blocks === 0 ? 256 : blocks;
+    if (!write) return { cdb: c, dataOut: rng.chance(0.05) ? rng.bytes(rng.int(1024)) : undefined };
+    return { cdb: c, dataOut: dataOutFor(rng, n * lun.blockSize, patternMaker(rng), lun.blockSize) };
+  };
+}
+
+/**
+ * VERIFY / WRITE AND VERIFY: every BYTCHK (10b, and 11b for WRITE AND VERIFY, are reserved), the
+ * Data-Out often what the medium holds so that some compares pass.
+ */
+function verify(build: (f: Parameters<typeof cdb.verify10>[0]) => Uint8Array, size: 10 | 12 | 16, write: boolean): Builder {
+  return (rng, lun) => {
+    const bytchk = rng.pick([0, 1, 1, 3, rng.int(4)]);
+    const blocks = rng.chance(0.8) ? rng.int(9) : blockCount(rng, lun, size === 10 ? 0xffff : 0xffffffff);
+    const c = build({ lba: 0, blocks, bytchk, dpo: rng.chance(0.2), protect: rng.chance(0.05) ? 1 + rng.int(7) : 0, group: rng.chance(0.1) ? rng.u32() & 0x1f : 0 });
+    if (size === 16) putU64(c, 2, lba64(rng, lun));
+    else putU32(c, 2, lba32(rng, lun));
+    const bs = lun.blockSize;
+    const expected = write || bytchk === 1 ? blocks * bs : bytchk === 3 && blocks > 0 ? bs : 0;
+    const view = new DataView(c.buffer);
+    const lba = size === 16 ? (view.getUint32(2) === 0 ? view.getUint32(6) : Infinity) : view.getUint32(2);
+    const fromMedium = (n: number): Uint8Array => {
+      const d = new Uint8Array(n);
+      if (lba + Math.ceil(n / bs) <= lun.blockCount) lun.store.read(lba * bs, n, d, 0);
+      if (n > 0 && rng.chance(0.3)) d[rng.int(n)]! ^= 1 << rng.int(8);
+      return d;
+    };
+    return { cdb: c, dataOut: dataOutFor(rng, expected, !write && rng.chance(0.6) ? fromMedium : patternMaker(rng), bs) };
+  };
+}
+
+/** PRE-FETCH(10)/(16): any range, IMMED and GROUP NUMBER. */
+function preFetch(sixteen: boolean): Builder {
+  return noData((rng, lun) => {
+    const f = { lba: 0, blocks: blockCount(rng, lun, sixteen ? 0xffffffff : 0xffff), immed: rng.chance(0.3), group: rng.chance(0.1) ? rng.u32() & 0x1f : 0 };
+    const c = sixteen ? cdb.preFetch16(f) : cdb.preFetch10(f);
+    if (sixteen) putU64(c, 2, lba64(rng, lun));
+    else putU32(c, 2, lba32(rng, lun));
+    return c;
+  });
+}
+
 /** Every implemented command, with its fields drawn from boundary values. */
 const IMPLEMENTED: ReadonlyArray<readonly [string, Builder]> = [
   ['TEST UNIT READY', noData(() => cdb.testUnitReady())],
@@ -404,6 +453,16 @@ const IMPLEMENTED: ReadonlyArray<readonly [string, Builder]> = [
   ['COMPARE AND WRITE', compareAndWrite],
   ['UNMAP', unmap],
   ['EXTENDED COPY', extendedCopy],
+  ['READ(6)', rw6(false)],
+  ['WRITE(6)', rw6(true)],
+  ['VERIFY(10)', verify(cdb.verify10, 10, false)],
+  ['VERIFY(12)', verify(cdb.verify12, 12, false)],
+  ['VERIFY(16)', verify(cdb.verify16, 16, false)],
+  ['WRITE AND VERIFY(10)', verify(cdb.writeAndVerify10, 10, true)],
+  ['WRITE AND VERIFY(12)', verify(cdb.writeAndVerify12, 12, true)],
+  ['WRITE AND VERIFY(16)', verify(cdb.writeAndVerify16, 16, true)],
+  ['PRE-FETCH(10)', preFetch(false)],
+  ['PRE-FETCH(16)', preFetch(true)],
 ];
 
 /** Things that are not a `Uint8Array` CDB or Data-Out, or not a string initiator. */

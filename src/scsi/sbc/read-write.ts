@@ -1,9 +1,11 @@
 /**
- * READ(10)/(12)/(16) and WRITE(10)/(12)/(16) (SBC-3 5.11-5.13, 5.29-5.31). The three CDB sizes
- * differ only in where LBA and TRANSFER LENGTH sit, so the layouts are data and one decoder serves all.
+ * READ(6)/(10)/(12)/(16) and WRITE(6)/(10)/(12)/(16) (SBC-3 5.11-5.13, 5.29-5.31; SBC-4 READ(6),
+ * WRITE(6)). The 10-, 12- and 16-byte CDBs differ only in where LBA and TRANSFER LENGTH sit, so the
+ * layouts are data and one decoder serves all; the 6-byte CDBs have their own decoder and share the
+ * executors.
  * @module
  */
-import { readU16, readU32, readU64 } from '../../codec/bytes.js';
+import { readU16, readU24, readU32, readU64 } from '../../codec/bytes.js';
 import { Opcode } from '../../spec/opcodes.js';
 import { RW_LAYOUT_10 as LAYOUT_10, RW_LAYOUT_12 as LAYOUT_12, RW_LAYOUT_16 as LAYOUT_16, type RwLayout } from '../../spec/cdb-layouts.js';
 import { defineCommand, type CommandSpec, type Decoded } from '../command.js';
@@ -17,11 +19,14 @@ export interface RwCommand extends Decoded {
   readonly blocks: number;
 }
 
-/** CDB USAGE DATA: byte 1 = RDPROTECT/WRPROTECT (7:5), DPO (4), FUA (3); LBA and length all ones. */
-function usage(opcode: number, l: RwLayout): number[] {
+/**
+ * @internal CDB USAGE DATA of a CDB with the READ/WRITE layout `l`: byte 1 = `byte1` (for READ and
+ * WRITE: RDPROTECT/WRPROTECT (7:5), DPO (4), FUA (3)); LBA and length all ones.
+ */
+export function rwUsage(opcode: number, l: RwLayout, byte1 = 0xf8): number[] {
   const u = new Array<number>(l.cdbLength).fill(0);
   u[0] = opcode;
-  u[1] = 0xf8;
+  u[1] = byte1;
   for (let i = 0; i < l.lbaBytes; i++) u[l.lbaAt + i] = 0xff;
   for (let i = 0; i < l.lengthBytes; i++) u[l.lengthAt + i] = 0xff;
   return u;
@@ -41,7 +46,32 @@ function decodeRw(l: RwLayout, write: boolean): (cdb: Uint8Array, ctx: CommandCo
   };
 }
 
-function executeRead(cmd: RwCommand, _dataOut: Uint8Array, ctx: CommandContext) {
+/** The 21-bit LOGICAL BLOCK ADDRESS of a READ(6)/WRITE(6) CDB (byte 1 bits 4:0, bytes 2-3). */
+const LBA_6_MASK = 0x1fffff;
+
+/**
+ * READ(6)/WRITE(6) (SBC-4): LOGICAL BLOCK ADDRESS in byte 1 bits 4:0 and bytes 2-3, TRANSFER LENGTH
+ * in byte 4, where 0 means 256 blocks. There are no RDPROTECT/WRPROTECT, DPO or FUA bits; byte 1
+ * bits 7:5 are reserved (the SCSI-2 LUN field) and, like the reserved bits of the larger CDBs, not
+ * evaluated (docs/decisions/libiscsi.md, "READ(6), VERIFY, WRITE AND VERIFY, PRE-FETCH").
+ */
+function decodeRw6(write: boolean): (cdb: Uint8Array, ctx: CommandContext) => RwCommand | Failure {
+  return (cdb, ctx) => {
+    const lun = ctx.lun;
+    const lba = readU24(cdb, 1) & LBA_6_MASK;
+    const blocks = cdb[4] === 0 ? 256 : cdb[4]!;
+    const range = checkLbaRange(lun, lba, blocks);
+    if (range !== undefined) return range;
+    if (blocks > lun.limits.maximumTransferLength) return invalidCdbField(4);
+    return { dataOutLength: write ? blocks * lun.blockSize : 0, lba, blocks };
+  };
+}
+
+/** CDB USAGE DATA of READ(6)/WRITE(6): the 21-bit LBA and TRANSFER LENGTH. */
+const usage6 = (opcode: number): number[] => [opcode, 0x1f, 0xff, 0xff, 0xff, 0x00];
+
+/** @internal READ: the blocks as the medium holds them (unmapped blocks read as zeros). */
+export function executeRead(cmd: RwCommand, _dataOut: Uint8Array, ctx: CommandContext) {
   const bs = ctx.lun.blockSize;
   if (cmd.blocks === 0) return GOOD; // SBC-3: a TRANSFER LENGTH of zero is not an error
   const data = dataInBuffer(ctx, cmd.blocks * bs);
@@ -49,7 +79,8 @@ function executeRead(cmd: RwCommand, _dataOut: Uint8Array, ctx: CommandContext) 
   return withData(data, { mediaReadBytes: data.length });
 }
 
-function executeWrite(cmd: RwCommand, dataOut: Uint8Array, ctx: CommandContext) {
+/** @internal WRITE: allocates like every write (zero detection, SPACE ALLOCATION FAILED on an exhausted pool). */
+export function executeWrite(cmd: RwCommand, dataOut: Uint8Array, ctx: CommandContext) {
   if (cmd.blocks === 0) return GOOD;
   const store = ctx.lun.store;
   const offset = cmd.lba * ctx.lun.blockSize;
@@ -62,15 +93,17 @@ function executeWrite(cmd: RwCommand, dataOut: Uint8Array, ctx: CommandContext) 
 }
 
 function readSpec(opcode: number, name: string, l: RwLayout): CommandSpec {
-  return defineCommand<RwCommand>({ opcode, name, cdbLength: l.cdbLength, usage: usage(opcode, l), decode: decodeRw(l, false), execute: executeRead });
+  return defineCommand<RwCommand>({ opcode, name, cdbLength: l.cdbLength, usage: rwUsage(opcode, l), decode: decodeRw(l, false), execute: executeRead });
 }
 
 function writeSpec(opcode: number, name: string, l: RwLayout): CommandSpec {
-  return defineCommand<RwCommand>({ opcode, name, cdbLength: l.cdbLength, usage: usage(opcode, l), decode: decodeRw(l, true), execute: executeWrite });
+  return defineCommand<RwCommand>({ opcode, name, cdbLength: l.cdbLength, usage: rwUsage(opcode, l), decode: decodeRw(l, true), execute: executeWrite });
 }
 
 /** @internal */
 export const READ_WRITE_COMMANDS: readonly CommandSpec[] = [
+  defineCommand<RwCommand>({ opcode: Opcode.READ_6, name: 'READ(6)', cdbLength: 6, usage: usage6(Opcode.READ_6), decode: decodeRw6(false), execute: executeRead }),
+  defineCommand<RwCommand>({ opcode: Opcode.WRITE_6, name: 'WRITE(6)', cdbLength: 6, usage: usage6(Opcode.WRITE_6), decode: decodeRw6(true), execute: executeWrite }),
   readSpec(Opcode.READ_10, 'READ(10)', LAYOUT_10),
   readSpec(Opcode.READ_12, 'READ(12)', LAYOUT_12),
   readSpec(Opcode.READ_16, 'READ(16)', LAYOUT_16),
