@@ -247,26 +247,27 @@ describe('iSCSI sequencing and residuals (RFC 7143)', () => {
       ['WRITE(12)', (blocks: number) => cdb.write12({ lba: 0, blocks })],
       ['WRITE(16)', (blocks: number) => cdb.write16({ lba: 0, blocks })],
     ] as const;
-    // [blocks in the CDB, EDTL, flags, residual]: libiscsi's Write*Residuals cases and more.
-    // Underflow (EDTL > what the CDB takes): GOOD, the CDB's blocks written, U and EDTL - that.
-    // Overflow (EDTL < it): CHECK CONDITION 05/0E/03, nothing written, O and that - EDTL.
+    // [blocks in the CDB, EDTL, status, flags, residual, bytes written]: libiscsi's Write*Residuals
+    // cases and more. Underflow (EDTL > what the CDB takes): GOOD, the CDB's blocks written, U and
+    // EDTL - that. Overflow (EDTL < it): the whole blocks the EDTL holds written, GOOD, O and the CDB's
+    // length - EDTL; an EDTL that ends inside a block: CHECK CONDITION 05/0E/03, nothing written.
     const grid = [
-      [1, 0, O, 512],
-      [1, 1024, U, 512],
-      [2, 512, O, 512],
-      [1, 10000, U, 10000 - 512],
-      [1, 200, O, 312],
-      [1, 513, U, 1],
-      [4, 4096, U, 2048],
-      [4, 1536, O, 512],
-      [2, 1024, 0, 0],
+      [1, 0, 0, O, 512, 0],
+      [1, 1024, 0, U, 512, 512],
+      [2, 512, 0, O, 512, 512],
+      [1, 10000, 0, U, 10000 - 512, 512],
+      [1, 200, 2, O, 312, 0],
+      [3, 1100, 2, O, 436, 0],
+      [1, 513, 0, U, 1, 512],
+      [4, 4096, 0, U, 2048, 2048],
+      [4, 1536, 0, O, 512, 1536],
+      [2, 1024, 0, 0, 0, 1024],
     ] as const;
     for (const [name, build] of writes) {
-      it(`${name} with an EDTL other than the CDB's length: underflow runs on the CDB's data, overflow writes nothing (immediate data and R2T)`, async () => {
+      it(`${name} with an EDTL other than the CDB's length: underflow runs on the CDB's blocks, overflow on the whole blocks offered (immediate data and R2T)`, async () => {
         for (const viaR2T of [false, true]) {
           const c = await rawLogin({ ImmediateData: viaR2T ? 'No' : 'Yes', FirstBurstLength: '65536' });
-          for (const [blocks, edtl, flags, residual] of grid) {
-            const overflowCase = flags === O;
+          for (const [blocks, edtl, status, flags, residual, written] of grid) {
             const before = pattern(4 * 512, 70 + blocks);
             expect((await lun0.execute(cdb.write10({ lba: 0, blocks: 4 }), before)).status).toBe(0);
             const data = pattern(edtl, 90 + edtl);
@@ -274,12 +275,12 @@ describe('iSCSI sequencing and residuals (RFC 7143)', () => {
             c.send(w.pdu);
             const r = await c.result(w.itt, data);
             const label = `${name} ${blocks} blocks, EDTL ${edtl}, ${viaR2T ? 'R2T' : 'immediate'}`;
-            expect([r.status, r.flags, r.residual], label).toEqual([overflowCase ? 0x02 : 0, F | flags, residual]);
-            if (overflowCase) expect(senseOf(r), label).toEqual([0x05, 0x0e, 0x03]);
-            // R2Ts ask for what the CDB takes, never for the EDTL beyond it; none on an overflow
-            expect(r.r2ts, label).toEqual(viaR2T && !overflowCase ? [[0, blocks * 512]] : []);
+            expect([r.status, r.flags, r.residual], label).toEqual([status, F | flags, residual]);
+            expect(senseOf(r), label).toEqual(status === 0 ? undefined : [0x05, 0x0e, 0x03]);
+            // R2Ts ask for what is written, never for the EDTL beyond the CDB's length
+            expect(r.r2ts, label).toEqual(viaR2T && written > 0 ? [[0, written]] : []);
             const expected = before.slice();
-            if (!overflowCase) expected.set(data.subarray(0, blocks * 512));
+            expected.set(data.subarray(0, written));
             expectBytes(await medium(0, 4), expected);
           }
         }
@@ -289,11 +290,11 @@ describe('iSCSI sequencing and residuals (RFC 7143)', () => {
     it('an overflow whose initiator still sends unsolicited data: the target takes the burst, then answers (InitialR2T=No)', async () => {
       const c = await rawLogin({ InitialR2T: 'No', ImmediateData: 'No' });
       const before = await medium(0, 2);
-      const w = c.commandPdu({ cdb: cdb.write10({ lba: 0, blocks: 2 }), write: true, expectedLength: 512, final: false });
+      const w = c.commandPdu({ cdb: cdb.write10({ lba: 0, blocks: 2 }), write: true, expectedLength: 200, final: false });
       c.send(w.pdu);
-      c.send(c.dataOutPdu({ itt: w.itt, ttt: 0xffffffff, offset: 0, final: true }, pattern(512, 3)));
+      c.send(c.dataOutPdu({ itt: w.itt, ttt: 0xffffffff, offset: 0, final: true }, pattern(200, 3)));
       const r = await c.result(w.itt);
-      expect([r.status, r.flags, r.residual, senseOf(r)]).toEqual([0x02, F | O, 512, [0x05, 0x0e, 0x03]]);
+      expect([r.status, r.flags, r.residual, senseOf(r)]).toEqual([0x02, F | O, 824, [0x05, 0x0e, 0x03]]);
       expectBytes(await medium(0, 2), before);
       await c.ping(); // the Data-Out was not taken for a stray one
     });

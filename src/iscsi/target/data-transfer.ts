@@ -19,6 +19,7 @@ import type { DataOutPdu, ScsiCommandPdu } from '../pdu/initiator-decoder.js';
 import { RejectReason } from '../pdu/opcodes.js';
 import * as enc from '../pdu/target-encoder.js';
 import type { SessionParameters } from './negotiation.js';
+import { shortenedWrite } from './residuals.js';
 import type { AbortableTasks } from './tmr.js';
 
 /** The largest Data-Out a command may announce (EDTL) before the target refuses to buffer it. */
@@ -48,6 +49,14 @@ export interface TransferChannel {
   readonly closed: boolean;
 }
 
+/** Residual counts of a response (RFC 7143 11.4.5.1): at most one of them is non-zero. */
+interface Residual {
+  readonly overflow: number;
+  readonly underflow: number;
+}
+
+const NO_RESIDUAL: Residual = { overflow: 0, underflow: 0 };
+
 /** The reserved Target Transfer Tag of unsolicited Data-Out (RFC 7143 11.7.4). */
 const UNSOLICITED_TTT = 0xffffffff;
 
@@ -55,13 +64,16 @@ interface PendingWrite {
   readonly itt: number;
   readonly lun: Lun | undefined;
   readonly lunField: Uint8Array;
+  /** The CDB to run: the one received, or on a residual overflow of a block write the same write of the blocks offered. */
   readonly cdb: Uint8Array;
   /** What the command takes: the first `buffer.length` bytes of the Data-Out. */
   readonly buffer: Uint8Array;
   /** The Expected Data Transfer Length of the Data-Out. */
   readonly edtl: number;
-  /** The Data-Out length the CDB implies (`undefined` when the CDB does not decode: then all of it). */
+  /** The Data-Out length the received CDB implies (`undefined` when the CDB does not decode: then all of it). */
   readonly implied: number | undefined;
+  /** On a residual overflow, the CDB cannot be cut down to the data offered: nothing runs (05/0E/03). */
+  readonly refused: boolean;
   /** The offset the next Data-Out must start at (data beyond `buffer` is received and dropped). */
   received: number;
   readonly ttt: number;
@@ -113,8 +125,9 @@ export class DataTransfer implements AbortableTasks {
    * The Data-Out the task takes is what the CDB implies, whatever the Expected Data Transfer Length
    * says (RFC 7143 11.4.5.1; docs/decisions/iscsi.md, "Residuals"): an EDTL larger than that is a
    * residual underflow (the command runs on the data it implies, U bit, count EDTL minus that); a
-   * smaller one is a residual overflow, answered CHECK CONDITION, ILLEGAL REQUEST, INVALID FIELD IN
-   * INFORMATION UNIT with the O bit and nothing written.
+   * smaller one is a residual overflow (O bit, count the CDB's length minus EDTL): a block write runs
+   * on the whole blocks offered; anything else (a partial block, a parameter list) is answered CHECK
+   * CONDITION, ILLEGAL REQUEST, INVALID FIELD IN INFORMATION UNIT with nothing written.
    */
   command(bhs: Uint8Array, pdu: ScsiCommandPdu, lun: Lun | undefined, done: () => void): void {
     const { itt, write } = pdu;
@@ -135,8 +148,11 @@ export class DataTransfer implements AbortableTasks {
       done();
       return;
     }
-    // The bytes the command takes: what the CDB implies when the EDTL covers it, none on an overflow.
-    const takes = implied === undefined ? edtl : implied <= edtl ? implied : 0;
+    // The bytes the command takes: what the CDB implies when the EDTL covers it; on an overflow the
+    // EDTL when the write can be cut down to it, else none.
+    const shortened = implied !== undefined && implied > edtl && lun !== undefined ? shortenedWrite(cdb, edtl, lun.blockSize) : undefined;
+    const refused = implied !== undefined && implied > edtl && shortened === undefined;
+    const takes = implied === undefined ? edtl : implied <= edtl ? implied : refused ? 0 : edtl;
     const buffer = new Uint8Array(takes);
     const immediate = pdu.data.subarray(0, Math.min(pdu.data.length, edtl));
     buffer.set(immediate.subarray(0, takes));
@@ -147,10 +163,11 @@ export class DataTransfer implements AbortableTasks {
       itt,
       lun,
       lunField,
-      cdb,
+      cdb: shortened ?? cdb,
       buffer,
       edtl,
       implied,
+      refused,
       received: immediate.length,
       ttt: this.#nextTtt++ >>> 0,
       r2tSN: 0,
@@ -231,9 +248,9 @@ export class DataTransfer implements AbortableTasks {
     }
     this.#writes.delete(p.itt);
     const c = this.#channel;
-    if (p.implied !== undefined && p.implied > p.edtl) {
-      // Residual overflow: the initiator offers less than the command takes. Nothing runs.
-      const overflow = p.implied - p.edtl;
+    if (p.refused) {
+      // Residual overflow that no shorter command expresses: nothing runs.
+      const overflow = (p.implied ?? 0) - p.edtl;
       const sense = encodeFixedSense('INVALID_FIELD_IN_INFORMATION_UNIT');
       c.enqueue(() => {
         p.done();
@@ -241,7 +258,8 @@ export class DataTransfer implements AbortableTasks {
       });
       return;
     }
-    c.enqueue(() => this.#execute(p.itt, p.lun, p.lunField, p.cdb, p.buffer, 0, p.done, p.edtl - p.buffer.length));
+    const residual = p.implied !== undefined && p.implied > p.edtl ? { overflow: p.implied - p.edtl, underflow: 0 } : { overflow: 0, underflow: p.edtl - p.buffer.length };
+    c.enqueue(() => this.#execute(p.itt, p.lun, p.lunField, p.cdb, p.buffer, 0, p.done, residual));
   }
 
   #requestData(p: PendingWrite): void {
@@ -266,9 +284,9 @@ export class DataTransfer implements AbortableTasks {
 
   /**
    * Runs a command and answers it. `readLength` is the Data-In the initiator expects (0 for a write);
-   * `writeUnderflow`, for a write, the Data-Out it offered beyond what the command took.
+   * `writeResidual`, for a write, its Data-Out residual.
    */
-  async #execute(itt: number, lun: Lun | undefined, lunField: Uint8Array, cdb: Uint8Array, dataOut: Uint8Array | undefined, readLength: number, done: () => void, writeUnderflow = 0): Promise<void> {
+  async #execute(itt: number, lun: Lun | undefined, lunField: Uint8Array, cdb: Uint8Array, dataOut: Uint8Array | undefined, readLength: number, done: () => void, writeResidual = NO_RESIDUAL): Promise<void> {
     const c = this.#channel;
     const nexus = c.nexus;
     // A session that has ended (logout, a dropped connection, reinstated by a new login) has its
@@ -284,8 +302,8 @@ export class DataTransfer implements AbortableTasks {
     }
     // A write's residual is about its Data-Out; Data-In it was not flagged for is not sent.
     const sent = dataOut === undefined ? (data?.length ?? 0) : 0;
-    const overflow = sent > readLength ? sent - readLength : 0;
-    const underflow = dataOut === undefined ? readLength - Math.min(sent, readLength) : writeUnderflow;
+    const overflow = dataOut === undefined ? (sent > readLength ? sent - readLength : 0) : writeResidual.overflow;
+    const underflow = dataOut === undefined ? readLength - Math.min(sent, readLength) : writeResidual.underflow;
     c.send(enc.scsiResponse({ itt, status: result.status, response: 0, overflow, underflow, expDataSN: 0, ...c.status() }, result.sense, c.digests));
   }
 
