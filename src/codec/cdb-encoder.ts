@@ -288,6 +288,24 @@ export function reportSupportedOperationCodes(
   return c;
 }
 
+/** MODE SELECT(6): PF (default 1), SP, PARAMETER LIST LENGTH (byte 4). */
+export function modeSelect6(f: { readonly pf?: boolean; readonly sp?: boolean; readonly parameterListLength: number }): Uint8Array {
+  const c = new Uint8Array(6);
+  c[0] = 0x15;
+  c[1] = (f.pf === false ? 0 : 0x10) | (f.sp ? 0x01 : 0);
+  c[4] = f.parameterListLength;
+  return c;
+}
+
+/** MODE SELECT(10): PF (default 1), SP, PARAMETER LIST LENGTH (bytes 7-8). */
+export function modeSelect10(f: { readonly pf?: boolean; readonly sp?: boolean; readonly parameterListLength: number }): Uint8Array {
+  const c = new Uint8Array(10);
+  c[0] = 0x55;
+  c[1] = (f.pf === false ? 0 : 0x10) | (f.sp ? 0x01 : 0);
+  writeU16(c, 7, f.parameterListLength);
+  return c;
+}
+
 /** MODE SENSE(6). */
 export function modeSense6(f: { readonly pageCode?: number; readonly pageControl?: number; readonly subpage?: number; readonly dbd?: boolean; readonly allocationLength?: number } = {}): Uint8Array {
   const c = new Uint8Array(6);

@@ -29,6 +29,9 @@ export type Refusal = ScsiResult | Failure;
 
 const RESERVATION_CONFLICT: ScsiResult = Object.freeze({ status: ScsiStatus.RESERVATION_CONFLICT });
 
+/** DATA PROTECT / WRITE PROTECTED: a command that changes the medium while the Control page's SWP is one (SPC-5 7.5.10). */
+const WRITE_PROTECTED: Failure = Object.freeze(fail('WRITE_PROTECTED'));
+
 /** @internal LOGICAL BLOCK ADDRESS OUT OF RANGE (SBC-3 4.5), the failure of a command's own range. */
 export const LBA_OUT_OF_RANGE: Failure = Object.freeze(fail('LOGICAL_BLOCK_ADDRESS_OUT_OF_RANGE'));
 
@@ -52,8 +55,9 @@ export function reservedByOther(lun: Lun, nexus: ItNexus): boolean {
 /**
  * @internal Admission of a command on the LUN it was sent to, in this order: a pending unit attention
  * (SAM-5 5.14; not for INQUIRY, REPORT LUNS, REQUEST SENSE), an unknown opcode or service action,
- * access (a LUN the nexus may not reach answers only INQUIRY and REQUEST SENSE), the CDB length, and
- * the SCSI-2 reservation. Returns the row to execute, or the answer to give instead.
+ * access (a LUN the nexus may not reach answers only INQUIRY and REQUEST SENSE), the CDB length,
+ * the SCSI-2 reservation, and software write protect (a row marked `writesMedium` on a LUN whose
+ * Control mode page has SWP = 1). Returns the row to execute, or the answer to give instead.
  */
 export function admitAddressed(
   lun: Lun,
@@ -70,6 +74,7 @@ export function admitAddressed(
   if (!lun.accessibleBy(nexus) && spec.opcode !== 0x12 && spec.opcode !== 0x03) return fail('LOGICAL_UNIT_NOT_SUPPORTED');
   if (cdbLength < spec.cdbLength) return fail('INVALID_FIELD_IN_CDB');
   if (spec.allowedUnderReservation !== true && reservedByOther(lun, nexus)) return RESERVATION_CONFLICT;
+  if (spec.writesMedium === true && lun.writeProtected) return WRITE_PROTECTED;
   return spec;
 }
 
@@ -80,13 +85,16 @@ export interface TouchedLun {
   readonly blocks: number;
   /** The failure when the range does not lie within the LUN (chosen by the command). */
   readonly outOfRange: Failure;
+  /** The command writes this range (an EXTENDED COPY destination): refused while the LUN is write protected. */
+  readonly writes?: boolean;
 }
 
 /**
  * @internal Admission of a LUN a command touches on behalf of the nexus (an EXTENDED COPY source or
  * destination), as a READ or WRITE of that range from the nexus would be admitted: its range
- * ({@link TouchedLun.outOfRange}), then the SCSI-2 reservation (RESERVATION CONFLICT); the ranges
- * of all `touched` first (one segment's source and destination), then their reservations. Access was
+ * ({@link TouchedLun.outOfRange}), then the SCSI-2 reservation (RESERVATION CONFLICT), then software
+ * write protect of the LUNs it writes (DATA PROTECT / WRITE PROTECTED); the ranges of all `touched`
+ * first (one segment's source and destination), then their reservations, then write protection. Access was
  * settled when the CSCD was resolved among the LUNs the nexus may reach (an inaccessible LUN is a
  * CSCD the copy manager cannot reach). Unit attentions are left pending (see the module comment).
  */
@@ -96,6 +104,7 @@ export function admitTouched(nexus: ItNexus, touched: readonly TouchedLun[]): Re
     if (range !== undefined) return range;
   }
   for (const t of touched) if (reservedByOther(t.lun, nexus)) return RESERVATION_CONFLICT;
+  for (const t of touched) if (t.writes === true && t.lun.writeProtected) return WRITE_PROTECTED;
   return undefined;
 }
 

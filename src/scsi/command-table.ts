@@ -16,6 +16,7 @@ import { VERIFY_COMMANDS } from './sbc/verify.js';
 import { WRITE_SAME_COMMANDS } from './sbc/write-same.js';
 import { BASIC_COMMANDS } from './spc/basic.js';
 import { INQUIRY_COMMAND } from './spc/inquiry.js';
+import { MODE_SELECT_COMMANDS } from './spc/mode-select.js';
 import { MODE_SENSE_COMMANDS } from './spc/mode-sense.js';
 import { REPORT_SUPPORTED_OPERATION_CODES_COMMAND } from './spc/report-supported-operation-codes.js';
 import { EXTENDED_COPY_COMMAND } from './xcopy/extended-copy.js';
@@ -28,6 +29,7 @@ function build(): { readonly table: readonly CommandSpec[]; readonly byOpcode: I
   const all: CommandSpec[] = [
     ...BASIC_COMMANDS,
     INQUIRY_COMMAND,
+    ...MODE_SELECT_COMMANDS,
     ...MODE_SENSE_COMMANDS,
     REPORT_SUPPORTED_OPERATION_CODES_COMMAND,
     ...READ_WRITE_COMMANDS,

@@ -42,6 +42,13 @@ export interface CommandSpec<C extends Decoded = Decoded> {
   readonly allowedUnderReservation?: boolean;
   /** Executed without reporting a pending unit attention (SAM-5 5.14: INQUIRY, REPORT LUNS, REQUEST SENSE). */
   readonly ignoresUnitAttention?: boolean;
+  /**
+   * The command changes the medium of the LUN it is sent to (WRITE, WRITE SAME, UNMAP, COMPARE AND
+   * WRITE, ...): while the Control mode page's SWP is one, admission answers DATA PROTECT / WRITE
+   * PROTECTED (SPC-5 7.5.10) before the command is decoded. EXTENDED COPY leaves it out: the LUNs it
+   * writes are its segments' destinations, which the copy manager's admission checks.
+   */
+  readonly writesMedium?: boolean;
   /** Whether this LUN implements the command (e.g. UNMAP only on thin LUNs); all when left out. */
   readonly supported?: (lun: Lun) => boolean;
   readonly decode: (cdb: Uint8Array, ctx: CommandContext) => C | Failure;

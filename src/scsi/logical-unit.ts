@@ -10,6 +10,7 @@ import type { ExecuteOptions, NexusState } from './context.js';
 import { dispatch } from './dispatch.js';
 import type { ScsiResult } from './outcome.js';
 import { isItNexus, type ItNexus } from './ports.js';
+import { ModePages } from './spc/mode-pages.js';
 import type { StorageArray } from './storage-array.js';
 
 /** A logical unit. Create one with {@link StorageArray.createLun}. */
@@ -18,6 +19,8 @@ export class Lun extends Volume {
   readonly array: StorageArray;
   /** @internal The I_T nexus holding the SCSI-2 reservation, if any. */
   reservation: ItNexus | undefined;
+  /** @internal The current values of the mode pages (MODE SELECT sets them, MODE SENSE reports them). */
+  readonly modePages = new ModePages();
   readonly #nexuses = new Map<string, NexusState>();
 
   /** @internal Use {@link StorageArray.createLun}. */
@@ -48,13 +51,20 @@ export class Lun extends Volume {
     return dispatch(this, cdb, dataOut, options);
   }
 
+  /** True while software write protect (the Control mode page's SWP, set by MODE SELECT) stands. */
+  get writeProtected(): boolean {
+    return this.modePages.softwareWriteProtect;
+  }
+
   /**
    * LOGICAL UNIT RESET (SAM-5 6.3), as a task management request does it: the SCSI-2 reservation is
-   * released and every nexus, the requester's included, gets UNIT ATTENTION 06/29/03 (libiscsi's
+   * released, the mode parameters return to their default values (SAM-5 6.3.3: there are no saved
+   * values) and every nexus, the requester's included, gets UNIT ATTENTION 06/29/03 (libiscsi's
    * MultipathIO.Reset checks both paths).
    */
   reset(): void {
     this.reservation = undefined;
+    this.modePages.restoreDefaults();
     this.raiseUnitAttention('BUS_DEVICE_RESET_FUNCTION_OCCURRED');
   }
 
@@ -88,9 +98,13 @@ export class Lun extends Volume {
     return state;
   }
 
-  /** @internal Queues a unit attention on every nexus (once: a pending identical one is not repeated). */
-  raiseUnitAttention(reason: NexusState['unitAttentions'][number]): void {
+  /**
+   * @internal Queues a unit attention on every nexus but `except` (once: a pending identical one is
+   * not repeated).
+   */
+  raiseUnitAttention(reason: NexusState['unitAttentions'][number], except?: ItNexus): void {
     for (const state of this.#nexuses.values()) {
+      if (state.nexus.key === except?.key) continue;
       if (!state.unitAttentions.includes(reason)) state.unitAttentions.push(reason);
     }
   }

@@ -20,6 +20,8 @@ export const Opcode = {
   RESERVE_6: 0x16,
   /** RELEASE(6) (SPC-2 7.19) */
   RELEASE_6: 0x17,
+  /** MODE SELECT(6) (SPC-5 6.11) */
+  MODE_SELECT_6: 0x15,
   /** MODE SENSE(6) (SPC-4 6.11) */
   MODE_SENSE_6: 0x1a,
   /** READ CAPACITY(10) (SBC-3 5.15) */
@@ -44,6 +46,8 @@ export const Opcode = {
   RESERVE_10: 0x56,
   /** RELEASE(10) (SPC-2 7.20) */
   RELEASE_10: 0x57,
+  /** MODE SELECT(10) (SPC-5 6.12) */
+  MODE_SELECT_10: 0x55,
   /** MODE SENSE(10) (SPC-4 6.12) */
   MODE_SENSE_10: 0x5a,
   /** EXTENDED COPY (SPC-4 6.4) */

@@ -91,6 +91,10 @@ export const SENSE_TABLE = senseTable({
   MISCOMPARE_DURING_VERIFY_OPERATION: { key: SenseKey.MISCOMPARE, asc: 0x1d, ascq: 0x00 },
   /** SPACE ALLOCATION FAILED WRITE PROTECT (thin pool out of space, SBC-3 4.7.3.6) */
   SPACE_ALLOCATION_FAILED_WRITE_PROTECT: { key: SenseKey.DATA_PROTECT, asc: 0x27, ascq: 0x07 },
+  /** WRITE PROTECTED (the Control mode page's SWP is one, SPC-5 7.5.10) */
+  WRITE_PROTECTED: { key: SenseKey.DATA_PROTECT, asc: 0x27, ascq: 0x00 },
+  /** MODE PARAMETERS CHANGED (unit attention to the other I_T nexuses after a MODE SELECT, SPC-5 6.13) */
+  MODE_PARAMETERS_CHANGED: { key: SenseKey.UNIT_ATTENTION, asc: 0x2a, ascq: 0x01 },
   /** THIN PROVISIONING SOFT THRESHOLD REACHED (unit attention) */
   THIN_PROVISIONING_SOFT_THRESHOLD_REACHED: { key: SenseKey.UNIT_ATTENTION, asc: 0x38, ascq: 0x07 },
   /** CAPACITY DATA HAS CHANGED (unit attention) */

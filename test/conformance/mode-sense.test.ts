@@ -1,7 +1,7 @@
 /**
  * MODE SENSE(6) and MODE SENSE(10) (SPC-4 6.11, 6.12; SBC-3 6.4): headers, the DPOFUA device-specific
  * parameter, short and long LBA block descriptors, the Caching and Control pages, page control values
- * and truncation.
+ * and truncation; current values after MODE SELECT, changeable masks, defaults.
  */
 import { describe, expect, it } from 'vitest';
 import { cdb } from '../../src/index.js';
@@ -9,7 +9,10 @@ import { Sense, TiB, be16, be32, be64, cdbField, exec, expectGood, expectRawFixe
 
 const CACHING = [0x08, 0x12, ...new Array<number>(18).fill(0)];
 const CONTROL_CURRENT = [0x0a, 0x0a, 0x00, 0x10, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0x00, 0x00];
-const CONTROL_CHANGEABLE = [0x0a, 0x0a, ...new Array<number>(10).fill(0)];
+/** Changeable: SWP (byte 4 bit 3) only; D_SENSE is not (the array answers fixed-format sense only). */
+const CONTROL_CHANGEABLE = [0x0a, 0x0a, 0x00, 0x00, 0x08, ...new Array<number>(7).fill(0)];
+/** Changeable: WCE (byte 2 bit 2) only. */
+const CACHING_CHANGEABLE = [0x08, 0x12, 0x04, ...new Array<number>(17).fill(0)];
 const SHORT_DESCRIPTOR = [0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x02, 0x00]; // 131072 blocks, 512 bytes
 const LONG_DESCRIPTOR = [0, 0, 0, 0, 0x00, 0x02, 0x00, 0x00, 0, 0, 0, 0, 0x00, 0x00, 0x02, 0x00];
 
@@ -49,14 +52,39 @@ describe('MODE SENSE(6)', () => {
   });
 
   it.each([
-    { pc: 0, what: 'current', control: CONTROL_CURRENT },
-    { pc: 1, what: 'changeable', control: CONTROL_CHANGEABLE },
-    { pc: 2, what: 'default', control: CONTROL_CURRENT },
-  ])('MODE SENSE(6)/PAGE CONTROL $pc ($what values)', async ({ pc, control }) => {
+    { pc: 0, what: 'current', control: CONTROL_CURRENT, caching: CACHING },
+    { pc: 1, what: 'changeable', control: CONTROL_CHANGEABLE, caching: CACHING_CHANGEABLE },
+    { pc: 2, what: 'default', control: CONTROL_CURRENT, caching: CACHING },
+  ])('MODE SENSE(6)/PAGE CONTROL $pc ($what values)', async ({ pc, control, caching }) => {
     const { lun } = makeFixture();
     const r = await exec(lun, cdb.modeSense6({ pageCode: 0x0a, pageControl: pc, dbd: true }));
     expectGood(r);
     expect([...r.data!.subarray(4)]).toEqual(control);
+    const all = await exec(lun, cdb.modeSense6({ pageCode: 0x3f, pageControl: pc, dbd: true }));
+    expect([...all.data!.subarray(4)]).toEqual([...caching, ...control]);
+  });
+
+  it.each([
+    { pc: 0, what: 'current', control: [0x0a, 0x0a, 0x00, 0x10, 0x08, 0x00, 0x00, 0x00, 0xff, 0xff, 0x00, 0x00], wp: 0x80 },
+    { pc: 1, what: 'changeable', control: CONTROL_CHANGEABLE, wp: 0x80 },
+    { pc: 2, what: 'default', control: CONTROL_CURRENT, wp: 0x80 },
+  ])('MODE SENSE(6)/after MODE SELECT set SWP: PAGE CONTROL $pc ($what values), WP in every header', async ({ pc, control, wp }) => {
+    const { lun } = makeFixture();
+    const list = [0, 0, 0, 0, ...CONTROL_CURRENT.map((b, i) => (i === 4 ? 0x08 : b))];
+    expectGood(await exec(lun, cdb.modeSelect6({ parameterListLength: list.length }), Uint8Array.from(list)));
+    const d = (await exec(lun, cdb.modeSense6({ pageCode: 0x0a, pageControl: pc, dbd: true }))).data!;
+    expect(d[2], 'WP, DPOFUA').toBe(wp | 0x10);
+    expect([...d.subarray(4)]).toEqual(control);
+  });
+
+  it('MODE SENSE(6)/mode parameters are per logical unit', async () => {
+    const array = makeArray();
+    const a = array.createLun({ sizeBytes: 64 * 1024 * 1024 });
+    const b = array.createLun({ sizeBytes: 64 * 1024 * 1024 });
+    const list = [0, 0, 0, 0, ...CACHING.map((v, i) => (i === 2 ? 0x04 : v))];
+    expectGood(await exec(a, cdb.modeSelect6({ parameterListLength: list.length }), Uint8Array.from(list)));
+    expect((await exec(a, cdb.modeSense6({ pageCode: 0x08, dbd: true }))).data![6], 'WCE on LUN a').toBe(0x04);
+    expect((await exec(b, cdb.modeSense6({ pageCode: 0x08, dbd: true }))).data![6], 'WCE on LUN b').toBe(0x00);
   });
 
   it('MODE SENSE(6)/PAGE CONTROL 3 (saved values) is SAVING PARAMETERS NOT SUPPORTED', async () => {

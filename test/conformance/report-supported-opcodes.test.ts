@@ -24,6 +24,7 @@ const THIN_COMMANDS: readonly Listed[] = [
   { opcode: 0x08, serviceAction: undefined, cdbLength: 6 }, // READ(6)
   { opcode: 0x0a, serviceAction: undefined, cdbLength: 6 }, // WRITE(6)
   { opcode: 0x12, serviceAction: undefined, cdbLength: 6 }, // INQUIRY
+  { opcode: 0x15, serviceAction: undefined, cdbLength: 6 }, // MODE SELECT(6)
   { opcode: 0x16, serviceAction: undefined, cdbLength: 6 }, // RESERVE(6)
   { opcode: 0x17, serviceAction: undefined, cdbLength: 6 }, // RELEASE(6)
   { opcode: 0x1a, serviceAction: undefined, cdbLength: 6 }, // MODE SENSE(6)
@@ -36,6 +37,7 @@ const THIN_COMMANDS: readonly Listed[] = [
   { opcode: 0x35, serviceAction: undefined, cdbLength: 10 }, // SYNCHRONIZE CACHE(10)
   { opcode: 0x41, serviceAction: undefined, cdbLength: 10 }, // WRITE SAME(10)
   { opcode: 0x42, serviceAction: undefined, cdbLength: 10 }, // UNMAP
+  { opcode: 0x55, serviceAction: undefined, cdbLength: 10 }, // MODE SELECT(10)
   { opcode: 0x56, serviceAction: undefined, cdbLength: 10 }, // RESERVE(10)
   { opcode: 0x57, serviceAction: undefined, cdbLength: 10 }, // RELEASE(10)
   { opcode: 0x5a, serviceAction: undefined, cdbLength: 10 }, // MODE SENSE(10)

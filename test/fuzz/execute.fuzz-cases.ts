@@ -355,6 +355,35 @@ const extendedCopy: Builder = (rng, lun, luns) => {
   return { cdb: c, dataOut: rng.chance(0.9) ? list : dataOutFor(rng, list.length, () => list, 32) };
 };
 
+/**
+ * MODE SELECT(6)/(10): the Caching and Control pages as MODE SENSE reports them, SWP (rarely) and WCE
+ * set or clear, with or without the LUN's block descriptor; often mangled (a bit flipped anywhere,
+ * the list cut short), now and then PF = 0, SP = 1 or another PARAMETER LIST LENGTH.
+ */
+function modeSelect(ten: boolean): Builder {
+  return (rng, lun) => {
+    const control = [0x0a, 0x0a, 0, 0x10, rng.chance(0.1) ? 0x08 : 0, 0, 0, 0, 0xff, 0xff, 0, 0];
+    const caching = [0x08, 0x12, rng.chance(0.5) ? 0x04 : 0, ...new Array<number>(17).fill(0)];
+    const pages = rng.pick([[control], [caching], [caching, control], [control, caching], []]).flat();
+    const bd = new Uint8Array(rng.chance(0.3) ? 8 : 0);
+    if (bd.length > 0) {
+      putU32(bd, 0, rng.chance(0.7) ? Math.min(lun.blockCount, 0xffffffff) : rng.u32());
+      putU32(bd, 4, rng.chance(0.8) ? lun.blockSize : rng.u32() & 0xffffff);
+    }
+    const header = ten ? [0, 0, 0, 0, 0, 0, 0, bd.length] : [0, 0, 0, bd.length];
+    let list = Uint8Array.from([...header, ...bd, ...pages]);
+    if (rng.chance(0.3)) list[rng.int(list.length)]! ^= 1 << rng.int(8);
+    if (rng.chance(0.1)) list = list.slice(0, rng.int(list.length + 1));
+    const build = ten ? cdb.modeSelect10 : cdb.modeSelect6;
+    const c = build({ pf: rng.chance(0.95), sp: rng.chance(0.05), parameterListLength: list.length });
+    if (rng.chance(0.05)) {
+      if (ten) putU16(c, 7, rng.u32() & 0xffff);
+      else c[4] = rng.u32() & 0xff;
+    }
+    return { cdb: c, dataOut: list };
+  };
+}
+
 const noData = (make: (rng: Rng, lun: Lun) => Uint8Array): Builder => (rng, lun) => ({
   cdb: make(rng, lun),
   dataOut: rng.chance(0.05) ? rng.bytes(rng.int(600)) : undefined,
@@ -427,6 +456,8 @@ const IMPLEMENTED: ReadonlyArray<readonly [string, Builder]> = [
   ['RELEASE(10)', noData(() => cdb.release10())],
   ['MODE SENSE(6)', noData((rng) => cdb.modeSense6({ pageCode: rng.pick([0x08, 0x0a, 0x3f, rng.u32() & 0x3f]), pageControl: rng.int(4), subpage: rng.pick([0, 0, 0xff, rng.u32() & 0xff]), dbd: rng.chance(0.5), allocationLength: allocationLength(rng, 255) }))],
   ['MODE SENSE(10)', noData((rng) => cdb.modeSense10({ pageCode: rng.pick([0x08, 0x0a, 0x3f, rng.u32() & 0x3f]), pageControl: rng.int(4), subpage: rng.pick([0, 0, 0xff, rng.u32() & 0xff]), dbd: rng.chance(0.5), llbaa: rng.chance(0.5), allocationLength: allocationLength(rng, 0xffff) }))],
+  ['MODE SELECT(6)', modeSelect(false)],
+  ['MODE SELECT(10)', modeSelect(true)],
   ['READ CAPACITY(10)', noData((rng) => { const c = cdb.readCapacity10(); if (rng.chance(0.2)) putU32(c, 2, rng.u32()); if (rng.chance(0.2)) c[8] = 1; return c; })],
   ['READ CAPACITY(16)', noData((rng) => cdb.readCapacity16(allocationLength(rng, 0xffffffff)))],
   ['GET LBA STATUS', noData((rng, lun) => { const c = cdb.getLbaStatus({ lba: 0, allocationLength: allocationLength(rng, 0xffffffff) }); putU64(c, 2, lba64(rng, lun)); return c; })],

@@ -54,6 +54,7 @@ export const COMPARE_AND_WRITE_COMMAND: CommandSpec = defineCommand<CompareAndWr
   cdbLength: 16,
   // byte 1: WRPROTECT (7:5), DPO (4), FUA (3); byte 13: NUMBER OF LOGICAL BLOCKS
   usage: [Opcode.COMPARE_AND_WRITE, 0xf8, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0xff, 0x00, 0x00],
+  writesMedium: true,
   decode,
   execute,
 });

@@ -65,6 +65,7 @@ export const UNMAP_COMMAND: CommandSpec = defineCommand<UnmapCommand>({
   // byte 1 bit 0 ANCHOR is rejected (ANC_SUP = 0), so it is not reported as used
   usage: [Opcode.UNMAP, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0x00],
   supported: (lun) => lun.thin,
+  writesMedium: true,
   decode,
   decodeData,
   execute,

@@ -111,7 +111,7 @@ function verifySpec(opcode: number, name: string, l: RwLayout): CommandSpec {
 }
 
 function writeAndVerifySpec(opcode: number, name: string, l: RwLayout): CommandSpec {
-  return defineCommand<VerifyCommand>({ opcode, name, cdbLength: l.cdbLength, usage: usage(opcode, l), decode: decode(l, true), execute: executeWriteAndVerify });
+  return defineCommand<VerifyCommand>({ opcode, name, cdbLength: l.cdbLength, usage: usage(opcode, l), writesMedium: true, decode: decode(l, true), execute: executeWriteAndVerify });
 }
 
 /** @internal */

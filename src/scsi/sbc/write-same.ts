@@ -77,6 +77,7 @@ export const WRITE_SAME_COMMANDS: readonly CommandSpec[] = [
     cdbLength: 10,
     // byte 1: WRPROTECT (7:5), UNMAP (3) on thin LUNs; ANCHOR and the obsolete PBDATA/LBDATA are rejected
     usage: (lun) => [Opcode.WRITE_SAME_10, lun.thin ? 0xe8 : 0xe0, 0xff, 0xff, 0xff, 0xff, 0x00, 0xff, 0xff, 0x00],
+    writesMedium: true,
     decode: decodeWriteSame({ lbaBytes: 4, blocksAt: 7, blocksBytes: 2, sixteen: false }),
     execute: executeWriteSame,
   }),
@@ -86,6 +87,7 @@ export const WRITE_SAME_COMMANDS: readonly CommandSpec[] = [
     cdbLength: 16,
     // byte 1: WRPROTECT (7:5), UNMAP (3) on thin LUNs, NDOB (0); ANCHOR and the obsolete bits are rejected
     usage: (lun) => [Opcode.WRITE_SAME_16, lun.thin ? 0xe9 : 0xe1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00],
+    writesMedium: true,
     decode: decodeWriteSame({ lbaBytes: 8, blocksAt: 10, blocksBytes: 4, sixteen: true }),
     execute: executeWriteSame,
   }),

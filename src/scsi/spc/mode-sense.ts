@@ -1,14 +1,18 @@
 /**
  * MODE SENSE(6) and MODE SENSE(10) (SPC-4 6.11, 6.12) with the Caching (08h) and Control (0Ah) mode
- * pages. The device-specific parameter reports DPOFUA = 1 (SBC-3 6.4.1): DPO and FUA are accepted.
- * Nothing is changeable (MODE SELECT is not implemented), so the changeable values are all zero.
+ * pages (`mode-pages.ts`): current values per LUN (MODE SELECT sets them), changeable values (the
+ * mask MODE SELECT checks against) and default values; there are no saved values. The
+ * device-specific parameter reports DPOFUA = 1 (SBC-3 6.4.1: DPO and FUA are accepted) and WP = 1
+ * while the Control page's SWP is one (SBC-4 6.5.2).
  * @module
  */
 import { readU16, truncate, writeU16, writeU32, writeU64 } from '../../codec/bytes.js';
 import { Opcode } from '../../spec/opcodes.js';
 import { defineCommand, type CommandSpec, type Decoded } from '../command.js';
 import type { CommandContext } from '../context.js';
+import type { Lun } from '../logical-unit.js';
 import { fail, invalidCdbField, withData, type Failure, type Outcome } from '../outcome.js';
+import { MODE_PAGES, modePage, type ModePageDefinition } from './mode-pages.js';
 
 interface ModeSenseCommand extends Decoded {
   readonly ten: boolean;
@@ -19,31 +23,13 @@ interface ModeSenseCommand extends Decoded {
   readonly allocationLength: number;
 }
 
-const PAGE_CACHING = 0x08;
-const PAGE_CONTROL = 0x0a;
 const ALL_PAGES = 0x3f;
 
-/**
- * Caching mode page (SBC-3 6.4.5), 20 bytes, all fields zero: WCE = 0 (writes are durable when they
- * complete), RCD = 0, no pre-fetch. Current, default and changeable values are the same zeros.
- */
-function cachingPage(): Uint8Array {
-  const p = new Uint8Array(20);
-  p[0] = PAGE_CACHING;
-  p[1] = 0x12; // PAGE LENGTH
-  return p;
-}
-
-/** Control mode page (SPC-4 7.5.8), 12 bytes: QUEUE ALGORITHM MODIFIER 1 (unrestricted reordering). */
-function controlPage(changeable: boolean): Uint8Array {
-  const p = new Uint8Array(12);
-  p[0] = PAGE_CONTROL;
-  p[1] = 0x0a; // PAGE LENGTH
-  if (!changeable) {
-    p[3] = 0x10; // QUEUE ALGORITHM MODIFIER = 1
-    writeU16(p, 8, 0xffff); // BUSY TIMEOUT PERIOD: unlimited
-  }
-  return p;
+/** The page as MODE SENSE's PAGE CONTROL asks: 0 current, 1 changeable, 2 default values. */
+function pageValues(lun: Lun, page: ModePageDefinition, pageControl: number): Uint8Array {
+  if (pageControl === 1) return page.changeable;
+  if (pageControl === 2) return page.defaults;
+  return lun.modePages.current(page.pageCode);
 }
 
 function decode(ten: boolean) {
@@ -52,7 +38,7 @@ function decode(ten: boolean) {
     const pageCode = cdb[2]! & 0x3f;
     const subpage = cdb[3]!;
     if (pageControl === 3) return fail('SAVING_PARAMETERS_NOT_SUPPORTED', { fieldPointer: { in: 'cdb', byte: 2, bit: 7 } });
-    if (pageCode !== PAGE_CACHING && pageCode !== PAGE_CONTROL && pageCode !== ALL_PAGES) return invalidCdbField(2, 5);
+    if (pageCode !== ALL_PAGES && modePage(pageCode) === undefined) return invalidCdbField(2, 5);
     // Only subpage 00h exists here; FFh ("all subpages") is accepted with page 3Fh.
     if (subpage !== 0 && !(subpage === 0xff && pageCode === ALL_PAGES)) return invalidCdbField(3);
     return {
@@ -69,15 +55,12 @@ function decode(ten: boolean) {
 
 function execute(cmd: ModeSenseCommand, _d: Uint8Array, ctx: CommandContext): Outcome {
   const lun = ctx.lun;
-  const changeable = cmd.pageControl === 1;
-  const pages: Uint8Array[] = [];
-  if (cmd.pageCode === PAGE_CACHING || cmd.pageCode === ALL_PAGES) pages.push(cachingPage());
-  if (cmd.pageCode === PAGE_CONTROL || cmd.pageCode === ALL_PAGES) pages.push(controlPage(changeable));
+  const pages = MODE_PAGES.filter((p) => cmd.pageCode === ALL_PAGES || p.pageCode === cmd.pageCode).map((p) => pageValues(lun, p, cmd.pageControl));
   const descriptorLength = cmd.disableBlockDescriptors ? 0 : cmd.longLba ? 16 : 8;
   const headerLength = cmd.ten ? 8 : 4;
   const pagesLength = pages.reduce((n, p) => n + p.length, 0);
   const data = new Uint8Array(headerLength + descriptorLength + pagesLength);
-  const deviceSpecific = 0x10; // WP = 0, DPOFUA = 1
+  const deviceSpecific = (lun.writeProtected ? 0x80 : 0x00) | 0x10; // WP (SBC-4 6.5.2: SWP set), DPOFUA = 1
   if (cmd.ten) {
     writeU16(data, 0, data.length - 2); // MODE DATA LENGTH
     data[3] = deviceSpecific;

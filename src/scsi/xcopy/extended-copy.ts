@@ -101,7 +101,7 @@ function resolve(list: CopyParameterList, ctx: CommandContext): ResolvedSegment[
     // one admission path, with out of range a copy error (COPY ABORTED with the segment pointer).
     const refused = admitTouched(ctx.itNexus, [
       { lun: source, lba: s.sourceLba, blocks: bytes / source.blockSize, outOfRange: segmentFailure('COPY_ABORTED', i, 12) },
-      { lun: destination, lba: s.destinationLba, blocks: bytes / destination.blockSize, outOfRange: segmentFailure('COPY_ABORTED', i, 20) },
+      { lun: destination, lba: s.destinationLba, blocks: bytes / destination.blockSize, outOfRange: segmentFailure('COPY_ABORTED', i, 20), writes: true },
     ]);
     if (refused !== undefined) return refused;
     const faulted = touchedFaults(ctx, [source, destination], s.sourceLba, s.destinationLba, s.blocks);
