@@ -54,18 +54,19 @@ export function dispatch(lun: Lun, cdb: unknown, dataOut: unknown, options: Exec
 
 /**
  * @internal The Data-Out length `cdb` implies on `lun`, exactly as {@link dispatch} will require it
- * of the buffer; `undefined` when the command would not decode (an unknown opcode or a CDB field
- * error: `execute` then answers that failure whatever the data). A transport uses it to ask only for
- * the data the command takes and to report residuals (RFC 7143 11.4.5.1). Decoding changes nothing.
+ * of the buffer, and whether the command writes the medium; `undefined` when the command would not
+ * decode (an unknown opcode or a CDB field error: `execute` then answers that failure whatever the
+ * data). A transport uses it to ask only for the data the command takes and to report residuals
+ * (RFC 7143 11.4.5.1). Decoding changes nothing.
  */
-export function impliedDataOutLength(lun: Lun, cdb: Uint8Array, itNexus: ItNexus): number | undefined {
+export function impliedDataOut(lun: Lun, cdb: Uint8Array, itNexus: ItNexus): { readonly length: number; readonly writesMedium: boolean } | undefined {
   if (cdb.length === 0) return undefined;
   const spec = lookupForDispatch(cdb, lun);
   if (typeof spec === 'string') return undefined;
   try {
     const ctx: CommandContext = { lun, array: lun.array, initiator: itNexus.initiator.name, itNexus, nexus: lun.nexus(itNexus), options: { nexus: itNexus }, opcode: spec.opcode, commands: COMMAND_TABLE };
     const cmd = spec.decode(cdb, ctx);
-    return isFailure(cmd) ? undefined : cmd.dataOutLength;
+    return isFailure(cmd) ? undefined : { length: cmd.dataOutLength, writesMedium: spec.writesMedium === true };
   } catch {
     return undefined;
   }

@@ -299,6 +299,24 @@ describe('iSCSI sequencing and residuals (RFC 7143)', () => {
       await c.ping(); // the Data-Out was not taken for a stray one
     });
 
+    it('other commands with Data-Out keep the SCSI layer\'s rule: COMPARE AND WRITE of 0 blocks (256 in a byte) offered data is 05/24/00, no residual (CompareAndWrite.Simple)', async () => {
+      const c = await rawLogin();
+      const before = await medium(0, 1);
+      // [blocks in the CDB, EDTL]
+      for (const [blocks, edtl] of [
+        [0, 2 * 256 * 512],
+        [1, 2048],
+        [2, 1024],
+      ] as const) {
+        const data = pattern(edtl, 5);
+        const w = c.commandPdu({ cdb: cdb.compareAndWrite({ lba: 0, blocks }), write: true, expectedLength: edtl });
+        c.send(w.pdu);
+        const r = await c.result(w.itt, data);
+        expect([r.status, r.flags, r.residual, senseOf(r)], `${blocks} blocks, EDTL ${edtl}`).toEqual([0x02, F, 0, [0x05, 0x24, 0x00]]);
+        expectBytes(await medium(0, 1), before);
+      }
+    });
+
     it('READ(10) with an EDTL other than the CDB length: GOOD, the data that fits, O or U with the count', async () => {
       const c = await rawLogin();
       const base = pattern(2 * 512, 81);

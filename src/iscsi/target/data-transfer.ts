@@ -10,7 +10,7 @@ import type { Lun } from '../../scsi/logical-unit.js';
 import { truncate, readU16 } from '../../codec/bytes.js';
 import { encodeFixedSense } from '../../codec/sense-encoder.js';
 import type { ScsiResult } from '../../scsi/outcome.js';
-import { impliedDataOutLength } from '../../scsi/dispatch.js';
+import { impliedDataOut } from '../../scsi/dispatch.js';
 import type { ItNexus } from '../../scsi/ports.js';
 import type { SenseReason } from '../../spec/sense.js';
 import { inaccessibleLunInquiry } from '../../scsi/spc/inquiry.js';
@@ -19,7 +19,7 @@ import type { DataOutPdu, ScsiCommandPdu } from '../pdu/initiator-decoder.js';
 import { RejectReason } from '../pdu/opcodes.js';
 import * as enc from '../pdu/target-encoder.js';
 import type { SessionParameters } from './negotiation.js';
-import { shortenedWrite } from './residuals.js';
+import { isBlockWrite, shortenedWrite } from './residuals.js';
 import type { AbortableTasks } from './tmr.js';
 
 /** The largest Data-Out a command may announce (EDTL) before the target refuses to buffer it. */
@@ -47,6 +47,20 @@ export interface TransferChannel {
   readonly nexus: ItNexus | undefined;
   /** True once the connection, and with it the session, has ended. */
   readonly closed: boolean;
+}
+
+/**
+ * The Data-Out length the iSCSI layer resolves the EDTL against, or `undefined` to hand the SCSI layer
+ * the EDTL's data as it is (its rule: exactly what the CDB implies, else 05/24/00). Residuals apply to
+ * the block writes (their Data-Out is blocks of the medium, so fewer or more can be taken) and to a
+ * command that takes no Data-Out and writes nothing, flagged as a write (libiscsi Read10Invalid).
+ * Other mismatches stay the SCSI layer's: a COMPARE AND WRITE of 0 blocks offered data, a parameter
+ * list length that disagrees with the EDTL (libiscsi CompareAndWrite.Simple wants 05/24/00 there).
+ */
+function residualLength(implied: { readonly length: number; readonly writesMedium: boolean } | undefined, cdb: Uint8Array, edtl: number): number | undefined {
+  if (implied === undefined || implied.length === edtl) return implied?.length;
+  if (isBlockWrite(cdb)) return implied.length;
+  return implied.length === 0 && !implied.writesMedium ? 0 : undefined;
 }
 
 /** Residual counts of a response (RFC 7143 11.4.5.1): at most one of them is non-zero. */
@@ -136,7 +150,7 @@ export class DataTransfer implements AbortableTasks {
     const lunField = pdu.lun.slice();
     const cdb = pdu.cdb.slice();
     const nexus = c.nexus;
-    const implied = lun === undefined || nexus === undefined ? undefined : impliedDataOutLength(lun, cdb, nexus);
+    const implied = lun === undefined || nexus === undefined ? undefined : residualLength(impliedDataOut(lun, cdb, nexus), cdb, edtl);
     if (edtl === 0 && (implied ?? 0) === 0) {
       const readLength = write ? 0 : pdu.expectedLength;
       c.enqueue(() => this.#execute(itt, lun, lunField, cdb, undefined, readLength, done));

@@ -23,6 +23,11 @@ const TRANSFER_LENGTH: ReadonlyMap<number, readonly [number, number]> = new Map(
   [0x0a, [4, 1]], // WRITE(6)
 ]);
 
+/** True for the block writes whose TRANSFER LENGTH {@link shortenedWrite} can cut down. */
+export function isBlockWrite(cdb: Uint8Array): boolean {
+  return TRANSFER_LENGTH.has(cdb[0]!);
+}
+
 /**
  * The CDB of `cdb` cut down to `bytes` of Data-Out, or `undefined` when that cannot be expressed: the
  * command is not a block write, `bytes` is not a whole number of `blockSize` blocks, or it is a
