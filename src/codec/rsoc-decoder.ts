@@ -26,6 +26,8 @@ function timeoutsAt(d: Uint8Array, at: number): CommandTimeoutsDescriptor {
   return { commandSpecific: d[at + 3]!, nominalCommandProcessingTimeout: readU32(d, at + 4), recommendedCommandTimeout: readU32(d, at + 8) };
 }
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 /** One command descriptor of the all-commands form (SPC-4 6.35.2). */
 export interface CommandDescriptor {
   /** OPERATION CODE. */
@@ -63,14 +65,11 @@ export function decodeAllCommands(data: Uint8Array): DataInResult<AllCommandsPar
     const next = at + 8 + (ctdp ? TIMEOUTS_DESCRIPTOR_LENGTH : 0);
     if (next > end) return malformed(what, `the command descriptor at byte ${at} runs past COMMAND DATA LENGTH`);
     const servactv = (data[at + 5]! & 0x01) !== 0;
-    commandDescriptors.push({
-      operationCode: data[at]!,
-      ...(servactv ? { serviceAction: readU16(data, at + 2) } : {}),
-      servactv,
-      ctdp,
-      cdbLength: readU16(data, at + 6),
-      ...(ctdp ? { commandTimeouts: timeoutsAt(data, at + 8) } : {}),
-    });
+    // Built field by field, not by spreading optional parts: a host probes a target on every copy.
+    const descriptor: Mutable<CommandDescriptor> = { operationCode: data[at]!, servactv, ctdp, cdbLength: readU16(data, at + 6) };
+    if (servactv) descriptor.serviceAction = readU16(data, at + 2);
+    if (ctdp) descriptor.commandTimeouts = timeoutsAt(data, at + 8);
+    commandDescriptors.push(descriptor);
     at = next;
   }
   return decoded({ commandDataLength, commandDescriptors });

@@ -44,11 +44,12 @@ class PageFields {
  * PAGE LENGTH bytes, without anything after it).
  */
 export function decodeVpdHeader(data: Uint8Array, pageCode: number): DataInResult<VpdPageHeader & { readonly page: Uint8Array }> {
-  const what = `VPD page ${pageCode.toString(16).padStart(2, '0')}h`;
-  if (data.length < 4) return short(what, data.length, 4);
-  if (data[1] !== pageCode) return { ok: false, problem: 'wrong-page', message: `${what}: the answer is page ${data[1]!.toString(16).padStart(2, '0')}h` };
+  // The page's name is written only for a failure: a host probes a target on every copy.
+  const what = (): string => `VPD page ${pageCode.toString(16).padStart(2, '0')}h`;
+  if (data.length < 4) return short(what(), data.length, 4);
+  if (data[1] !== pageCode) return { ok: false, problem: 'wrong-page', message: `${what()}: the answer is page ${data[1]!.toString(16).padStart(2, '0')}h` };
   const pageLength = readU16(data, 2);
-  if (data.length < 4 + pageLength) return truncated(what, data.length, 4 + pageLength);
+  if (data.length < 4 + pageLength) return truncated(what(), data.length, 4 + pageLength);
   return decoded({ peripheralQualifier: data[0]! >>> 5, peripheralDeviceType: data[0]! & 0x1f, pageCode, pageLength, page: data.subarray(0, 4 + pageLength) });
 }
 
@@ -56,9 +57,9 @@ export function decodeVpdHeader(data: Uint8Array, pageCode: number): DataInResul
 function decodePage<T>(data: Uint8Array, pageCode: number, body: (f: PageFields) => DataInResult<T>): DataInResult<VpdPageHeader & T> {
   const h = decodeVpdHeader(data, pageCode);
   if (!h.ok) return h;
-  const { page, ...header } = h.value;
+  const { peripheralQualifier, peripheralDeviceType, pageLength, page } = h.value;
   const b = body(new PageFields(page));
-  return b.ok ? decoded({ ...header, ...b.value }) : b;
+  return b.ok ? decoded(Object.assign({ peripheralQualifier, peripheralDeviceType, pageCode, pageLength }, b.value)) : b;
 }
 
 /** Supported VPD Pages (00h, SPC-4 7.8.16). */
