@@ -62,6 +62,29 @@ describe('iSCSI target and initiator on loopback', () => {
     reads.forEach((r, i) => expectBytes(r.data, pattern(8192, i + 1)));
   });
 
+  it('reads in flight at once each carry their own bytes, rounds after rounds: reused Data-In buffers never leak stale data', async () => {
+    const lun = (await open()).lun(1);
+    const blocks = [2048, 2040, 4096, 16, 2048];
+    const lbas = [8192, 12288, 16384, 24576, 32768];
+    const written = blocks.map((n, i) => pattern(n * 512, 100 + i));
+    // Every other range is written; the rest stay unmapped and must read as zeros after the written ones.
+    for (let i = 0; i < blocks.length; i += 2) expect((await lun.execute(cdb.write16({ lba: lbas[i]!, blocks: blocks[i]! }), written[i])).status).toBe(0);
+    const expected = blocks.map((n, i) => (i % 2 === 0 ? written[i]! : new Uint8Array(n * 512)));
+    for (let round = 0; round < 4; round++) {
+      const order = blocks.map((_, i) => (i + round) % blocks.length);
+      const reads = order.map((i) => lun.execute(cdb.read16({ lba: lbas[i]!, blocks: blocks[i]! })));
+      const refused = lun.execute(cdb.read16({ lba: 64 * 2048 - 1, blocks: 2 })); // past the end: no Data-In
+      const inquiry = lun.execute(cdb.inquiry({ allocationLength: 36 }));
+      const results = await Promise.all(reads);
+      results.forEach((r, k) => {
+        expect(r.status).toBe(0);
+        expectBytes(r.data, expected[order[k]!]!);
+      });
+      expect(decodeSense((await refused).sense)).toMatchObject({ key: 0x05, asc: 0x21, ascq: 0 });
+      expect((await inquiry).data!.length).toBe(36);
+    }
+  });
+
   it('the host data mover clones over iSCSI with EXTENDED COPY, unchanged', async () => {
     const s = await open();
     await s.lun(0).execute(cdb.write16({ lba: 0, blocks: 8192 }), pattern(4 * MiB, 9));

@@ -24,8 +24,11 @@ import type { ItNexus } from '../../scsi/ports.js';
 export interface ConnectionIo {
   /** Sends bytes. */
   write(bytes: Uint8Array): void;
-  /** Sends several pieces as one burst (no copy into one buffer). */
-  writev(parts: readonly Uint8Array[]): void;
+  /**
+   * Sends several pieces as one burst (no copy into one buffer); `sent`, when given, is called once
+   * the transport holds none of them any more (written, or dropped with the connection).
+   */
+  writev(parts: readonly Uint8Array[], sent?: () => void): void;
   /** Ends the connection. */
   close(): void;
 }
@@ -190,8 +193,8 @@ export class TargetConnection {
       },
       status: () => this.#status(),
       send: (bytes) => this.#send(bytes),
-      sendParts: (parts) => {
-        if (this.#phase !== 'closed') this.#io.writev(parts);
+      sendParts: (parts, sent) => {
+        if (this.#phase !== 'closed') this.#io.writev(parts, sent);
       },
       enqueue: (work) => this.#enqueue(work),
       reject: (reason, bhs) => this.#reject(reason, bhs),

@@ -37,8 +37,11 @@ export interface TransferChannel {
   status(): enc.Sequence;
   /** Sends a PDU (nothing once the connection has closed). */
   send(bytes: Uint8Array): void;
-  /** Sends a PDU given as parts, without copying them into one buffer. */
-  sendParts(parts: readonly Uint8Array[]): void;
+  /**
+   * Sends a PDU given as parts, without copying them into one buffer; `sent` is called once the
+   * transport no longer holds the parts (written to the kernel, or dropped with the connection).
+   */
+  sendParts(parts: readonly Uint8Array[], sent?: () => void): void;
   /** Queues work after every command before it: commands are executed in CmdSN order. */
   enqueue(work: () => Promise<void> | void): void;
   /** Answers a PDU with a Reject (RFC 7143 11.17). */
@@ -70,6 +73,43 @@ interface Residual {
 }
 
 const NO_RESIDUAL: Residual = { overflow: 0, underflow: 0 };
+
+/** Reads up to this many bytes receive their Data-In in a reused buffer. */
+const POOLED_READ_MAX = 16 * 1024 * 1024;
+/** At most this many bytes of idle Data-In buffers are kept per connection. */
+const POOL_BYTES = 32 * 1024 * 1024;
+/** Pooled buffers are allocated in multiples of this, so that nearby read sizes share them. */
+const POOL_GRAIN = 256 * 1024;
+
+/**
+ * The Data-In buffers of one connection, reused from read to read as an HBA reuses its scatter
+ * lists. A fresh zeroed buffer per read (and the garbage collection of it) cost more than the copy
+ * to the socket for 1 MiB reads. A buffer is handed to READ as its `dataIn` (READ fills every byte
+ * of the part it returns: the medium's bytes, zeros where unmapped) and comes back only once the
+ * socket has let go of the last PDU that carries it.
+ */
+class ReadBuffers {
+  readonly #free: Uint8Array[] = [];
+  #idleBytes = 0;
+
+  /** A buffer of at least `length` bytes, or `undefined` when reads this long are not pooled. */
+  take(length: number): Uint8Array | undefined {
+    if (length === 0 || length > POOLED_READ_MAX) return undefined;
+    const i = this.#free.findIndex((b) => b.length >= length);
+    if (i < 0) return new Uint8Array(Math.ceil(length / POOL_GRAIN) * POOL_GRAIN);
+    const b = this.#free[i]!;
+    this.#free.splice(i, 1);
+    this.#idleBytes -= b.length;
+    return b;
+  }
+
+  /** Returns a buffer nothing refers to any more. */
+  give(buffer: Uint8Array): void {
+    if (this.#idleBytes + buffer.length > POOL_BYTES) return;
+    this.#free.push(buffer);
+    this.#idleBytes += buffer.length;
+  }
+}
 
 /** The reserved Target Transfer Tag of unsolicited Data-Out (RFC 7143 11.7.4). */
 const UNSOLICITED_TTT = 0xffffffff;
@@ -110,6 +150,7 @@ interface PendingWrite {
 export class DataTransfer implements AbortableTasks {
   readonly #channel: TransferChannel;
   readonly #writes = new Map<number, PendingWrite>();
+  readonly #readBuffers = new ReadBuffers();
   #nextTtt = 1;
 
   /** @param channel - the connection the commands arrived on */
@@ -307,13 +348,18 @@ export class DataTransfer implements AbortableTasks {
     // remaining tasks terminated (RFC 7143 6.3.5): they must not act on a nexus that is gone, or that
     // a reinstated session now holds.
     if (c.closed || nexus === undefined) return;
-    const result = lun === undefined ? missingLun(cdb) : await lun.execute(cdb, dataOut, { nexus });
+    const pooled = dataOut === undefined && lun !== undefined ? this.#readBuffers.take(readLength) : undefined;
+    const result = lun === undefined ? missingLun(cdb) : await lun.execute(cdb, dataOut, pooled === undefined ? { nexus } : { nexus, dataIn: pooled });
     done();
     const data = result.data;
+    // The pooled buffer is in flight only when the answer's data is a view of it.
+    const carried = pooled !== undefined && data !== undefined && data.buffer === pooled.buffer ? pooled : undefined;
+    if (pooled !== undefined && carried === undefined) this.#readBuffers.give(pooled);
     if (dataOut === undefined && data !== undefined && data.length > 0 && result.status === ScsiStatus.GOOD) {
-      this.#sendDataIn(itt, lunField, data, readLength, result.status);
+      this.#sendDataIn(itt, lunField, data, readLength, result.status, carried === undefined ? undefined : () => this.#readBuffers.give(carried));
       return;
     }
+    if (carried !== undefined) this.#readBuffers.give(carried);
     // A write's residual is about its Data-Out; Data-In it was not flagged for is not sent.
     const sent = dataOut === undefined ? (data?.length ?? 0) : 0;
     const overflow = dataOut === undefined ? (sent > readLength ? sent - readLength : 0) : writeResidual.overflow;
@@ -321,8 +367,11 @@ export class DataTransfer implements AbortableTasks {
     c.send(enc.scsiResponse({ itt, status: result.status, response: 0, overflow, underflow, expDataSN: 0, ...c.status() }, result.sense, c.digests));
   }
 
-  /** Data-In in PDUs of the initiator's MaxRecvDataSegmentLength; the last carries the status. */
-  #sendDataIn(itt: number, lunField: Uint8Array, data: Uint8Array, expected: number, status: number): void {
+  /**
+   * Data-In in PDUs of the initiator's MaxRecvDataSegmentLength; the last carries the status.
+   * `sent` is called once the socket has let go of `data`.
+   */
+  #sendDataIn(itt: number, lunField: Uint8Array, data: Uint8Array, expected: number, status: number, sent?: () => void): void {
     const c = this.#channel;
     const total = Math.min(data.length, expected);
     const overflow = data.length > expected ? data.length - expected : 0;
@@ -331,6 +380,7 @@ export class DataTransfer implements AbortableTasks {
     let dataSN = 0;
     if (total === 0) {
       c.send(enc.scsiResponse({ itt, status, response: 0, overflow, underflow, expDataSN: 0, ...c.status() }, undefined, c.digests));
+      sent?.();
       return;
     }
     for (let offset = 0; offset < total; offset += max) {
@@ -343,7 +393,7 @@ export class DataTransfer implements AbortableTasks {
         data.subarray(offset, offset + n),
         c.digests,
       );
-      c.sendParts(parts[2].length > 0 ? parts : [parts[0], parts[1]]);
+      c.sendParts(parts[2].length > 0 ? parts : [parts[0], parts[1]], last ? sent : undefined);
     }
   }
 }

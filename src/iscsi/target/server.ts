@@ -194,9 +194,10 @@ export class IscsiServer {
     };
     const connection = new TargetConnection(host, {
       write: (bytes) => socket.write(bytes),
-      writev: (parts) => {
+      writev: (parts, sent) => {
         socket.cork();
-        for (const p of parts) socket.write(p);
+        // The last part's callback runs once every part before it has been written too (or dropped).
+        parts.forEach((p, i) => socket.write(p, i === parts.length - 1 && sent !== undefined ? () => sent() : undefined));
         process.nextTick(() => socket.uncork());
       },
       close: () => socket.end(),
