@@ -48,6 +48,42 @@ export const write10 = (f: ReadWriteFields): Uint8Array => rw(0x2a, RW_LAYOUT_10
 export const write12 = (f: ReadWriteFields): Uint8Array => rw(0xaa, RW_LAYOUT_12, f);
 /** WRITE(16). */
 export const write16 = (f: ReadWriteFields): Uint8Array => rw(0x8a, RW_LAYOUT_16, f);
+/** ORWRITE(16) (SBC-4): the WRITE(16) layout; `protect` is ORPROTECT. */
+export const orwrite16 = (f: ReadWriteFields): Uint8Array => rw(0x8b, RW_LAYOUT_16, f);
+
+/** Fields of READ DEFECT DATA(10)/(12) (SBC-4). */
+export interface ReadDefectDataFields {
+  /** REQ_PLIST: return the primary defect list. */
+  readonly plist?: boolean;
+  /** REQ_GLIST: return the grown defect list. */
+  readonly glist?: boolean;
+  /** DEFECT LIST FORMAT (0..7). @defaultValue 0 (short block format) */
+  readonly format?: number;
+  /** ALLOCATION LENGTH (16 bits for (10), 32 bits for (12)). */
+  readonly allocationLength: number;
+}
+
+const defectFlags = (f: ReadDefectDataFields): number => (f.plist ? 0x10 : 0) | (f.glist ? 0x08 : 0) | ((f.format ?? 0) & 0x07);
+
+/** READ DEFECT DATA(10): the list flags in byte 2, ALLOCATION LENGTH in bytes 7-8. */
+export function readDefectData10(f: ReadDefectDataFields): Uint8Array {
+  const c = new Uint8Array(10);
+  c[0] = 0x37;
+  c[2] = defectFlags(f);
+  writeU16(c, 7, f.allocationLength);
+  return c;
+}
+
+/** READ DEFECT DATA(12): the list flags in byte 1, ADDRESS DESCRIPTOR INDEX in 2-5, ALLOCATION LENGTH in 6-9. */
+export function readDefectData12(f: ReadDefectDataFields & { readonly addressDescriptorIndex?: number }): Uint8Array {
+  const c = new Uint8Array(12);
+  c[0] = 0xb7;
+  c[1] = defectFlags(f);
+  writeU32(c, 2, f.addressDescriptorIndex ?? 0);
+  writeU32(c, 6, f.allocationLength);
+  return c;
+}
+
 
 /** Fields of READ(6)/WRITE(6): a 21-bit LBA and 1..256 blocks (256 is encoded as 0). */
 export interface ReadWrite6Fields {

@@ -9,7 +9,9 @@ import type { CommandContext } from './context.js';
 import type { Lun } from './logical-unit.js';
 import { CAPACITY_COMMANDS } from './sbc/capacity.js';
 import { COMPARE_AND_WRITE_COMMAND } from './sbc/compare-and-write.js';
+import { ORWRITE_COMMAND } from './sbc/orwrite.js';
 import { PRE_FETCH_COMMANDS } from './sbc/pre-fetch.js';
+import { READ_DEFECT_DATA_COMMANDS } from './sbc/read-defect-data.js';
 import { READ_WRITE_COMMANDS } from './sbc/read-write.js';
 import { UNMAP_COMMAND } from './sbc/unmap.js';
 import { VERIFY_COMMANDS } from './sbc/verify.js';
@@ -37,6 +39,8 @@ function build(): { readonly table: readonly CommandSpec[]; readonly byOpcode: I
     ...PRE_FETCH_COMMANDS,
     ...WRITE_SAME_COMMANDS,
     COMPARE_AND_WRITE_COMMAND,
+    ORWRITE_COMMAND,
+    ...READ_DEFECT_DATA_COMMANDS,
     UNMAP_COMMAND,
     ...CAPACITY_COMMANDS,
     EXTENDED_COPY_COMMAND,

@@ -38,6 +38,8 @@ export const Opcode = {
   PRE_FETCH_10: 0x34,
   /** SYNCHRONIZE CACHE(10) (SBC-3 5.24) */
   SYNCHRONIZE_CACHE_10: 0x35,
+  /** READ DEFECT DATA(10) (SBC-4) */
+  READ_DEFECT_DATA_10: 0x37,
   /** WRITE SAME(10) (SBC-3 5.41) */
   WRITE_SAME_10: 0x41,
   /** UNMAP (SBC-3 5.28) */
@@ -60,6 +62,8 @@ export const Opcode = {
   COMPARE_AND_WRITE: 0x89,
   /** WRITE(16) (SBC-3 5.37) */
   WRITE_16: 0x8a,
+  /** ORWRITE(16) (SBC-4) */
+  ORWRITE_16: 0x8b,
   /** WRITE AND VERIFY(16) (SBC-4) */
   WRITE_AND_VERIFY_16: 0x8e,
   /** VERIFY(16) (SBC-4) */
@@ -84,6 +88,8 @@ export const Opcode = {
   WRITE_AND_VERIFY_12: 0xae,
   /** VERIFY(12) (SBC-4) */
   VERIFY_12: 0xaf,
+  /** READ DEFECT DATA(12) (SBC-4) */
+  READ_DEFECT_DATA_12: 0xb7,
 } as const;
 
 /** Service actions of the opcodes that have them. */

@@ -35,6 +35,7 @@ const THIN_COMMANDS: readonly Listed[] = [
   { opcode: 0x2f, serviceAction: undefined, cdbLength: 10 }, // VERIFY(10)
   { opcode: 0x34, serviceAction: undefined, cdbLength: 10 }, // PRE-FETCH(10)
   { opcode: 0x35, serviceAction: undefined, cdbLength: 10 }, // SYNCHRONIZE CACHE(10)
+  { opcode: 0x37, serviceAction: undefined, cdbLength: 10 }, // READ DEFECT DATA(10)
   { opcode: 0x41, serviceAction: undefined, cdbLength: 10 }, // WRITE SAME(10)
   { opcode: 0x42, serviceAction: undefined, cdbLength: 10 }, // UNMAP
   { opcode: 0x55, serviceAction: undefined, cdbLength: 10 }, // MODE SELECT(10)
@@ -48,6 +49,7 @@ const THIN_COMMANDS: readonly Listed[] = [
   { opcode: 0x88, serviceAction: undefined, cdbLength: 16 }, // READ(16)
   { opcode: 0x89, serviceAction: undefined, cdbLength: 16 }, // COMPARE AND WRITE
   { opcode: 0x8a, serviceAction: undefined, cdbLength: 16 }, // WRITE(16)
+  { opcode: 0x8b, serviceAction: undefined, cdbLength: 16 }, // ORWRITE(16)
   { opcode: 0x8e, serviceAction: undefined, cdbLength: 16 }, // WRITE AND VERIFY(16)
   { opcode: 0x8f, serviceAction: undefined, cdbLength: 16 }, // VERIFY(16)
   { opcode: 0x90, serviceAction: undefined, cdbLength: 16 }, // PRE-FETCH(16)
@@ -61,6 +63,7 @@ const THIN_COMMANDS: readonly Listed[] = [
   { opcode: 0xaa, serviceAction: undefined, cdbLength: 12 }, // WRITE(12)
   { opcode: 0xae, serviceAction: undefined, cdbLength: 12 }, // WRITE AND VERIFY(12)
   { opcode: 0xaf, serviceAction: undefined, cdbLength: 12 }, // VERIFY(12)
+  { opcode: 0xb7, serviceAction: undefined, cdbLength: 12 }, // READ DEFECT DATA(12)
 ];
 /** A fully provisioned LUN has no UNMAP and no GET LBA STATUS (LBPME = 0). */
 const THICK_COMMANDS = THIN_COMMANDS.filter((c) => !(c.opcode === 0x42 || (c.opcode === 0x9e && c.serviceAction === 0x12)));

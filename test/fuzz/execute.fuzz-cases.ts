@@ -438,6 +438,14 @@ function preFetch(sixteen: boolean): Builder {
   });
 }
 
+/** READ DEFECT DATA(10)/(12): every DEFECT LIST FORMAT (110b and 111b rejected), both list flags, any index and length. */
+function readDefectData(twelve: boolean): Builder {
+  return noData((rng) => {
+    const f = { plist: rng.chance(0.5), glist: rng.chance(0.5), format: rng.int(8), allocationLength: allocationLength(rng, twelve ? 0xffffffff : 0xffff) };
+    return twelve ? cdb.readDefectData12({ ...f, addressDescriptorIndex: rng.chance(0.3) ? rng.u32() : 0 }) : cdb.readDefectData10(f);
+  });
+}
+
 /** Every implemented command, with its fields drawn from boundary values. */
 const IMPLEMENTED: ReadonlyArray<readonly [string, Builder]> = [
   ['TEST UNIT READY', noData(() => cdb.testUnitReady())],
@@ -494,6 +502,9 @@ const IMPLEMENTED: ReadonlyArray<readonly [string, Builder]> = [
   ['WRITE AND VERIFY(16)', verify(cdb.writeAndVerify16, 16, true)],
   ['PRE-FETCH(10)', preFetch(false)],
   ['PRE-FETCH(16)', preFetch(true)],
+  ['ORWRITE(16)', rw(0x8b, 16, true)],
+  ['READ DEFECT DATA(10)', readDefectData(false)],
+  ['READ DEFECT DATA(12)', readDefectData(true)],
 ];
 
 /** Things that are not a `Uint8Array` CDB or Data-Out, or not a string initiator. */

@@ -32,7 +32,11 @@ export function rwUsage(opcode: number, l: RwLayout, byte1 = 0xf8): number[] {
   return u;
 }
 
-function decodeRw(l: RwLayout, write: boolean): (cdb: Uint8Array, ctx: CommandContext) => RwCommand | Failure {
+/**
+ * @internal Decoder of a READ (`write` false) or WRITE-shaped CDB with layout `l`: RDPROTECT/WRPROTECT
+ * zero, then the LBA range, then MAXIMUM TRANSFER LENGTH; a write's Data-Out is the blocks.
+ */
+export function decodeRw(l: RwLayout, write: boolean): (cdb: Uint8Array, ctx: CommandContext) => RwCommand | Failure {
   return (cdb, ctx) => {
     const lun = ctx.lun;
     // RDPROTECT/WRPROTECT: no protection information, so any non-zero value is invalid (SBC-3 5.13).
