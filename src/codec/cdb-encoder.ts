@@ -229,6 +229,26 @@ export function compareAndWrite(f: { readonly lba: number; readonly blocks: numb
   return c;
 }
 
+/** Fields of WRITE ATOMIC(16) (SBC-4 5.48). */
+export interface WriteAtomicFields extends ReadWriteFields {
+  /** ATOMIC BOUNDARY in blocks (bytes 10-11); 0 = the whole write is one atomic unit. @defaultValue 0 */
+  readonly atomicBoundary?: number;
+  /** GROUP NUMBER (byte 14 bits 4:0). @defaultValue 0 */
+  readonly group?: number;
+}
+
+/** WRITE ATOMIC(16): TRANSFER LENGTH is 16 bits (bytes 12-13). */
+export function writeAtomic16(f: WriteAtomicFields): Uint8Array {
+  const c = new Uint8Array(16);
+  c[0] = 0x9c;
+  c[1] = rwFlags(f);
+  writeU64(c, 2, f.lba);
+  writeU16(c, 10, f.atomicBoundary ?? 0);
+  writeU16(c, 12, f.blocks);
+  c[14] = (f.group ?? 0) & 0x1f;
+  return c;
+}
+
 /** UNMAP CDB for a parameter list of `parameterListLength` bytes. */
 export function unmap(f: { readonly parameterListLength: number; readonly anchor?: boolean }): Uint8Array {
   const c = new Uint8Array(10);

@@ -274,6 +274,16 @@ export interface BlockLimits extends VpdPageHeader {
   readonly unmapGranularityAlignment: number;
   /** MAXIMUM WRITE SAME LENGTH in blocks (0: not reported). */
   readonly maximumWriteSameLength: number;
+  /** MAXIMUM ATOMIC TRANSFER LENGTH in blocks (SBC-4; 0: WRITE ATOMIC not supported). */
+  readonly maximumAtomicTransferLength: number;
+  /** ATOMIC ALIGNMENT: the LBA of a WRITE ATOMIC is a multiple of it (0: any LBA). */
+  readonly atomicAlignment: number;
+  /** ATOMIC TRANSFER LENGTH GRANULARITY: a WRITE ATOMIC's length is a multiple of it (0: any length). */
+  readonly atomicTransferLengthGranularity: number;
+  /** MAXIMUM ATOMIC TRANSFER LENGTH WITH ATOMIC BOUNDARY in blocks. */
+  readonly maximumAtomicTransferLengthWithAtomicBoundary: number;
+  /** MAXIMUM ATOMIC BOUNDARY SIZE in blocks (0: only ATOMIC BOUNDARY 0). */
+  readonly maximumAtomicBoundarySize: number;
 }
 
 /** Decodes the Block Limits page (B0h). */
@@ -292,6 +302,11 @@ export function decodeBlockLimits(data: Uint8Array): DataInResult<BlockLimits> {
       ugavalid: (f.u8(32) & 0x80) !== 0,
       unmapGranularityAlignment: f.u32(32) & 0x7fffffff,
       maximumWriteSameLength: f.u64(36),
+      maximumAtomicTransferLength: f.u32(44),
+      atomicAlignment: f.u32(48),
+      atomicTransferLengthGranularity: f.u32(52),
+      maximumAtomicTransferLengthWithAtomicBoundary: f.u32(56),
+      maximumAtomicBoundarySize: f.u32(60),
     }),
   );
 }

@@ -15,6 +15,7 @@ import { READ_DEFECT_DATA_COMMANDS } from './sbc/read-defect-data.js';
 import { READ_WRITE_COMMANDS } from './sbc/read-write.js';
 import { UNMAP_COMMAND } from './sbc/unmap.js';
 import { VERIFY_COMMANDS } from './sbc/verify.js';
+import { WRITE_ATOMIC_COMMAND } from './sbc/write-atomic.js';
 import { WRITE_SAME_COMMANDS } from './sbc/write-same.js';
 import { BASIC_COMMANDS } from './spc/basic.js';
 import { INQUIRY_COMMAND } from './spc/inquiry.js';
@@ -39,6 +40,7 @@ function build(): { readonly table: readonly CommandSpec[]; readonly byOpcode: I
     ...PRE_FETCH_COMMANDS,
     ...WRITE_SAME_COMMANDS,
     COMPARE_AND_WRITE_COMMAND,
+    WRITE_ATOMIC_COMMAND,
     ORWRITE_COMMAND,
     ...READ_DEFECT_DATA_COMMANDS,
     UNMAP_COMMAND,

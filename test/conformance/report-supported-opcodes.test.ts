@@ -55,6 +55,7 @@ const THIN_COMMANDS: readonly Listed[] = [
   { opcode: 0x90, serviceAction: undefined, cdbLength: 16 }, // PRE-FETCH(16)
   { opcode: 0x91, serviceAction: undefined, cdbLength: 16 }, // SYNCHRONIZE CACHE(16)
   { opcode: 0x93, serviceAction: undefined, cdbLength: 16 }, // WRITE SAME(16)
+  { opcode: 0x9c, serviceAction: undefined, cdbLength: 16 }, // WRITE ATOMIC(16)
   { opcode: 0x9e, serviceAction: 0x10, cdbLength: 16 }, // READ CAPACITY(16)
   { opcode: 0x9e, serviceAction: 0x12, cdbLength: 16 }, // GET LBA STATUS
   { opcode: 0xa0, serviceAction: undefined, cdbLength: 12 }, // REPORT LUNS

@@ -446,6 +446,22 @@ function readDefectData(twelve: boolean): Builder {
   });
 }
 
+/** WRITE ATOMIC(16): boundary values for the LBA, ATOMIC BOUNDARY and the 16-bit TRANSFER LENGTH. */
+const writeAtomic: Builder = (rng, lun) => {
+  const f = {
+    lba: 0,
+    blocks: blockCount(rng, lun, 0xffff),
+    atomicBoundary: rng.chance(0.3) ? rng.pick([1, 8, rng.u32() & 0xffff]) : 0,
+    protect: rng.chance(0.05) ? 1 + rng.int(7) : 0,
+    dpo: rng.chance(0.2),
+    fua: rng.chance(0.2),
+    group: rng.chance(0.1) ? rng.u32() & 0x1f : 0,
+  };
+  const c = cdb.writeAtomic16(f);
+  putU64(c, 2, lba64(rng, lun));
+  return { cdb: c, dataOut: dataOutFor(rng, f.blocks * lun.blockSize, patternMaker(rng), lun.blockSize) };
+};
+
 /** Every implemented command, with its fields drawn from boundary values. */
 const IMPLEMENTED: ReadonlyArray<readonly [string, Builder]> = [
   ['TEST UNIT READY', noData(() => cdb.testUnitReady())],
@@ -505,6 +521,7 @@ const IMPLEMENTED: ReadonlyArray<readonly [string, Builder]> = [
   ['ORWRITE(16)', rw(0x8b, 16, true)],
   ['READ DEFECT DATA(10)', readDefectData(false)],
   ['READ DEFECT DATA(12)', readDefectData(true)],
+  ['WRITE ATOMIC(16)', writeAtomic],
 ];
 
 /** Things that are not a `Uint8Array` CDB or Data-Out, or not a string initiator. */

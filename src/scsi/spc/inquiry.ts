@@ -11,6 +11,7 @@ import { defineCommand, type CommandSpec, type CommandTable, type Decoded } from
 import type { CommandContext } from '../context.js';
 import { fail, invalidCdbField, withData, type Failure, type Outcome } from '../outcome.js';
 import { COPY_LIMITS } from '../xcopy/limits.js';
+import { atomicLimits } from '../sbc/write-atomic.js';
 
 interface InquiryCommand extends Decoded {
   readonly evpd: boolean;
@@ -129,7 +130,7 @@ function thirdPartyCopy(lun: Lun, commandTable: CommandTable): Uint8Array {
   return body;
 }
 
-/** Block Limits (B0h), PAGE LENGTH 3Ch (SBC-3 6.6.4). */
+/** Block Limits (B0h), PAGE LENGTH 3Ch (SBC-3 6.6.4; the atomic fields at page bytes 44-63 from SBC-4 6.6.4). */
 function blockLimits(lun: Lun): Uint8Array {
   const l = lun.limits;
   const b = new Uint8Array(0x3c);
@@ -146,6 +147,12 @@ function blockLimits(lun: Lun): Uint8Array {
   writeU32(b, 24, lun.unitBlocks); // OPTIMAL UNMAP GRANULARITY = the pool's allocation unit
   writeU32(b, 28, 0x80000000); // UGAVALID = 1, UNMAP GRANULARITY ALIGNMENT = 0
   writeU64(b, 32, l.maximumWriteSameLength); // MAXIMUM WRITE SAME LENGTH
+  const a = atomicLimits(lun); // WRITE ATOMIC(16) is implemented on every LUN
+  writeU32(b, 40, a.maximumAtomicTransferLength); // MAXIMUM ATOMIC TRANSFER LENGTH
+  writeU32(b, 44, a.atomicAlignment); // ATOMIC ALIGNMENT
+  writeU32(b, 48, a.atomicTransferLengthGranularity); // ATOMIC TRANSFER LENGTH GRANULARITY
+  writeU32(b, 52, a.maximumAtomicTransferLengthWithAtomicBoundary); // MAXIMUM ATOMIC TRANSFER LENGTH WITH ATOMIC BOUNDARY
+  writeU32(b, 56, a.maximumAtomicBoundarySize); // MAXIMUM ATOMIC BOUNDARY SIZE
   return b;
 }
 
