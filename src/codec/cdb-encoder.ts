@@ -179,6 +179,27 @@ export function preFetch16(f: PreFetchFields): Uint8Array {
   return c;
 }
 
+/** Fields of SANITIZE (SBC-4 5.30). */
+export interface SanitizeFields {
+  /** SERVICE ACTION (0..31): 01h OVERWRITE, 02h BLOCK ERASE, 03h CRYPTOGRAPHIC ERASE, 1Fh EXIT FAILURE MODE. */
+  readonly serviceAction: number;
+  /** IMMED bit. */
+  readonly immed?: boolean;
+  /** AUSE (allow unrestricted sanitize exit) bit. */
+  readonly ause?: boolean;
+  /** PARAMETER LIST LENGTH (0 unless given). */
+  readonly parameterListLength?: number;
+}
+
+/** SANITIZE. */
+export function sanitize(f: SanitizeFields): Uint8Array {
+  const c = new Uint8Array(10);
+  c[0] = 0x48;
+  c[1] = (f.immed ? 0x80 : 0) | (f.ause ? 0x20 : 0) | (f.serviceAction & 0x1f);
+  writeU16(c, 7, f.parameterListLength ?? 0);
+  return c;
+}
+
 /** Fields of WRITE SAME(10)/(16). */
 export interface WriteSameFields {
   /** LOGICAL BLOCK ADDRESS. */

@@ -13,6 +13,7 @@ import { ORWRITE_COMMAND } from './sbc/orwrite.js';
 import { PRE_FETCH_COMMANDS } from './sbc/pre-fetch.js';
 import { READ_DEFECT_DATA_COMMANDS } from './sbc/read-defect-data.js';
 import { READ_WRITE_COMMANDS } from './sbc/read-write.js';
+import { SANITIZE_COMMANDS } from './sbc/sanitize.js';
 import { UNMAP_COMMAND } from './sbc/unmap.js';
 import { VERIFY_COMMANDS } from './sbc/verify.js';
 import { WRITE_ATOMIC_COMMAND } from './sbc/write-atomic.js';
@@ -44,6 +45,7 @@ function build(): { readonly table: readonly CommandSpec[]; readonly byOpcode: I
     ORWRITE_COMMAND,
     ...READ_DEFECT_DATA_COMMANDS,
     UNMAP_COMMAND,
+    ...SANITIZE_COMMANDS,
     ...CAPACITY_COMMANDS,
     EXTENDED_COPY_COMMAND,
     ...RECEIVE_COPY_RESULTS_COMMANDS,
@@ -102,8 +104,10 @@ export function lookupForDispatch(cdb: Uint8Array, lun: Lun): CommandSpec | 'INV
   if (slot === undefined) return 'INVALID_OPCODE';
   if (slot instanceof Map) {
     const spec = cdb.length > 1 ? slot.get(cdb[1]! & 0x1f) : undefined;
-    if (spec === undefined || !(spec.supported?.(lun) ?? true)) return 'INVALID_SERVICE_ACTION';
-    return spec;
+    if (spec !== undefined && (spec.supported?.(lun) ?? true)) return spec;
+    // An opcode none of whose service actions this LUN implements (SANITIZE on a thick LUN) is not implemented here.
+    for (const s of slot.values()) if (s.supported?.(lun) ?? true) return 'INVALID_SERVICE_ACTION';
+    return 'INVALID_OPCODE';
   }
   return slot.supported?.(lun) ?? true ? slot : 'INVALID_OPCODE';
 }

@@ -44,6 +44,8 @@ export const Opcode = {
   WRITE_SAME_10: 0x41,
   /** UNMAP (SBC-3 5.28) */
   UNMAP: 0x42,
+  /** SANITIZE (SBC-4 5.30) */
+  SANITIZE: 0x48,
   /** RESERVE(10) (SPC-2 7.22) */
   RESERVE_10: 0x56,
   /** RELEASE(10) (SPC-2 7.20) */

@@ -288,12 +288,17 @@ describe('INQUIRY: VPD pages', () => {
     expect([be32(d, 44), be32(d, 48), be32(d, 52), be32(d, 56), be32(d, 60)]).toEqual([1024, 0, 0, 1024, 1024]);
   });
 
-  it('INQUIRY/vpd-b1 block device characteristics: PAGE LENGTH 3Ch, non-rotating medium', async () => {
-    const { lun } = makeFixture();
+  it.each([
+    { kind: 'thin', byte7: 0x50 },
+    { kind: 'thick', byte7: 0x00 },
+  ])('INQUIRY/vpd-b1 block device characteristics ($kind): PAGE LENGTH 3Ch, non-rotating medium, WABEREQ/WACEREQ', async ({ kind, byte7 }) => {
+    const { lun } = makeFixture({ thin: kind === 'thin' });
     const d = (await exec(lun, inquiry({ page: 0xb1 }))).data!;
     expect(be16(d, 2)).toBe(0x3c);
     expect(be16(d, 4)).toBe(1);
-    expect([...d.subarray(6)].every((b) => b === 0)).toBe(true);
+    expect(d[6]).toBe(0);
+    expect(d[7]).toBe(byte7); // WABEREQ 01b, WACEREQ 01b where SANITIZE BLOCK/CRYPTOGRAPHIC ERASE are implemented
+    expect([...d.subarray(8)].every((b) => b === 0)).toBe(true);
   });
 
   it.each([

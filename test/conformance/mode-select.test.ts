@@ -349,6 +349,9 @@ const WRITES: readonly Probe[] = [
   { name: 'WRITE SAME(16) UNMAP', build: () => ({ cdb: cdb.writeSame16({ lba: 0, blocks: 2048, unmap: true }), data: filled(1, 0) }) },
   { name: 'COMPARE AND WRITE', build: () => ({ cdb: cdb.compareAndWrite({ lba: 0, blocks: 1 }), data: concat(pattern(BLOCK, 7), filled(1, 0xbb)) }) },
   { name: 'UNMAP', build: () => ({ cdb: cdb.unmap({ parameterListLength: unmapList.length }), data: unmapList }) },
+  { name: 'SANITIZE BLOCK ERASE', build: () => ({ cdb: cdb.sanitize({ serviceAction: 0x02 }) }) },
+  { name: 'SANITIZE CRYPTOGRAPHIC ERASE', build: () => ({ cdb: cdb.sanitize({ serviceAction: 0x03, immed: true }) }) },
+  { name: 'SANITIZE EXIT FAILURE MODE', build: () => ({ cdb: cdb.sanitize({ serviceAction: 0x1f }) }) },
   {
     name: 'EXTENDED COPY within the LUN',
     build: (lun) => {

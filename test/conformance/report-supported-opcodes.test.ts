@@ -38,6 +38,9 @@ const THIN_COMMANDS: readonly Listed[] = [
   { opcode: 0x37, serviceAction: undefined, cdbLength: 10 }, // READ DEFECT DATA(10)
   { opcode: 0x41, serviceAction: undefined, cdbLength: 10 }, // WRITE SAME(10)
   { opcode: 0x42, serviceAction: undefined, cdbLength: 10 }, // UNMAP
+  { opcode: 0x48, serviceAction: 0x02, cdbLength: 10 }, // SANITIZE BLOCK ERASE
+  { opcode: 0x48, serviceAction: 0x03, cdbLength: 10 }, // SANITIZE CRYPTOGRAPHIC ERASE
+  { opcode: 0x48, serviceAction: 0x1f, cdbLength: 10 }, // SANITIZE EXIT FAILURE MODE
   { opcode: 0x55, serviceAction: undefined, cdbLength: 10 }, // MODE SELECT(10)
   { opcode: 0x56, serviceAction: undefined, cdbLength: 10 }, // RESERVE(10)
   { opcode: 0x57, serviceAction: undefined, cdbLength: 10 }, // RELEASE(10)
@@ -66,9 +69,9 @@ const THIN_COMMANDS: readonly Listed[] = [
   { opcode: 0xaf, serviceAction: undefined, cdbLength: 12 }, // VERIFY(12)
   { opcode: 0xb7, serviceAction: undefined, cdbLength: 12 }, // READ DEFECT DATA(12)
 ];
-/** A fully provisioned LUN has no UNMAP and no GET LBA STATUS (LBPME = 0). */
-const THICK_COMMANDS = THIN_COMMANDS.filter((c) => !(c.opcode === 0x42 || (c.opcode === 0x9e && c.serviceAction === 0x12)));
-const SA_OPCODES = new Set([0x83, 0x84, 0x9e, 0xa3]);
+/** A fully provisioned LUN has no UNMAP, no GET LBA STATUS (LBPME = 0) and no SANITIZE (its erases deallocate). */
+const THICK_COMMANDS = THIN_COMMANDS.filter((c) => !(c.opcode === 0x42 || c.opcode === 0x48 || (c.opcode === 0x9e && c.serviceAction === 0x12)));
+const SA_OPCODES = new Set([0x48, 0x83, 0x84, 0x9e, 0xa3]);
 
 /** Parses the all-commands parameter data, checking each descriptor's reserved bytes and flags. */
 function parseAll(d: Uint8Array, rctd: boolean): Listed[] {
@@ -160,6 +163,7 @@ describe('REPORT SUPPORTED OPERATION CODES: all commands', () => {
     const listed = await listAll(lun);
     for (const opcode of SA_OPCODES) {
       const sas = new Set(listed.filter((c) => c.opcode === opcode).map((c) => c.serviceAction));
+      if (sas.size === 0) continue; // an opcode none of whose service actions this LUN has is not implemented here
       for (let sa = 0; sa < 32; sa++) {
         if (sas.has(sa)) continue;
         const r = await exec(lun, probe(opcode, sa));

@@ -427,6 +427,15 @@ function verify(build: (f: Parameters<typeof cdb.verify10>[0]) => Uint8Array, si
   };
 }
 
+/** SANITIZE: any service action (mostly the implemented ones), IMMED, AUSE, sometimes a parameter list or a reserved bit. */
+const sanitize: Builder = (rng) => {
+  const serviceAction = rng.chance(0.7) ? rng.pick([0x01, 0x02, 0x03, 0x1f]) : rng.int(32);
+  const parameterListLength = rng.chance(0.2) ? rng.int(600) : 0;
+  const c = cdb.sanitize({ serviceAction, immed: rng.chance(0.5), ause: rng.chance(0.5), parameterListLength });
+  if (rng.chance(0.1)) c[1 + rng.int(6)]! |= 1 << rng.int(8);
+  return { cdb: c, dataOut: parameterListLength > 0 ? rng.bytes(parameterListLength) : undefined };
+};
+
 /** PRE-FETCH(10)/(16): any range, IMMED and GROUP NUMBER. */
 function preFetch(sixteen: boolean): Builder {
   return noData((rng, lun) => {
@@ -518,6 +527,7 @@ const IMPLEMENTED: ReadonlyArray<readonly [string, Builder]> = [
   ['WRITE AND VERIFY(16)', verify(cdb.writeAndVerify16, 16, true)],
   ['PRE-FETCH(10)', preFetch(false)],
   ['PRE-FETCH(16)', preFetch(true)],
+  ['SANITIZE', sanitize],
   ['ORWRITE(16)', rw(0x8b, 16, true)],
   ['READ DEFECT DATA(10)', readDefectData(false)],
   ['READ DEFECT DATA(12)', readDefectData(true)],

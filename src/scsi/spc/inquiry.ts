@@ -156,10 +156,15 @@ function blockLimits(lun: Lun): Uint8Array {
   return b;
 }
 
-/** Block Device Characteristics (B1h), PAGE LENGTH 3Ch: MEDIUM ROTATION RATE 1 (non-rotating). */
-function blockDeviceCharacteristics(): Uint8Array {
+/**
+ * Block Device Characteristics (B1h), PAGE LENGTH 3Ch: MEDIUM ROTATION RATE 1 (non-rotating); on a
+ * thin LUN, where SANITIZE BLOCK ERASE and CRYPTOGRAPHIC ERASE are implemented, WABEREQ = WACEREQ =
+ * 01b (a read after either erase completes GOOD; SBC-4 6.6.2).
+ */
+function blockDeviceCharacteristics(lun: Lun): Uint8Array {
   const b = new Uint8Array(0x3c);
   writeU16(b, 0, 0x0001);
+  if (lun.thin) b[3] = 0x40 | 0x10; // page byte 7: WABEREQ 01b (7:6), WACEREQ 01b (5:4)
   return b;
 }
 
