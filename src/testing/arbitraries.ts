@@ -84,6 +84,8 @@ export function commandArbitrary(space: CommandSpace): fc.Arbitrary<KitCommand> 
   // 10-byte CDBs address LBAs below 2^32 and at most 65,535 blocks.
   const small = space.blockCount <= 0x100000000;
   if (small && has(space, 'READ(10)')) add(1, rangeArbitrary(space).map((r) => ({ op: 'READ(10)', ...r })));
+  // WRITE ATOMIC(16)'s TRANSFER LENGTH is 16 bits: at most 65,535 blocks.
+  if (has(space, 'WRITE ATOMIC(16)')) add(1, fc.tuple(rangeArbitrary(space, 0, Math.min(space.maxBlocks ?? 16, 0xffff)), fc.oneof(seed, fc.constant(0))).map(([r, s]) => ({ op: 'WRITE ATOMIC(16)', ...r, seed: s })));
   if (small && has(space, 'WRITE(10)')) add(2, fc.tuple(rangeArbitrary(space), fc.oneof(seed, fc.constant(0))).map(([r, s]) => ({ op: 'WRITE(10)', ...r, seed: s })));
   if (small && has(space, 'WRITE SAME(10)')) {
     const max = space.maxWriteSameBlocks === undefined || space.maxWriteSameBlocks === 0 ? undefined : space.maxWriteSameBlocks;
@@ -128,6 +130,7 @@ export function defectsFor(command: KitCommand, space: CommandSpace): Defect[] {
     case 'READ(16)':
     case 'WRITE(10)':
     case 'WRITE(16)':
+    case 'WRITE ATOMIC(16)':
     case 'SYNCHRONIZE CACHE(16)':
     case 'GET LBA STATUS':
       return ['lba-beyond-end'];

@@ -110,6 +110,14 @@ export interface Write16Command extends BlockRange {
   readonly seed: number;
 }
 
+/** WRITE ATOMIC(16) of bytes made from `seed` (0: zeros): all of it lands or none (SBC-4 5.48). */
+export interface WriteAtomic16Command extends BlockRange {
+  /** Operation, as T10 names it. */
+  readonly op: 'WRITE ATOMIC(16)';
+  /** Seed of the data (see {@link seededBytes}); 0 writes zeros. */
+  readonly seed: number;
+}
+
 /** WRITE SAME(16) of one block made from `seed` (0: a zero block), optionally with UNMAP or NDOB. */
 export interface WriteSame16Command extends BlockRange {
   /** Operation, as T10 names it. */
@@ -170,6 +178,7 @@ export type KitCommand =
   | Read16Command
   | Write10Command
   | Write16Command
+  | WriteAtomic16Command
   | WriteSame10Command
   | WriteSame16Command
   | SynchronizeCache16Command
@@ -195,6 +204,7 @@ export const KIT_OPS = Object.freeze([
   'READ(16)',
   'WRITE(10)',
   'WRITE(16)',
+  'WRITE ATOMIC(16)',
   'WRITE SAME(10)',
   'WRITE SAME(16)',
   'SYNCHRONIZE CACHE(16)',
@@ -332,7 +342,7 @@ function overLimit(lba: number, limit: number, g: KitGeometry): BlockRange {
 /** The commands whose CDB carries one LBA range. */
 export type RangedCommand = Extract<KitCommand, BlockRange>;
 
-const RANGED: ReadonlySet<KitCommand['op']> = new Set(['READ(10)', 'READ(16)', 'WRITE(10)', 'WRITE(16)', 'WRITE SAME(10)', 'WRITE SAME(16)', 'COMPARE AND WRITE', 'SYNCHRONIZE CACHE(16)']);
+const RANGED: ReadonlySet<KitCommand['op']> = new Set(['READ(10)', 'READ(16)', 'WRITE(10)', 'WRITE(16)', 'WRITE ATOMIC(16)', 'WRITE SAME(10)', 'WRITE SAME(16)', 'COMPARE AND WRITE', 'SYNCHRONIZE CACHE(16)']);
 
 /** Whether `command`'s CDB carries one LBA range (LOGICAL BLOCK ADDRESS and a length). */
 export function hasRange(command: KitCommand): command is RangedCommand {
@@ -386,6 +396,8 @@ export function encodeCommand(original: KitCommand, g: KitGeometry, current?: (r
       const r = command;
       return { cdb: command.op === 'WRITE(10)' ? cdb.write10(r) : cdb.write16(r), dataOut: r.blocks === 0 ? undefined : seededBytes(command.seed, r.blocks * bs) };
     }
+    case 'WRITE ATOMIC(16)':
+      return { cdb: cdb.writeAtomic16(command), dataOut: command.blocks === 0 ? undefined : seededBytes(command.seed, command.blocks * bs) };
     case 'WRITE SAME(10)': {
       return { cdb: cdb.writeSame10({ lba: command.lba, blocks: command.blocks, unmap: command.unmap }), dataOut: writeSameBlock(command, bs) };
     }
@@ -459,6 +471,7 @@ export function describeCommand(original: KitCommand, defect?: Defect, g?: KitGe
       break;
     case 'WRITE(10)':
     case 'WRITE(16)':
+    case 'WRITE ATOMIC(16)':
       text = `${command.op} ${range(command)} data seed ${command.seed}`;
       break;
     case 'WRITE SAME(10)':

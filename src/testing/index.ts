@@ -36,6 +36,7 @@ export type {
   TestUnitReadyCommand,
   Read10Command,
   Write10Command,
+  WriteAtomic16Command,
   WriteSame10Command,
   SynchronizeCache16Command,
   GetLbaStatusCommand,

@@ -118,6 +118,7 @@ export class KitModel {
         return { kind: 'exact', expected: this.ref.read16(0, m(command.lba), command.blocks) };
       case 'WRITE(10)':
       case 'WRITE(16)':
+      case 'WRITE ATOMIC(16)': // the model applies every command whole, so an atomic write is a write
         this.#known(m(command.lba), command.blocks);
         return { kind: 'exact', expected: this.ref.write16(0, m(command.lba), encoded.dataOut ?? new Uint8Array(0)) };
       case 'SYNCHRONIZE CACHE(16)':

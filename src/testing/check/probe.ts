@@ -47,6 +47,8 @@ export function opsOf(info: LunInfo, restrict: ReadonlySet<KitCommand['op']> | u
   if (listed(0x88)) ops.add('READ(16)');
   if (listed(0x2a)) ops.add('WRITE(10)');
   if (listed(0x8a)) ops.add('WRITE(16)');
+  // Only where REPORT SUPPORTED OPERATION CODES lists it: few targets implement WRITE ATOMIC(16).
+  if (s !== undefined && s.has(String(0x9c))) ops.add('WRITE ATOMIC(16)');
   if (s !== undefined && s.has(String(0x41))) ops.add('WRITE SAME(10)');
   if (s !== undefined && s.has(String(0x93))) ops.add('WRITE SAME(16)');
   if (s !== undefined && s.has(String(0x91))) ops.add('SYNCHRONIZE CACHE(16)');
