@@ -58,8 +58,9 @@ function touchedFaults(ctx: CommandContext, luns: readonly Lun[], sourceLba: num
 
 /** The LUN a CSCD designates, among those the command's I_T nexus may access; identical designator bytes required. */
 function resolveCscd(cscd: IdentificationCscd, ctx: CommandContext): Lun | undefined {
-  for (const lun of ctx.array.lunsVisibleTo(ctx.itNexus)) {
-    if (lun.matchesDesignator(cscd.codeSet, cscd.associationAndType, cscd.designator)) return lun;
+  // The designator names at most one LUN; only that one's access is asked (not every LUN's, per CSCD).
+  for (const lun of ctx.array.luns) {
+    if (lun.matchesDesignator(cscd.codeSet, cscd.associationAndType, cscd.designator)) return lun.accessibleBy(ctx.itNexus) ? lun : undefined;
   }
   return undefined;
 }
