@@ -52,8 +52,8 @@ export type { SenseCode, SenseReason } from './spec/sense.js';
 export { VENDOR_IDENTIFICATION, PRODUCT_IDENTIFICATION, PRODUCT_REVISION_LEVEL } from './spec/identity.js';
 
 // Codecs
-export { encodeFixedSense, FIXED_SENSE_LENGTH } from './codec/sense-encoder.js';
-export type { FieldPointer, SenseDetails } from './codec/sense-encoder.js';
+export { encodeDescriptorSense, encodeFixedSense, encodeSense, FIXED_SENSE_LENGTH } from './codec/sense-encoder.js';
+export type { FieldPointer, SenseDetails, SenseFormat } from './codec/sense-encoder.js';
 export { decodeSense } from './codec/sense-decoder.js';
 export type { DecodedSense } from './codec/sense-decoder.js';
 export * as cdb from './codec/cdb-encoder.js';

@@ -1,11 +1,24 @@
 /**
  * Encodes sense data: fixed format (response code 70h, SPC-4 4.5.3), the one place where a typed
  * {@link SenseReason} becomes the bytes the array returns, and descriptor format (72h, SPC-4 4.5.2),
- * which real targets with D_SENSE = 1 return and every reader outside the core must understand.
+ * which a LUN returns while its Control page has D_SENSE = 1 (as real targets do) and every reader
+ * outside the core must understand. {@link encodeSense} picks one of the two by format.
  * @module
  */
 import { SENSE_TABLE, type SenseCode, type SenseReason } from '../spec/sense.js';
 import { writeU16, writeU32, writeU64 } from './bytes.js';
+
+/**
+ * The two sense data formats (SPC-5 4.4.1): fixed (response code 70h) and descriptor (72h). A logical
+ * unit returns the one its Control mode page's D_SENSE bit selects; REQUEST SENSE returns the one its
+ * DESC bit asks for.
+ */
+export type SenseFormat = 'fixed' | 'descriptor';
+
+/** Encodes sense for `reason` (or an explicit {@link SenseCode}) in `format`: {@link encodeFixedSense} or {@link encodeDescriptorSense}. */
+export function encodeSense(format: SenseFormat, reason: SenseReason | SenseCode, details?: SenseDetails): Uint8Array {
+  return format === 'descriptor' ? encodeDescriptorSense(reason, details) : encodeFixedSense(reason, details);
+}
 
 /** Length of the fixed-format sense data the array returns: 8-byte header + ADDITIONAL SENSE LENGTH 10. */
 export const FIXED_SENSE_LENGTH = 18;
@@ -32,6 +45,12 @@ export interface SenseDetails {
   readonly commandSpecificInformation?: number;
   /** SENSE-KEY SPECIFIC field pointer (bytes 15..17), sets SKSV. */
   readonly fieldPointer?: FieldPointer;
+  /**
+   * SENSE-KEY SPECIFIC progress indication (SPC-5 4.4.2.4.4; NOT READY while an operation such as a
+   * sanitize runs): the fraction done, numerator over 65536 (0..65535), sets SKSV. Ignored when
+   * {@link SenseDetails.fieldPointer} is given.
+   */
+  readonly progress?: number;
 }
 
 /** Encodes fixed-format sense for `reason` (or an explicit {@link SenseCode}) into a new 18-byte array. */
@@ -52,6 +71,7 @@ export function encodeFixedSense(reason: SenseReason | SenseCode, details?: Sens
     writeU32(sense, 8, details.commandSpecificInformation >>> 0);
   }
   if (details.fieldPointer !== undefined) writeSenseKeySpecific(sense, 15, details.fieldPointer);
+  else if (details.progress !== undefined) writeProgress(sense, 15, details.progress);
   return sense;
 }
 
@@ -63,6 +83,12 @@ function writeSenseKeySpecific(sense: Uint8Array, at: number, pointer: FieldPoin
   if (pointer.bit !== undefined) sks |= 0x08 | (pointer.bit & 0x07); // BPV, BIT POINTER
   sense[at] = sks;
   writeU16(sense, at + 1, pointer.byte);
+}
+
+/** Writes the 3-byte SENSE-KEY SPECIFIC progress indication at `at` (SPC-5 4.4.2.4.4): SKSV, then PROGRESS INDICATION. */
+function writeProgress(sense: Uint8Array, at: number, progress: number): void {
+  sense[at] = 0x80; // SKSV
+  writeU16(sense, at + 1, Math.min(0xffff, Math.max(0, Math.floor(progress))));
 }
 
 /**
@@ -77,7 +103,7 @@ export function encodeDescriptorSense(reason: SenseReason | SenseCode, details?:
     8 +
     (details?.information !== undefined ? 12 : 0) +
     (details?.commandSpecificInformation !== undefined ? 12 : 0) +
-    (details?.fieldPointer !== undefined ? 8 : 0);
+    (details?.fieldPointer !== undefined || details?.progress !== undefined ? 8 : 0);
   const sense = new Uint8Array(length);
   sense[0] = 0x72; // RESPONSE CODE: current error, descriptor format
   sense[1] = code.key & 0x0f;
@@ -102,6 +128,10 @@ export function encodeDescriptorSense(reason: SenseReason | SenseCode, details?:
     sense[at] = 0x02; // DESCRIPTOR TYPE: sense key specific
     sense[at + 1] = 0x06;
     writeSenseKeySpecific(sense, at + 4, details.fieldPointer);
+  } else if (details?.progress !== undefined) {
+    sense[at] = 0x02; // DESCRIPTOR TYPE: sense key specific
+    sense[at + 1] = 0x06;
+    writeProgress(sense, at + 4, details.progress);
   }
   return sense;
 }

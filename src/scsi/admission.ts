@@ -14,7 +14,7 @@
  * (`xcopy_pt_sess`), which has no unit attentions of the initiator's nexus.
  * @module
  */
-import { encodeFixedSense } from '../codec/sense-encoder.js';
+import { encodeSense } from '../codec/sense-encoder.js';
 import { ScsiStatus } from '../spec/opcodes.js';
 import type { Volume } from '../array/volume.js';
 import type { CommandSpec } from './command.js';
@@ -112,13 +112,14 @@ export function admitTouched(nexus: ItNexus, touched: readonly TouchedLun[]): Re
  * @internal Fault rules for a LUN a command touches besides the one it was sent to: the rules are
  * matched as for the command (same opcode and initiator) with that LUN's number and range. Only a
  * failing effect (sense or status) applies there: the copy manager's segment I/O is synchronous, so
- * a rule's delay is applied only on the LUN the command was sent to.
+ * a rule's delay is applied only on the LUN the command was sent to. The sense is in the format of
+ * `addressed`, the LUN the command was sent to (it is that device server that returns it).
  */
-export function touchedFault(lun: Lun, probe: Omit<FaultProbe, 'lunId'>): Refusal | undefined {
+export function touchedFault(lun: Lun, probe: Omit<FaultProbe, 'lunId'>, addressed: Lun): Refusal | undefined {
   const faults = lun.array.faults;
   if (!faults.active) return undefined;
   const effect = faults.matchFailure({ ...probe, lunId: lun.id });
   if (effect === undefined) return undefined;
-  if (effect.sense !== undefined) return { status: ScsiStatus.CHECK_CONDITION, sense: encodeFixedSense(effect.sense) };
+  if (effect.sense !== undefined) return { status: ScsiStatus.CHECK_CONDITION, sense: encodeSense(addressed.senseFormat, effect.sense) };
   return { status: effect.status as ScsiResult['status'] };
 }

@@ -6,7 +6,7 @@
  * @module
  */
 import type { MaybePromise } from '../common/maybe-promise.js';
-import { encodeFixedSense } from '../codec/sense-encoder.js';
+import { encodeSense } from '../codec/sense-encoder.js';
 import { ScsiStatus } from '../spec/opcodes.js';
 import type { SenseReason } from '../spec/sense.js';
 import { admitAddressed } from './admission.js';
@@ -22,13 +22,14 @@ export const DEFAULT_INITIATOR = 'default';
 
 const EMPTY = new Uint8Array(0);
 
-function checkCondition(reason: SenseReason | Failure): ScsiResult {
+/** CHECK CONDITION with the sense for `reason`, in the format `lun` returns (its Control page's D_SENSE). */
+function checkCondition(lun: Lun, reason: SenseReason | Failure): ScsiResult {
   const failure = typeof reason === 'string' ? { fail: reason } : reason;
-  return { status: ScsiStatus.CHECK_CONDITION, sense: encodeFixedSense(failure.fail, failure.details) };
+  return { status: ScsiStatus.CHECK_CONDITION, sense: encodeSense(lun.senseFormat, failure.fail, failure.details) };
 }
 
-function toResult(outcome: Outcome): ScsiResult {
-  return isFailure(outcome) ? checkCondition(outcome) : outcome;
+function toResult(lun: Lun, outcome: Outcome): ScsiResult {
+  return isFailure(outcome) ? checkCondition(lun, outcome) : outcome;
 }
 
 /** The nexus `options` name: `nexus`, or `initiator` through the default target port; `undefined` when malformed. */
@@ -48,7 +49,7 @@ export function dispatch(lun: Lun, cdb: unknown, dataOut: unknown, options: Exec
   try {
     return run(lun, cdb, dataOut, options, true);
   } catch {
-    return checkCondition('INTERNAL_TARGET_FAILURE');
+    return checkCondition(lun, 'INTERNAL_TARGET_FAILURE');
   }
 }
 
@@ -73,26 +74,26 @@ export function impliedDataOut(lun: Lun, cdb: Uint8Array, itNexus: ItNexus): { r
 }
 
 function run(lun: Lun, cdb: unknown, dataOut: unknown, options: ExecuteOptions | undefined, faults: boolean): MaybePromise<ScsiResult> {
-  if (!(cdb instanceof Uint8Array) || cdb.length === 0) return checkCondition('INVALID_COMMAND_OPERATION_CODE');
+  if (!(cdb instanceof Uint8Array) || cdb.length === 0) return checkCondition(lun, 'INVALID_COMMAND_OPERATION_CODE');
   const itNexus = nexusOf(lun, options);
-  if (itNexus === undefined) return checkCondition('INVALID_FIELD_IN_CDB');
+  if (itNexus === undefined) return checkCondition(lun, 'INVALID_FIELD_IN_CDB');
   const data = dataOut ?? EMPTY;
-  if (!(data instanceof Uint8Array)) return checkCondition('INVALID_FIELD_IN_CDB');
+  if (!(data instanceof Uint8Array)) return checkCondition(lun, 'INVALID_FIELD_IN_CDB');
   const array = lun.array;
   const nexus = lun.nexus(itNexus);
   const initiator = itNexus.initiator.name;
   const admitted = admitAddressed(lun, itNexus, nexus, lookupForDispatch(cdb, lun), cdb.length);
-  if (!isCommandSpec(admitted)) return toResult(admitted);
+  if (!isCommandSpec(admitted)) return toResult(lun, admitted);
   const spec = admitted;
 
   const ctx: CommandContext = { lun, array, initiator, itNexus, nexus, options, opcode: spec.opcode, commands: COMMAND_TABLE };
   let cmd = spec.decode(cdb, ctx);
-  if (isFailure(cmd)) return checkCondition(cmd);
+  if (isFailure(cmd)) return checkCondition(lun, cmd);
   // The Data-Out length must be what the CDB implies (as LIO's target_cmd_size_check).
-  if (data.length !== cmd.dataOutLength) return checkCondition('INVALID_FIELD_IN_CDB');
+  if (data.length !== cmd.dataOutLength) return checkCondition(lun, 'INVALID_FIELD_IN_CDB');
   if (spec.decodeData !== undefined) {
     cmd = spec.decodeData(cmd, data, ctx);
-    if (isFailure(cmd)) return checkCondition(cmd);
+    if (isFailure(cmd)) return checkCondition(lun, cmd);
   }
 
   if (faults && array.faults.active) {
@@ -107,7 +108,7 @@ function run(lun: Lun, cdb: unknown, dataOut: unknown, options: ExecuteOptions |
     });
     if (effect !== undefined) {
       const complete = (): MaybePromise<ScsiResult> => {
-        if (effect.sense !== undefined) return { status: ScsiStatus.CHECK_CONDITION, sense: encodeFixedSense(effect.sense) };
+        if (effect.sense !== undefined) return { status: ScsiStatus.CHECK_CONDITION, sense: encodeSense(lun.senseFormat, effect.sense) };
         if (effect.status !== undefined) return { status: effect.status as ScsiResult['status'] };
         // A delay alone: the command then runs in full, against the state at that later time.
         return run(lun, cdb, dataOut, options, false);
@@ -118,7 +119,7 @@ function run(lun: Lun, cdb: unknown, dataOut: unknown, options: ExecuteOptions |
           try {
             resolve(complete());
           } catch {
-            resolve(checkCondition('INTERNAL_TARGET_FAILURE'));
+            resolve(checkCondition(lun, 'INTERNAL_TARGET_FAILURE'));
           }
         }, effect.delayMs);
       });
@@ -126,7 +127,9 @@ function run(lun: Lun, cdb: unknown, dataOut: unknown, options: ExecuteOptions |
   }
 
   const outcome = spec.execute(cmd, data, ctx);
-  const result = recordWork(toResult(outcome), outcome, data);
+  // A command whose status waits for work over time (SANITIZE OVERWRITE, IMMED = 0) answers when it ends.
+  if (outcome instanceof Promise) return outcome.then((o) => recordWork(toResult(lun, o), o, data));
+  const result = recordWork(toResult(lun, outcome), outcome, data);
   if (array.pool.dirty) array.settle();
   return result;
 }

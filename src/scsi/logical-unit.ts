@@ -4,6 +4,7 @@
  * @module
  */
 import type { MaybePromise } from '../common/maybe-promise.js';
+import type { SenseFormat } from '../codec/sense-encoder.js';
 import type { ThinPool } from '../array/thin-pool.js';
 import { Volume, type VolumeInit } from '../array/volume.js';
 import type { ExecuteOptions, NexusState } from './context.js';
@@ -49,6 +50,11 @@ export class Lun extends Volume {
    */
   execute(cdb: Uint8Array, dataOut?: Uint8Array, options?: ExecuteOptions): MaybePromise<ScsiResult> {
     return dispatch(this, cdb, dataOut, options);
+  }
+
+  /** The format of the sense data this LUN returns: descriptor while the Control mode page's D_SENSE is one (SPC-5 7.5.10), else fixed. */
+  get senseFormat(): SenseFormat {
+    return this.modePages.descriptorSense ? 'descriptor' : 'fixed';
   }
 
   /** True while software write protect (the Control mode page's SWP, set by MODE SELECT) stands. */

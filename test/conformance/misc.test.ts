@@ -75,11 +75,17 @@ describe('REQUEST SENSE', () => {
     expectGood(await exec(lun, cdb.testUnitReady()));
   });
 
-  it('REQUEST SENSE/DESC = 1 (descriptor format, not supported) is INVALID FIELD IN CDB', async () => {
+  it('REQUEST SENSE/DESC = 1 returns descriptor-format sense (72h): NO SENSE, then a pending unit attention', async () => {
     const { lun } = makeFixture();
     const c = cdb.requestSense(252);
     c[1] = 0x01;
-    expectSense(await exec(lun, c), { ...Sense.INVALID_FIELD_IN_CDB, fieldPointer: cdbField(1, 0) });
+    const none = await exec(lun, c);
+    expectGood(none);
+    expect([...none.data!], 'NO SENSE, descriptor format, no descriptors').toEqual([0x72, 0, 0, 0, 0, 0, 0, 0]);
+    lun.reset();
+    const ua = await exec(lun, c);
+    expect([...ua.data!], 'UNIT ATTENTION 29/03 in descriptor format').toEqual([0x72, 0x06, 0x29, 0x03, 0, 0, 0, 0]);
+    expect([...(await exec(lun, c)).data!], 'the unit attention was cleared').toEqual([0x72, 0, 0, 0, 0, 0, 0, 0]);
   });
 
   it('REQUEST SENSE/to a LUN the initiator may not access returns GOOD with ILLEGAL REQUEST, LOGICAL UNIT NOT SUPPORTED (SAM-5 incorrect logical unit selection)', async () => {

@@ -1,7 +1,7 @@
 /**
  * MODE SELECT(6) and MODE SELECT(10) (SPC-5 6.11, 6.12; docs/decisions/reporting.md, "MODE SELECT"):
  * the CDB (PF, SP, PARAMETER LIST LENGTH), the mode parameter header and block descriptor, each page's
- * PS/SPF/page code/page length, every bit that is not changeable, the changeable ones (Control SWP,
+ * PS/SPF/page code/page length, every bit that is not changeable, the changeable ones (Control SWP, D_SENSE,
  * Caching WCE), the unit attention MODE PARAMETERS CHANGED to the other nexuses, and software write
  * protect: every command that changes the medium answers DATA PROTECT / WRITE PROTECTED, reads pass.
  */
@@ -38,8 +38,8 @@ const MODE_PARAMETERS_CHANGED = { key: 0x06, asc: 0x2a, ascq: 0x01 } as const;
 
 const CACHING = [0x08, 0x12, ...new Array<number>(18).fill(0)];
 const CONTROL = [0x0a, 0x0a, 0x00, 0x10, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0x00, 0x00];
-/** The changeable bits: Caching byte 2 bit 2 (WCE), Control byte 4 bit 3 (SWP). */
-const CHANGEABLE: Readonly<Record<number, Readonly<Record<number, number>>>> = { 0x08: { 2: 0x04 }, 0x0a: { 4: 0x08 } };
+/** The changeable bits: Caching byte 2 bit 2 (WCE), Control byte 2 bit 2 (D_SENSE) and byte 4 bit 3 (SWP). */
+const CHANGEABLE: Readonly<Record<number, Readonly<Record<number, number>>>> = { 0x08: { 2: 0x04 }, 0x0a: { 2: 0x04, 4: 0x08 } };
 const PAGES = [
   { code: 0x08, name: 'Caching', bytes: CACHING },
   { code: 0x0a, name: 'Control', bytes: CONTROL },
@@ -104,7 +104,7 @@ describe.each(VARIANTS)('$name', (v) => {
     expectGood(await select(lun, v, v.list([CONTROL_SWP])));
     expect(await sensePage(lun, 0x0a, 0)).toEqual(CONTROL_SWP);
     expect(await sensePage(lun, 0x0a, 2)).toEqual(CONTROL);
-    expect(await sensePage(lun, 0x0a, 1)).toEqual(withByte(withByte(CONTROL.map(() => 0), 0, 0x0a), 1, 0x0a).map((b, i) => (i === 4 ? 0x08 : b)));
+    expect(await sensePage(lun, 0x0a, 1)).toEqual(withByte(withByte(CONTROL.map(() => 0), 0, 0x0a), 1, 0x0a).map((b, i) => (i === 4 ? 0x08 : i === 2 ? 0x04 : b)));
     const six = (await exec(lun, cdb.modeSense6({ pageCode: 0x3f }))).data!;
     const ten = (await exec(lun, cdb.modeSense10({ pageCode: 0x3f }))).data!;
     expect(six[2], 'MODE SENSE(6) WP + DPOFUA').toBe(0x90);

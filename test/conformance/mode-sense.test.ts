@@ -9,8 +9,8 @@ import { Sense, TiB, be16, be32, be64, cdbField, exec, expectGood, expectRawFixe
 
 const CACHING = [0x08, 0x12, ...new Array<number>(18).fill(0)];
 const CONTROL_CURRENT = [0x0a, 0x0a, 0x00, 0x10, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0x00, 0x00];
-/** Changeable: SWP (byte 4 bit 3) only; D_SENSE is not (the array answers fixed-format sense only). */
-const CONTROL_CHANGEABLE = [0x0a, 0x0a, 0x00, 0x00, 0x08, ...new Array<number>(7).fill(0)];
+/** Changeable: D_SENSE (byte 2 bit 2) and SWP (byte 4 bit 3). */
+const CONTROL_CHANGEABLE = [0x0a, 0x0a, 0x04, 0x00, 0x08, ...new Array<number>(7).fill(0)];
 /** Changeable: WCE (byte 2 bit 2) only. */
 const CACHING_CHANGEABLE = [0x08, 0x12, 0x04, ...new Array<number>(17).fill(0)];
 const SHORT_DESCRIPTOR = [0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x02, 0x00]; // 131072 blocks, 512 bytes

@@ -8,7 +8,7 @@
  */
 import type { Lun } from '../../scsi/logical-unit.js';
 import { truncate, readU16 } from '../../codec/bytes.js';
-import { encodeFixedSense } from '../../codec/sense-encoder.js';
+import { encodeSense, type SenseFormat } from '../../codec/sense-encoder.js';
 import type { ScsiResult } from '../../scsi/outcome.js';
 import { impliedDataOut } from '../../scsi/dispatch.js';
 import type { ItNexus } from '../../scsi/ports.js';
@@ -306,7 +306,7 @@ export class DataTransfer implements AbortableTasks {
     if (p.refused) {
       // Residual overflow that no shorter command expresses: nothing runs.
       const overflow = (p.implied ?? 0) - p.edtl;
-      const sense = encodeFixedSense('INVALID_FIELD_IN_INFORMATION_UNIT');
+      const sense = encodeSense(formatOf(p.lun), 'INVALID_FIELD_IN_INFORMATION_UNIT');
       c.enqueue(() => {
         p.done();
         c.send(enc.scsiResponse({ itt: p.itt, status: ScsiStatus.CHECK_CONDITION, response: 0, overflow, underflow: 0, expDataSN: 0, ...c.status() }, sense, c.digests));
@@ -330,7 +330,7 @@ export class DataTransfer implements AbortableTasks {
   #fail(p: PendingWrite): void {
     this.#writes.delete(p.itt);
     const c = this.#channel;
-    const sense = encodeFixedSense(p.failed ?? 'PROTOCOL_SERVICE_CRC_ERROR');
+    const sense = encodeSense(formatOf(p.lun), p.failed ?? 'PROTOCOL_SERVICE_CRC_ERROR');
     c.enqueue(() => {
       p.done();
       c.send(enc.scsiResponse({ itt: p.itt, status: ScsiStatus.CHECK_CONDITION, response: 0, overflow: 0, underflow: 0, expDataSN: 0, ...c.status() }, sense, c.digests));
@@ -398,6 +398,11 @@ export class DataTransfer implements AbortableTasks {
   }
 }
 
+/** The sense format of `lun` (its Control page's D_SENSE); fixed where there is no such LUN. */
+function formatOf(lun: Lun | undefined): SenseFormat {
+  return lun?.senseFormat ?? 'fixed';
+}
+
 /**
  * The answer for a LUN number the target does not have: INQUIRY (standard data) with PERIPHERAL
  * QUALIFIER 011b and type 1Fh as the SCSI layer builds it for an inaccessible LUN (SPC-4 6.6.2),
@@ -408,6 +413,7 @@ export function missingLun(cdb: Uint8Array): ScsiResult {
   if (cdb[0] === Opcode.INQUIRY && (cdb[1]! & 0x01) === 0) {
     return { status: ScsiStatus.GOOD, data: truncate(inaccessibleLunInquiry(), readU16(cdb, 3)) };
   }
-  if (cdb[0] === Opcode.REQUEST_SENSE) return { status: ScsiStatus.GOOD, data: encodeFixedSense('LOGICAL_UNIT_NOT_SUPPORTED') };
-  return { status: ScsiStatus.CHECK_CONDITION, sense: encodeFixedSense('LOGICAL_UNIT_NOT_SUPPORTED') };
+  // REQUEST SENSE returns the format its DESC bit asks for (SPC-5 6.39); there is no Control page to say otherwise.
+  if (cdb[0] === Opcode.REQUEST_SENSE) return { status: ScsiStatus.GOOD, data: encodeSense((cdb[1]! & 0x01) !== 0 ? 'descriptor' : 'fixed', 'LOGICAL_UNIT_NOT_SUPPORTED') };
+  return { status: ScsiStatus.CHECK_CONDITION, sense: encodeSense('fixed', 'LOGICAL_UNIT_NOT_SUPPORTED') };
 }

@@ -5,7 +5,7 @@
  * @module
  */
 import { readU32, truncate, writeU32 } from '../../codec/bytes.js';
-import { encodeFixedSense } from '../../codec/sense-encoder.js';
+import { encodeSense } from '../../codec/sense-encoder.js';
 import { Opcode } from '../../spec/opcodes.js';
 import { NO_DATA, defineCommand, type CommandSpec, type Decoded } from '../command.js';
 import type { CommandContext } from '../context.js';
@@ -15,15 +15,21 @@ interface AllocationCommand extends Decoded {
   readonly allocationLength: number;
 }
 
+interface RequestSenseCommand extends AllocationCommand {
+  /** DESC: descriptor-format sense data asked for (SPC-5 6.39). */
+  readonly descriptor: boolean;
+}
+
 interface ReportLunsCommand extends AllocationCommand {
   readonly selectReport: number;
 }
 
-function requestSense(cmd: AllocationCommand, _d: Uint8Array, ctx: CommandContext): Outcome {
+function requestSense(cmd: RequestSenseCommand, _d: Uint8Array, ctx: CommandContext): Outcome {
   // A LUN the initiator may not access answers with LOGICAL UNIT NOT SUPPORTED as sense data
-  // (SAM-5 5.9.4); otherwise a pending unit attention is returned and cleared (SPC-4 6.29).
+  // (SAM-5 5.9.4); otherwise a pending unit attention is returned and cleared (SPC-4 6.29). The
+  // format is the one DESC asks for, whatever D_SENSE says (SPC-5 6.39).
   const reason = !ctx.lun.accessibleBy(ctx.itNexus) ? 'LOGICAL_UNIT_NOT_SUPPORTED' : ctx.nexus.unitAttentions.shift();
-  const data = encodeFixedSense(reason ?? 'NO_SENSE');
+  const data = encodeSense(cmd.descriptor ? 'descriptor' : 'fixed', reason ?? 'NO_SENSE');
   return withData(truncate(data, cmd.allocationLength));
 }
 
@@ -82,18 +88,14 @@ export const BASIC_COMMANDS: readonly CommandSpec[] = [
     decode: () => NO_DATA,
     execute: () => GOOD,
   }),
-  defineCommand<AllocationCommand>({
+  defineCommand<RequestSenseCommand>({
     opcode: Opcode.REQUEST_SENSE,
     name: 'REQUEST SENSE',
     cdbLength: 6,
     usage: [Opcode.REQUEST_SENSE, 0x01, 0, 0, 0xff, 0],
     allowedUnderReservation: true,
     ignoresUnitAttention: true,
-    decode: (cdb) => {
-      // DESC = 1 asks for descriptor-format sense, which the array does not produce (SPC-4 6.29).
-      if ((cdb[1]! & 0x01) !== 0) return invalidCdbField(1, 0);
-      return { dataOutLength: 0, allocationLength: cdb[4]! };
-    },
+    decode: (cdb) => ({ dataOutLength: 0, allocationLength: cdb[4]!, descriptor: (cdb[1]! & 0x01) !== 0 }),
     execute: requestSense,
   }),
   defineCommand<ReportLunsCommand>({

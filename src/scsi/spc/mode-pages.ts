@@ -5,9 +5,9 @@
  * changeable values and MODE SELECT's check are the same mask, so they cannot disagree.
  *
  * Changeable: Control SWP (software write protect: the medium-changing commands then answer DATA
- * PROTECT / WRITE PROTECTED) and Caching WCE (reported; the array's writes are durable when they
+ * PROTECT / WRITE PROTECTED), Control D_SENSE (every sense the logical unit returns is then in
+ * descriptor format, 72h) and Caching WCE (reported; the array's writes are durable when they
  * complete whatever its value, which SBC-4 permits, and SYNCHRONIZE CACHE answers GOOD either way).
- * D_SENSE is not changeable: the array produces fixed-format sense only (docs/decisions/reporting.md).
  * Nothing is saveable (PS = 0): there are no saved values.
  * @module
  */
@@ -23,6 +23,8 @@ export interface ModePageDefinition {
 
 /** @internal Caching mode page, byte 2 bit 2: WCE (write cache enable). */
 export const CACHING_WCE = { byte: 2, mask: 0x04 } as const;
+/** @internal Control mode page, byte 2 bit 2: D_SENSE (descriptor-format sense, SPC-5 7.5.10). */
+export const CONTROL_D_SENSE = { byte: 2, mask: 0x04 } as const;
 /** @internal Control mode page, byte 4 bit 3: SWP (software write protect). */
 export const CONTROL_SWP = { byte: 4, mask: 0x08 } as const;
 
@@ -50,7 +52,7 @@ function page(pageCode: number, length: number, fields: Readonly<Record<number, 
  */
 export const MODE_PAGES: readonly ModePageDefinition[] = Object.freeze([
   page(PAGE_CACHING, 20, {}, { [CACHING_WCE.byte]: CACHING_WCE.mask }),
-  page(PAGE_CONTROL, 12, { 3: 0x10, 8: 0xff, 9: 0xff }, { [CONTROL_SWP.byte]: CONTROL_SWP.mask }),
+  page(PAGE_CONTROL, 12, { 3: 0x10, 8: 0xff, 9: 0xff }, { [CONTROL_D_SENSE.byte]: CONTROL_D_SENSE.mask, [CONTROL_SWP.byte]: CONTROL_SWP.mask }),
 ]);
 
 /** @internal The definition of page `pageCode`, if the array has that page. */
@@ -82,6 +84,11 @@ export class ModePages {
   /** True while the Control page's SWP is one. */
   get softwareWriteProtect(): boolean {
     return (this.#current.get(PAGE_CONTROL)![CONTROL_SWP.byte]! & CONTROL_SWP.mask) !== 0;
+  }
+
+  /** True while the Control page's D_SENSE is one: sense data is returned in descriptor format. */
+  get descriptorSense(): boolean {
+    return (this.#current.get(PAGE_CONTROL)![CONTROL_D_SENSE.byte]! & CONTROL_D_SENSE.mask) !== 0;
   }
 
   /** Every page back to its default values (power on; a logical unit reset, SAM-5 6.3.3). */

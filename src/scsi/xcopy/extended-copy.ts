@@ -6,7 +6,7 @@
  * @module
  */
 import { readU32 } from '../../codec/bytes.js';
-import { encodeFixedSense } from '../../codec/sense-encoder.js';
+import { encodeSense } from '../../codec/sense-encoder.js';
 import type { Lun } from '../logical-unit.js';
 import { admitTouched, touchedFault, type Refusal } from '../admission.js';
 import type { CopyTally } from '../../array/block-store.js';
@@ -50,7 +50,7 @@ function touchedFaults(ctx: CommandContext, luns: readonly Lun[], sourceLba: num
       lba: undefined,
       blocks: undefined,
       ranges: [{ lba: sourceLba, blocks }, { lba: destinationLba, blocks }],
-    });
+    }, ctx.lun);
     if (refused !== undefined) return refused;
   }
   return undefined;
@@ -150,7 +150,7 @@ function execute(cmd: ExtendedCopyCommand, _list: Uint8Array, ctx: CommandContex
         segmentsProcessed: 0,
         bytesTransferred: 0,
         commandStatus: failed ? ScsiStatus.CHECK_CONDITION : plan.status,
-        ...(failed ? { sense: encodeFixedSense(plan.fail, plan.details) } : {}),
+        ...(failed ? { sense: encodeSense(ctx.lun.senseFormat, plan.fail, plan.details) } : {}),
       });
     }
     return plan;
@@ -175,7 +175,7 @@ function execute(cmd: ExtendedCopyCommand, _list: Uint8Array, ctx: CommandContex
           segmentsProcessed: i,
           bytesTransferred: transferred,
           commandStatus: ScsiStatus.CHECK_CONDITION,
-          sense: encodeFixedSense(failure.fail, failure.details),
+          sense: encodeSense(ctx.lun.senseFormat, failure.fail, failure.details),
         });
       }
       // The segments before it, and the part of this one that fit, were done: that work is recorded.
