@@ -46,7 +46,7 @@ export interface StorageArrayOptions {
 }
 
 const ARRAY_OPTION_KEYS = ['capacityBytes', 'softThresholdPercent', 'allocationUnitBytes', 'cloneMode', 'arrayId', 'zeroDetect', 'bufferCacheBytes'];
-const LUN_OPTION_KEYS = ['sizeBytes', 'blockSize', 'thin', 'lunId', 'initiators', 'limits'];
+const LUN_OPTION_KEYS = ['sizeBytes', 'blockSize', 'physicalBlockSize', 'thin', 'lunId', 'initiators', 'limits'];
 const LIMIT_KEYS = Object.keys(DEFAULT_BLOCK_LIMITS);
 const MAX_LUN_ID = 16383;
 
@@ -136,6 +136,7 @@ export abstract class VolumeManager<V extends Volume> extends TypedEmitter<Array
     if (![512, 1024, 2048, 4096].includes(blockSize) || blockSize > this.pool.unitBytes) {
       throw new InvalidArgumentError(`createLun: blockSize must be 512, 1024, 2048 or 4096 (and at most the allocation unit), got ${String(blockSize)}`);
     }
+    const physicalBlockSize = this.#physicalBlockSize(options.physicalBlockSize, blockSize);
     const sizeBytes = checkInteger(options.sizeBytes, blockSize, Number.MAX_SAFE_INTEGER, 'createLun: sizeBytes');
     if (sizeBytes % blockSize !== 0) throw new InvalidArgumentError(`createLun: sizeBytes (${sizeBytes}) must be a multiple of blockSize (${blockSize})`);
     const thin = options.thin ?? true;
@@ -152,6 +153,14 @@ export abstract class VolumeManager<V extends Volume> extends TypedEmitter<Array
       throw new InvalidArgumentError('createLun: initiators must be an array of strings');
     }
     const limits = this.#limits(options.limits);
+    // One command must be able to cover a whole physical block (libiscsi's Inquiry.BlockLimits
+    // asks MAXIMUM UNMAP LBA COUNT >= 2^exponent of every device server).
+    const perPhysical = physicalBlockSize / blockSize;
+    for (const key of ['maximumTransferLength', 'maximumUnmapLbaCount'] as const) {
+      if (limits[key] < perPhysical) {
+        throw new InvalidArgumentError(`createLun: limits.${key} (${limits[key]}) must be at least one physical block (${perPhysical} logical blocks)`);
+      }
+    }
     const units = Math.ceil(sizeBytes / this.pool.unitBytes);
     if (!thin) {
       if (units > this.pool.freeUnits) {
@@ -176,6 +185,7 @@ export abstract class VolumeManager<V extends Volume> extends TypedEmitter<Array
       id,
       sizeBytes,
       blockSize,
+      physicalBlockSize,
       thin,
       serialNumber: `VSIM${this.arrayId.toString(16).padStart(8, '0')}${serial.toString(16).padStart(4, '0')}`,
       naaDesignator: naa,
@@ -243,6 +253,22 @@ export abstract class VolumeManager<V extends Volume> extends TypedEmitter<Array
       pool.thresholdArmed = true;
       this.thresholdReported = false;
     }
+  }
+
+  /**
+   * The physical block size of a new LUN: `blockSize` times 2^0..2^15 (READ CAPACITY(16)'s 4-bit
+   * exponent), and at most the allocation unit, so that an allocation unit (OPTIMAL UNMAP
+   * GRANULARITY) holds whole physical blocks.
+   */
+  #physicalBlockSize(asked: number | undefined, blockSize: number): number {
+    if (asked === undefined) return blockSize;
+    const ratio = typeof asked === 'number' ? asked / blockSize : NaN;
+    if (!isPowerOfTwo(ratio) || ratio > 2 ** 15 || asked > this.pool.unitBytes) {
+      throw new InvalidArgumentError(
+        `createLun: physicalBlockSize must be blockSize (${blockSize}) times a power of two from 1 to 2^15, at most the allocation unit (${this.pool.unitBytes}), got ${String(asked)}`,
+      );
+    }
+    return asked;
   }
 
   #limits(overrides: Partial<BlockLimits> | undefined): BlockLimits {

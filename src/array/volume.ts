@@ -38,6 +38,13 @@ export interface LunOptions {
   readonly sizeBytes: number;
   /** Logical block size in bytes: 512, 1024, 2048 or 4096, at most the pool's allocation unit. @defaultValue 512 */
   readonly blockSize?: number;
+  /**
+   * Physical block size in bytes: `blockSize` times a power of two from 2^0 to 2^15, at most the
+   * pool's allocation unit. 4096 with 512-byte logical blocks is a "512e" LUN: READ CAPACITY(16)
+   * reports LOGICAL BLOCKS PER PHYSICAL BLOCK EXPONENT 3 and the Block Limits VPD an OPTIMAL
+   * TRANSFER LENGTH GRANULARITY of 8 blocks; every LBA stays addressable. @defaultValue `blockSize`
+   */
+  readonly physicalBlockSize?: number;
   /** Thin (space allocated on write) or thick (reserved in full at creation). @defaultValue true */
   readonly thin?: boolean;
   /** LUN number reported by REPORT LUNS (0..16383). @defaultValue the lowest free number */
@@ -53,6 +60,7 @@ export interface VolumeInit {
   readonly id: number;
   readonly sizeBytes: number;
   readonly blockSize: number;
+  readonly physicalBlockSize: number;
   readonly thin: boolean;
   readonly serialNumber: string;
   readonly naaDesignator: Uint8Array;
@@ -69,6 +77,10 @@ export class Volume {
   readonly id: number;
   /** Logical block size in bytes. */
   readonly blockSize: number;
+  /** Physical block size in bytes: `blockSize` times 2^{@link physicalBlockExponent}. */
+  readonly physicalBlockSize: number;
+  /** LOGICAL BLOCKS PER PHYSICAL BLOCK EXPONENT (READ CAPACITY(16)): log2 of `physicalBlockSize / blockSize`, 0..15. */
+  readonly physicalBlockExponent: number;
   /** Capacity in bytes. */
   readonly sizeBytes: number;
   /** Capacity in logical blocks (last LBA + 1). */
@@ -92,6 +104,8 @@ export class Volume {
   constructor(pool: ThinPool, init: VolumeInit) {
     this.id = init.id;
     this.blockSize = init.blockSize;
+    this.physicalBlockSize = init.physicalBlockSize;
+    this.physicalBlockExponent = Math.log2(init.physicalBlockSize / init.blockSize);
     this.sizeBytes = init.sizeBytes;
     this.blockCount = init.sizeBytes / init.blockSize;
     this.thin = init.thin;

@@ -36,6 +36,8 @@ export interface ServeLunConfig {
   readonly gib: number;
   /** Logical block size. @defaultValue 512 */
   readonly blockSize?: 512 | 1024 | 2048 | 4096;
+  /** Physical block size: `blockSize` times 2^0..2^15, at most 1 MiB (the allocation unit). @defaultValue `blockSize` */
+  readonly physicalBlockSize?: number;
   /** Thin provisioned. @defaultValue true */
   readonly thin?: boolean;
 }
@@ -81,7 +83,7 @@ export const SERVE_CONFIG_KEYS = {
   root: { $schema: true, poolGiB: true, listen: true, targets: true } satisfies Record<keyof ServeConfig, true>,
   listen: { host: true, port: true } satisfies Record<keyof ServeListenConfig, true>,
   target: { name: true, luns: true, initiators: true, chap: true } satisfies Record<keyof ServeTargetConfig, true>,
-  lun: { gib: true, blockSize: true, thin: true } satisfies Record<keyof ServeLunConfig, true>,
+  lun: { gib: true, blockSize: true, physicalBlockSize: true, thin: true } satisfies Record<keyof ServeLunConfig, true>,
   credentialFields: { user: true, secret: true, secretEnv: true, secretFile: true } satisfies Record<keyof ServeCredentialsConfig, true>,
   chap: { user: true, secret: true, secretEnv: true, secretFile: true, mutual: true } satisfies Record<keyof ServeChapConfig, true>,
 } as const;
@@ -92,6 +94,8 @@ export interface ServeLunPlan {
   readonly sizeBytes: number;
   /** Logical block size. */
   readonly blockSize: number;
+  /** Physical block size, when it differs from `blockSize` being left out. */
+  readonly physicalBlockSize?: number;
   /** Thin provisioned. */
   readonly thin: boolean;
   /** Where it was asked for (`serve.json: /targets/0/luns/1`, `--lun-gib`), for messages. */
@@ -431,7 +435,10 @@ export function planFromConfig(config: ServeConfig, file: string, env: NodeJS.Pr
       const mutual = t.chap?.mutual === undefined ? undefined : resolveSecret(t.chap.mutual, `/targets/${i}/chap/mutual`, file, env);
       return {
         name: t.name,
-        luns: t.luns.map((l, j) => lunPlan(l.gib, l.blockSize ?? 512, l.thin ?? true, `${file}: /targets/${i}/luns/${j}`)),
+        luns: t.luns.map((l, j) => {
+          const source = `${file}: /targets/${i}/luns/${j}`;
+          return lunPlan(l.gib, l.blockSize ?? 512, l.thin ?? true, source, l.physicalBlockSize === undefined ? undefined : { bytes: l.physicalBlockSize, source: `${source}/physicalBlockSize` });
+        }),
         ...(t.initiators === undefined ? {} : { initiators: t.initiators }),
         ...(chap === undefined ? {} : { chap: { ...chap, ...(mutual === undefined ? {} : { mutual }) } }),
       };
@@ -439,9 +446,19 @@ export function planFromConfig(config: ServeConfig, file: string, env: NodeJS.Pr
   };
 }
 
-/** A LUN of `gib` GiB rounded to whole blocks; `source` names it in messages (an error here when that is no block at all). */
-export function lunPlan(gib: number, blockSize: number, thin: boolean, source: string): ServeLunPlan {
-  const blocks = Math.round((gib * GiB) / blockSize);
-  if (blocks < 1) throw new InvalidArgumentError(`${source}: ${gib} GiB is less than one block of ${blockSize} bytes`);
-  return { sizeBytes: blocks * blockSize, blockSize, thin, source };
+/**
+ * A LUN of `gib` GiB rounded to whole physical blocks; `source` names it in messages (an error here
+ * when that is no block at all). `physical` is the physical block size and where it was asked for:
+ * an error unless it is `blockSize` times a power of two from 2^0 to 2^15 (the array refuses one
+ * larger than its allocation unit when it creates the LUN).
+ */
+export function lunPlan(gib: number, blockSize: number, thin: boolean, source: string, physical?: { readonly bytes: number; readonly source: string }): ServeLunPlan {
+  const ratio = physical === undefined ? 1 : physical.bytes / blockSize;
+  if (physical !== undefined && !(Number.isInteger(ratio) && ratio <= 2 ** 15 && (ratio & (ratio - 1)) === 0)) {
+    throw new InvalidArgumentError(`${physical.source}: ${physical.bytes} is not the logical block size (${blockSize}) times a power of two from 1 to 2^15`);
+  }
+  const unit = blockSize * ratio;
+  const blocks = Math.round((gib * GiB) / unit) * ratio;
+  if (blocks < 1) throw new InvalidArgumentError(`${source}: ${gib} GiB is less than one block of ${unit} bytes`);
+  return { sizeBytes: blocks * blockSize, blockSize, ...(physical === undefined ? {} : { physicalBlockSize: physical.bytes }), thin, source };
 }

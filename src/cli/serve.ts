@@ -4,7 +4,7 @@
  * serves until SIGINT or SIGTERM.
  *
  * The rule for options beside `--config`: the options that describe the array (`--target`,
- * `--luns`, `--lun-gib`, `--pool-gib`, `--block-size`) conflict with `--config` (an error, exit 2),
+ * `--luns`, `--lun-gib`, `--pool-gib`, `--block-size`, `--physical-block-size`) conflict with `--config` (an error, exit 2),
  * since the file describes the array; `--host` and `--port` override the file's `listen`, so that
  * one file serves on different addresses.
  * @module
@@ -26,6 +26,7 @@ interface ServeFlags {
   readonly lunGib?: number;
   readonly poolGib?: number;
   readonly blockSize?: string;
+  readonly physicalBlockSize?: number;
 }
 
 /** The target name `serve` uses without `--target` or `--config`. */
@@ -47,6 +48,11 @@ export function serveCommand(program: Command, state: RunState): Command {
     .addOption(arrayOption('--lun-gib <gib>', 'size of each LUN in GiB (default 64)').argParser(gibAsBytes))
     .addOption(arrayOption('--pool-gib <gib>', 'thin pool capacity in GiB (default 16)').argParser(gibAsBytes))
     .addOption(arrayOption('--block-size <bytes>', 'logical block size (default 512)').choices(['512', '1024', '2048', '4096']))
+    .addOption(
+      arrayOption('--physical-block-size <bytes>', 'physical block size: the block size times a power of two up to 2^15, at most 1 MiB; 4096 with 512-byte blocks is 512e (default the block size)').argParser(
+        positiveInteger(),
+      ),
+    )
     .addHelpText('after', `\nWith --config, --host and --port override the file's listen address;\nthe array options conflict with it.\n\n${EXIT_CODES_HELP}\n`)
     .action(async (flags: ServeFlags) => {
       const plan = flags.config === undefined ? planFromFlags(flags) : planFromConfig(loadServeConfig(flags.config), flags.config);
@@ -57,7 +63,8 @@ export function serveCommand(program: Command, state: RunState): Command {
 /** The plan of the command-line options alone. */
 function planFromFlags(f: ServeFlags): ServePlan {
   const blockSize = Number(f.blockSize ?? 512);
-  const lun = lunPlan((f.lunGib ?? 64 * 2 ** 30) / 2 ** 30, blockSize, true, '--lun-gib');
+  const physical = f.physicalBlockSize === undefined ? undefined : { bytes: f.physicalBlockSize, source: '--physical-block-size' };
+  const lun = lunPlan((f.lunGib ?? 64 * 2 ** 30) / 2 ** 30, blockSize, true, '--lun-gib', physical);
   return { poolBytes: f.poolGib ?? 16 * 2 ** 30, targets: [{ name: f.target ?? DEFAULT_TARGET, luns: Array.from({ length: f.luns ?? 1 }, () => lun) }] };
 }
 
@@ -72,7 +79,7 @@ export async function serve(plan: ServePlan, signal?: AbortSignal): Promise<numb
     ...(t.chap === undefined ? {} : { chap: t.chap }),
     luns: t.luns.map((l) => {
       try {
-        return array.createLun({ sizeBytes: l.sizeBytes, blockSize: l.blockSize, thin: l.thin });
+        return array.createLun({ sizeBytes: l.sizeBytes, blockSize: l.blockSize, ...(l.physicalBlockSize === undefined ? {} : { physicalBlockSize: l.physicalBlockSize }), thin: l.thin });
       } catch (e) {
         // A thick LUN the pool cannot hold, more LUNs than LUN numbers: say which LUN asked for it.
         if (e instanceof VaaiSimError) throw new VaaiSimError(e.code, `${l.source}: ${e.message}`);

@@ -54,7 +54,7 @@ interface PairState {
 }
 
 function snapshotOf(array: StorageArray, lun: Lun, into?: Lun): Lun {
-  const snap = into ?? array.createLun({ sizeBytes: lun.sizeBytes, blockSize: lun.blockSize, initiators: [ENGINE] });
+  const snap = into ?? array.createLun({ sizeBytes: lun.sizeBytes, blockSize: lun.blockSize, physicalBlockSize: lun.physicalBlockSize, initiators: [ENGINE] });
   const tally: CopyTally = { shared: 0, copied: 0 };
   const outcome = snap.store.copyFrom(lun.store, 0, 0, lun.sizeBytes, array.cloneMode === 'share', tally);
   if (outcome.outOfSpace) throw new InvalidArgumentError(`replication: the array has no space for a snapshot of LUN ${lun.id}`);
@@ -177,7 +177,7 @@ export class ArrayReplication {
   testFailover(initiators?: readonly string[]): Lun[] {
     const copies = this.#pairs.map((p) => {
       if (p.targetSnap === undefined) throw new InvalidArgumentError('ArrayReplication.testFailover: no cycle has completed yet');
-      const copy = this.#target.createLun({ sizeBytes: p.target.sizeBytes, blockSize: p.target.blockSize, ...(initiators === undefined ? {} : { initiators }) });
+      const copy = this.#target.createLun({ sizeBytes: p.target.sizeBytes, blockSize: p.target.blockSize, physicalBlockSize: p.target.physicalBlockSize, ...(initiators === undefined ? {} : { initiators }) });
       snapshotOf(this.#target, p.targetSnap, copy);
       return copy;
     });

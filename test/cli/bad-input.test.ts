@@ -34,6 +34,12 @@ describe('every bad input exits 2 and names the problem', () => {
     ['--port 99999', ['serve', '--port', '99999'], /option '--port <port>' argument '99999' is invalid\. Expected an integer from 0 to 65535/],
     ['--port 80x', ['serve', '--port', '80x'], /option '--port <port>' argument '80x' is invalid/],
     ['--block-size 999', ['serve', '--block-size', '999'], /option '--block-size <bytes>' argument '999' is invalid\. Allowed choices are 512, 1024, 2048, 4096/],
+    ['--physical-block-size 1536', ['serve', '--physical-block-size', '1536'], /^vaai-sim: --physical-block-size: 1536 is not the logical block size \(512\) times a power of two from 1 to 2\^15\n$/],
+    ['--physical-block-size below --block-size', ['serve', '--block-size', '4096', '--physical-block-size', '2048'], /--physical-block-size: 2048 is not the logical block size \(4096\) times a power of two/],
+    ['--physical-block-size 2^16 blocks', ['serve', '--physical-block-size', String(512 * 2 ** 16)], /--physical-block-size: 33554432 is not the logical block size \(512\) times a power of two from 1 to 2\^15/],
+    ['--physical-block-size over the allocation unit', ['serve', '--port', '0', '--physical-block-size', String(2 * 2 ** 20)], /createLun: physicalBlockSize must be blockSize \(512\) times a power of two from 1 to 2\^15, at most the allocation unit \(1048576\), got 2097152/],
+    ['--physical-block-size 0', ['serve', '--physical-block-size', '0'], /option '--physical-block-size <bytes>' argument '0' is invalid\. Expected a positive integer/],
+    ['--physical-block-size beside --config', ['serve', '--config', 'serve.json', '--physical-block-size', '4096'], /option '--physical-block-size <bytes>' cannot be used with option '--config <file>'/],
     ['--lun-gib 0', ['serve', '--lun-gib', '0'], /option '--lun-gib <gib>' argument '0' is invalid\. Expected a size in GiB/],
     ['--target not-an-iqn', ['serve', '--target', 'array0'], /option '--target <iqn>' argument 'array0' is invalid\. Expected an iSCSI name/],
     ['--hosts 1,x', ['bench', '--hosts', '1,x'], /option '--hosts <list>' argument '1,x' is invalid\. Expected a comma-separated list of positive integers/],
@@ -74,6 +80,8 @@ describe('every bad input exits 2 and names the problem', () => {
     ['a LUN of 0 GiB', '{ "targets": [{ "name": "iqn.2026-11.x:a", "luns": [{ "gib": 0 }] }] }', /lun-0\.json: \/targets\/0\/luns\/0\/gib: must be a number > 0 and at most 8388607/],
     ['a LUN larger than representable', '{ "targets": [{ "name": "iqn.2026-11.x:a", "luns": [{ "gib": 1e300 }] }] }', /lun-huge\.json: \/targets\/0\/luns\/0\/gib: must be a number > 0 and at most 8388607/],
     ['a block size outside the list', '{ "targets": [{ "name": "iqn.2026-11.x:a", "luns": [{ "gib": 1, "blockSize": 8192 }] }] }', /block-size\.json: \/targets\/0\/luns\/0\/blockSize: must be one of 512, 1024, 2048, 4096/],
+    ['a physical block size outside the list', '{ "targets": [{ "name": "iqn.2026-11.x:a", "luns": [{ "gib": 1, "physicalBlockSize": 1536 }] }] }', /physical-list\.json: \/targets\/0\/luns\/0\/physicalBlockSize: must be one of 512, 1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072, 262144, 524288, 1048576/],
+    ['a physical block smaller than the logical block', '{ "targets": [{ "name": "iqn.2026-11.x:a", "luns": [{ "gib": 1, "blockSize": 4096, "physicalBlockSize": 1024 }] }] }', /physical-small\.json: \/targets\/0\/luns\/0\/physicalBlockSize: 1024 is not the logical block size \(4096\) times a power of two from 1 to 2\^15\n$/],
     ['duplicate target names', '{ "targets": [{ "name": "iqn.2026-11.x:a", "luns": [{ "gib": 1 }] }, { "name": "iqn.2026-11.x:a", "luns": [{ "gib": 1 }] }] }', /duplicate\.json: \/targets\/1\/name: the target name 'iqn\.2026-11\.x:a' is already used by \/targets\/0\/name/],
     ['a target name that is no iSCSI name', '{ "targets": [{ "name": "array0", "luns": [{ "gib": 1 }] }] }', /bad-name\.json: \/targets\/0\/name: must be an iSCSI name starting with iqn\., eui\. or naa\./],
     ['a port out of range', '{ "listen": { "port": 99999 }, "targets": [{ "name": "iqn.2026-11.x:a", "luns": [{ "gib": 1 }] }] }', /port\.json: \/listen\/port: must be an integer from 0 to 65535/],
@@ -100,7 +108,7 @@ describe('every bad input exits 2 and names the problem', () => {
     const p = join(dir, 'many.json');
     expect(r.err.split('\n').filter((l) => l !== '')).toEqual([
       `vaai-sim: ${p}: /: unknown key 'pool_gib' (did you mean 'poolGiB'?); allowed keys: $schema, poolGiB, listen, targets`,
-      `vaai-sim: ${p}: /targets/0/luns/0: unknown key 'thinn' (did you mean 'thin'?); allowed keys: gib, blockSize, thin`,
+      `vaai-sim: ${p}: /targets/0/luns/0: unknown key 'thinn' (did you mean 'thin'?); allowed keys: gib, blockSize, physicalBlockSize, thin`,
       `vaai-sim: ${p}: /targets/0/luns/0/gib: must be a number > 0 and at most 8388607`,
       `vaai-sim: ${p}: /targets/1/luns: must be an array of at least 1 item`,
     ]);

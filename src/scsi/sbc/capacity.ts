@@ -27,14 +27,17 @@ function readCapacity10(_cmd: Decoded, _d: Uint8Array, ctx: CommandContext): Out
   return withData(data);
 }
 
-/** READ CAPACITY(16) parameter data (SBC-3 5.17.2), 32 bytes. */
+/** READ CAPACITY(16) parameter data (SBC-3 5.17.2; SBC-4 5.20.2), 32 bytes. */
 function readCapacity16(cmd: AllocationCommand, _d: Uint8Array, ctx: CommandContext): Outcome {
   const lun = ctx.lun;
   const data = new Uint8Array(32);
   writeU64(data, 0, lun.blockCount - 1); // RETURNED LOGICAL BLOCK ADDRESS
   writeU32(data, 8, lun.blockSize); // LOGICAL BLOCK LENGTH IN BYTES
-  // byte 12: P_TYPE/PROT_EN = 0; byte 13: P_I_EXPONENT = 0, LOGICAL BLOCKS PER PHYSICAL BLOCK EXPONENT = 0
-  if (lun.thin) data[14] = 0x80 | 0x40; // LBPME, LBPRZ; LOWEST ALIGNED LOGICAL BLOCK ADDRESS = 0
+  // byte 12: P_TYPE/PROT_EN = 0
+  data[13] = lun.physicalBlockExponent; // P_I_EXPONENT = 0 (7:4), LOGICAL BLOCKS PER PHYSICAL BLOCK EXPONENT (3:0)
+  // bytes 14-15: LBPME, LBPRZ, LOWEST ALIGNED LOGICAL BLOCK ADDRESS = 0 (13:0): LBA 0 starts a
+  // physical block, since the volume starts at one (docs/decisions/unmap-and-provisioning.md)
+  if (lun.thin) data[14] = 0x80 | 0x40;
   return withData(truncate(data, cmd.allocationLength));
 }
 

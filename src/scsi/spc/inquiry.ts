@@ -137,15 +137,22 @@ function blockLimits(lun: Lun): Uint8Array {
   // Offsets below are page offsets minus the 4-byte header.
   // b[0] WSNZ = 0: WRITE SAME with NUMBER OF LOGICAL BLOCKS 0 writes to the end of the LUN
   b[1] = l.maximumCompareAndWriteLength; // MAXIMUM COMPARE AND WRITE LENGTH
-  writeU16(b, 2, 1); // OPTIMAL TRANSFER LENGTH GRANULARITY
+  // One physical block: a transfer of whole physical blocks needs no read-modify-write (SBC-4 4.6.2).
+  const granularity = 2 ** lun.physicalBlockExponent;
+  writeU16(b, 2, granularity); // OPTIMAL TRANSFER LENGTH GRANULARITY
   writeU32(b, 4, l.maximumTransferLength); // MAXIMUM TRANSFER LENGTH
-  writeU32(b, 8, Math.min(lun.unitBlocks, l.maximumTransferLength)); // OPTIMAL TRANSFER LENGTH
+  // An allocation unit (a multiple of the granularity), within MAXIMUM TRANSFER LENGTH and rounded
+  // down to whole physical blocks (Linux's sd ignores an optimal length that is not).
+  const optimal = Math.min(lun.unitBlocks, l.maximumTransferLength);
+  writeU32(b, 8, optimal - (optimal % granularity)); // OPTIMAL TRANSFER LENGTH
   if (lun.thin) {
     writeU32(b, 16, l.maximumUnmapLbaCount); // MAXIMUM UNMAP LBA COUNT
     writeU32(b, 20, l.maximumUnmapBlockDescriptorCount); // MAXIMUM UNMAP BLOCK DESCRIPTOR COUNT
   }
-  writeU32(b, 24, lun.unitBlocks); // OPTIMAL UNMAP GRANULARITY = the pool's allocation unit
-  writeU32(b, 28, 0x80000000); // UGAVALID = 1, UNMAP GRANULARITY ALIGNMENT = 0
+  // OPTIMAL UNMAP GRANULARITY = the pool's allocation unit, whole physical blocks (createLun keeps
+  // the physical block within it); UGAVALID = 1, UNMAP GRANULARITY ALIGNMENT = 0: units start at LBA 0
+  writeU32(b, 24, lun.unitBlocks);
+  writeU32(b, 28, 0x80000000);
   writeU64(b, 32, l.maximumWriteSameLength); // MAXIMUM WRITE SAME LENGTH
   const a = atomicLimits(lun); // WRITE ATOMIC(16) is implemented on every LUN
   writeU32(b, 40, a.maximumAtomicTransferLength); // MAXIMUM ATOMIC TRANSFER LENGTH
