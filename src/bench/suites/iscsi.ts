@@ -11,13 +11,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import * as cdb from '../../codec/cdb-encoder.js';
 import { cloneRange, type CloneReport } from '../../host/data-mover.js';
 import { IscsiSession, parseIscsiUrl } from '../../iscsi/initiator/session.js';
 import type { SuiteContext } from '../measure.js';
 import type { BenchPath, ScenarioResult } from '../results.js';
+import { cpuMsOf, spawnScript } from './script-process.js';
+import { CEILING_VARIANT, ceilingReads, ceilingStream } from './tcp-ceiling.js';
 
 const MiB = 1024 * 1024;
 
@@ -100,37 +100,30 @@ export async function startTgt(sizeBytes: number, writtenBytes = 256 * MiB): Pro
  * This project's target in its own process (iscsi-target-process), as tgtd runs in its own: the
  * client and the target each get a core, as on two machines.
  */
-async function startVaaiSim(): Promise<{ url: (lun: number) => string; port: number; iqn: string; stop: () => Promise<number | undefined> }> {
-  const ts = import.meta.url.endsWith('.ts');
-  const script = fileURLToPath(new URL(`./iscsi-target-process.${ts ? 'ts' : 'js'}`, import.meta.url));
-  // Run from sources (npm run bench, vitest), the child needs the same TypeScript loader.
-  const loader = ts && !process.execArgv.some((a) => a.includes('tsx')) ? ['--import', 'tsx'] : [];
-  const child = spawn(process.execPath, [...process.execArgv, ...loader, script], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: child.stdout });
-  const received: string[] = [];
-  let wake: (() => void) | undefined;
-  let exited = false;
-  lines.on('line', (l) => {
-    received.push(l);
-    wake?.();
-  });
-  child.once('exit', () => {
-    exited = true;
-    wake?.();
-  });
-  const nextLine = async (): Promise<string | undefined> => {
-    while (received.length === 0 && !exited) await new Promise<void>((resolve) => (wake = resolve));
-    return received.shift();
-  };
-  const first = await nextLine();
+async function startVaaiSim(): Promise<{ url: (lun: number) => string; port: number; iqn: string; cpuMs: () => Promise<number | undefined>; stop: () => Promise<number | undefined> }> {
+  const child = spawnScript('iscsi-target-process');
+  const first = await child.nextLine();
   if (first === undefined) throw new Error('the vaai-sim target process exited before serving');
   const { port, iqn } = JSON.parse(first) as { port: number; iqn: string };
   const stop = async (): Promise<number | undefined> => {
-    child.stdin.end();
-    const last = await nextLine();
+    child.end();
+    const last = await child.nextLine();
     return last === undefined ? undefined : (JSON.parse(last) as { maxRssBytes: number }).maxRssBytes;
   };
-  return { port, iqn, url: (lun) => `iscsi://127.0.0.1:${port}/${iqn}/${lun}`, stop };
+  return { port, iqn, url: (lun) => `iscsi://127.0.0.1:${port}/${iqn}/${lun}`, cpuMs: () => cpuMsOf(child), stop };
+}
+
+/** The raw TCP ceiling's server in its own process (tcp-ceiling-process). */
+async function startCeiling(): Promise<{ port: number; cpuMs: () => Promise<number | undefined>; stop: () => Promise<void> }> {
+  const child = spawnScript('tcp-ceiling-process');
+  const first = await child.nextLine();
+  if (first === undefined) throw new Error('the raw TCP ceiling process exited before serving');
+  const { port } = JSON.parse(first) as { port: number };
+  const stop = async (): Promise<void> => {
+    child.end();
+    while ((await child.nextLine()) !== undefined);
+  };
+  return { port, cpuMs: () => cpuMsOf(child), stop };
 }
 
 function result(scenario: string, path: BenchPath, variant: string, bytes: number, wallMs: number, samples: number, fabricBytes: number, commands: number, metrics: Record<string, number>): ScenarioResult {
@@ -149,7 +142,7 @@ export async function remoteSuite(ctx: SuiteContext, url: string, seconds: numbe
   const results: ScenarioResult[] = [];
   const notes: string[] = [];
   const r64 = await iscsiPerf(url, 128, seconds);
-  if (r64 !== undefined) results.push(result('remote-read-64KiB-qd8', 'host', `${url} (iscsi-perf)`, 65536, 1000 / r64.iops, r64.iops * seconds, r64.mbps * 1e6 * seconds, r64.iops * seconds, { iops: r64.iops, mbPerSecond: r64.mbps }));
+  if (r64 !== undefined) results.push(result('remote-read-64KiB-qd8', 'host', `${url} (iscsi-perf)`, 65536, 1000 / r64.iops, r64.iops * seconds, r64.mbps * MiB * seconds, r64.iops * seconds, { iops: r64.iops, mbPerSecond: r64.mbps }));
   else notes.push(`iscsi-perf gave no result against ${url}`);
   const session = await IscsiSession.connect({ host, port, targetName });
   try {
@@ -168,6 +161,65 @@ export async function remoteSuite(ctx: SuiteContext, url: string, seconds: numbe
   return { results, notes };
 }
 
+/**
+ * 64 KiB and 1 MiB sequential reads at queue depth 8, each size against the vaai-sim target, tgt and
+ * the raw TCP ceiling one after the other, for `seconds` each; then the ceiling client's receiving
+ * capacity (the server streaming 1 MiB payloads back to back). MB/s is iscsi-perf's unit, 2^20 bytes
+ * per second. CPU shares are of one core: the target's over the whole iscsi-perf run (login
+ * included), the ceiling client's and server's over the measured window.
+ */
+async function readScenarios(
+  ctx: SuiteContext,
+  seconds: number,
+  server: { readonly url: (lun: number) => string; readonly cpuMs: () => Promise<number | undefined> },
+  tgt: { readonly url: (lun: number) => string } | undefined,
+  notes: string[],
+): Promise<ScenarioResult[]> {
+  const out: ScenarioResult[] = [];
+  ctx.progress('iSCSI: starting the raw TCP ceiling server in its own process');
+  const ceiling = await startCeiling();
+  const percent = (cpuMs: number | undefined, wallMs: number): number => (cpuMs === undefined ? NaN : Math.round((1000 * cpuMs) / wallMs) / 10);
+  try {
+    for (const [label, blocks] of [['64KiB', 128], ['1MiB', 2048]] as const) {
+      const scenario = `iscsi-read-${label}-qd8`;
+      for (const [who, url] of [['vaai-sim', server.url(0)], ...(tgt ? [['tgt', tgt.url(1)] as const] : [])] as const) {
+        ctx.progress(`iSCSI: ${label} sequential reads at queue depth 8 (iscsi-perf, ${seconds} s) against ${who}`);
+        const cpu0 = who === 'vaai-sim' ? await server.cpuMs() : undefined;
+        const t0 = performance.now();
+        const r = await iscsiPerf(url, blocks, seconds);
+        const wallMs = performance.now() - t0;
+        const cpu: { targetCpuPercent?: number } = cpu0 === undefined ? {} : { targetCpuPercent: percent((await server.cpuMs())! - cpu0, wallMs) };
+        if (r === undefined) {
+          notes.push(`iscsi-perf gave no result against ${who}`);
+          continue;
+        }
+        ctx.progress(`  ${r.iops} IOPS, ${r.mbps} MB/s${cpu.targetCpuPercent === undefined ? '' : `, the target at ${cpu.targetCpuPercent} % of a core`}`);
+        out.push(result(scenario, 'host', `${who} (iscsi-perf)`, blocks * 512, 1000 / r.iops, r.iops * seconds, r.mbps * MiB * seconds, r.iops * seconds, { iops: r.iops, mbPerSecond: r.mbps, ...(cpu.targetCpuPercent === undefined ? {} : { targetCpuPercent: cpu.targetCpuPercent }) }));
+      }
+      ctx.progress(`iSCSI: ${label} reads at queue depth 8 (${seconds} s) against the raw TCP ceiling`);
+      const s0 = await ceiling.cpuMs();
+      const run = await ceilingReads(ceiling.port, { length: blocks * 512, depth: 8, limit: { seconds } });
+      const s1 = await ceiling.cpuMs();
+      const iops = run.answers / (run.wallMs / 1000);
+      const mbps = run.payloadBytes / MiB / (run.wallMs / 1000);
+      const metrics = { iops: Math.round(iops), mbPerSecond: Math.round(mbps), clientCpuPercent: percent(run.cpuMs, run.wallMs), serverCpuPercent: percent(s0 === undefined || s1 === undefined ? undefined : s1 - s0, run.wallMs) };
+      ctx.progress(`  ${metrics.iops} IOPS, ${metrics.mbPerSecond} MB/s; client at ${metrics.clientCpuPercent} %, server at ${metrics.serverCpuPercent} % of a core`);
+      out.push(result(scenario, 'host', CEILING_VARIANT, blocks * 512, run.wallMs / run.answers, run.answers, run.payloadBytes, run.answers, metrics));
+    }
+    // Is the ceiling the client's limit? How fast it receives when the server never waits for it.
+    ctx.progress(`iSCSI: the ceiling client receiving 1 MiB payloads sent back to back (${seconds} s)`);
+    const stream = await ceilingStream(ceiling.port, { length: MiB, seconds });
+    const last = out.findIndex((r) => r.scenario === 'iscsi-read-1MiB-qd8' && r.variant === CEILING_VARIANT);
+    const streamMbps = Math.round(stream.payloadBytes / MiB / (stream.wallMs / 1000));
+    ctx.progress(`  ${streamMbps} MB/s, the client at ${percent(stream.cpuMs, stream.wallMs)} % of a core`);
+    const r = out[last]!;
+    out[last] = { ...r, metrics: { ...r.metrics, clientStreamMbPerSecond: streamMbps, clientStreamCpuPercent: percent(stream.cpuMs, stream.wallMs) } };
+  } finally {
+    await ceiling.stop();
+  }
+  return out;
+}
+
 /** Runs the iSCSI scenarios: each rate measured for `seconds`, clones of `cloneBytes` (at most 256 MiB: the written part of the LUNs). */
 export async function iscsiSuite(ctx: SuiteContext, { seconds, cloneBytes }: { readonly seconds: number; readonly cloneBytes: number }): Promise<IscsiSuiteResult> {
   const notes: string[] = [];
@@ -180,19 +232,7 @@ export async function iscsiSuite(ctx: SuiteContext, { seconds, cloneBytes }: { r
   if (tgt === undefined) notes.push('Debian tgt (tgtd) is not installed here: its comparison runs are left out.');
   try {
     const perf = have('iscsi-perf', ['-h']) || spawnSync('iscsi-perf', []).error === undefined;
-    for (const [label, blocks] of [['64KiB', 128], ['1MiB', 2048]] as const) {
-      if (!perf) break;
-      for (const [who, url] of [['vaai-sim', server.url(0)], ...(tgt ? [['tgt', tgt.url(1)] as const] : [])] as const) {
-        ctx.progress(`iSCSI: ${label} sequential reads at queue depth 8 (iscsi-perf, ${seconds} s) against ${who}`);
-        const r = await iscsiPerf(url, blocks, seconds);
-        if (r === undefined) {
-          notes.push(`iscsi-perf gave no result against ${who}`);
-          continue;
-        }
-        ctx.progress(`  ${r.iops} IOPS, ${r.mbps} MB/s`);
-        results.push(result(`iscsi-read-${label}-qd8`, 'host', `${who} (iscsi-perf)`, blocks * 512, 1000 / r.iops, r.iops * seconds, r.mbps * 1e6 * seconds, r.iops * seconds, { iops: r.iops, mbPerSecond: r.mbps }));
-      }
-    }
+    if (perf) results.push(...(await readScenarios(ctx, seconds, server, tgt, notes)));
     if (!perf) notes.push('iscsi-perf (Debian libiscsi-bin) is not installed here: the read comparison is left out.');
 
     // COMPARE AND WRITE, one block, queue depth 8, through the project's initiator.
