@@ -10,23 +10,29 @@ import { crc32c } from './crc32c.js';
 import { BHS_LENGTH } from './framer.js';
 import { TargetOpcode } from './opcodes.js';
 
+/** Fields of a Data-In PDU; with `status` set it carries the command's status (phase collapse). */
+type DataInFields = { final: boolean; itt: number; dataSN: number; offset: number; lun: Uint8Array; status?: number; overflow: number; underflow: number } & Sequence;
+
+/** The empty trailer of a Data-In whose data needs no padding and carries no digest. */
+const NO_TRAILER = new Uint8Array(0);
+
 /**
  * A Data-In PDU as parts to write in order, without copying the data: the header (with its digest),
- * the data itself, and a trailer (padding and data digest), so a large read goes to the socket as is.
+ * the data itself, and a trailer (padding and data digest; empty when there is neither), so a large
+ * read goes to the socket as is. The parts written one after the other are the bytes of
+ * {@link dataIn} for the same fields and data.
  */
-export function dataInParts(
-  f: { final: boolean; itt: number; dataSN: number; offset: number; lun: Uint8Array; status?: number; overflow: number; underflow: number } & Sequence,
-  data: Uint8Array,
-  digests: Digests,
-): [header: Uint8Array, data: Uint8Array, trailer: Uint8Array] {
-  const header = dataIn(f, new Uint8Array(0), { header: false, data: false });
-  writeU24(header, 5, data.length);
+export function dataInParts(f: DataInFields, data: Uint8Array, digests: Digests): [header: Uint8Array, data: Uint8Array, trailer: Uint8Array] {
   const head = new Uint8Array(BHS_LENGTH + (digests.header ? 4 : 0));
-  head.set(header.subarray(0, BHS_LENGTH));
+  head[0] = TargetOpcode.SCSI_DATA_IN;
+  writeU24(head, 5, data.length);
+  fillDataIn(head, f);
   if (digests.header) writeLe32(head, BHS_LENGTH, crc32c(head.subarray(0, BHS_LENGTH)));
   const pad = ((data.length + 3) & ~3) - data.length;
-  const trailer = new Uint8Array(pad + (digests.data && data.length > 0 ? 4 : 0));
-  if (digests.data && data.length > 0) writeLe32(trailer, pad, crc32c(trailer.subarray(0, pad), crc32c(data)));
+  const digest = digests.data && data.length > 0;
+  if (pad === 0 && !digest) return [head, data, NO_TRAILER];
+  const trailer = new Uint8Array(pad + (digest ? 4 : 0));
+  if (digest) writeLe32(trailer, pad, crc32c(trailer.subarray(0, pad), crc32c(data)));
   return [head, data, trailer];
 }
 
@@ -100,25 +106,24 @@ export function scsiResponse(
 }
 
 /** SCSI Data-In (RFC 7143 11.7); with `status` set it carries the command's status (phase collapse). */
-export function dataIn(
-  f: { final: boolean; itt: number; dataSN: number; offset: number; lun: Uint8Array; status?: number; overflow: number; underflow: number } & Sequence,
-  data: Uint8Array,
-  digests: Digests,
-): Uint8Array {
-  return assemblePdu(TargetOpcode.SCSI_DATA_IN, data, digests, (b) => {
-    const withStatus = f.status !== undefined;
-    b[1] = (f.final ? 0x80 : 0) | (withStatus ? 0x01 | (f.overflow > 0 ? 0x04 : 0) | (f.underflow > 0 ? 0x02 : 0) : 0);
-    if (withStatus) b[3] = f.status!;
-    b.set(f.lun.subarray(0, 8), 8);
-    writeU32(b, 16, f.itt);
-    writeU32(b, 20, 0xffffffff); // Target Transfer Tag
-    if (withStatus) writeU32(b, 24, f.statSN >>> 0);
-    writeU32(b, 28, f.expCmdSN >>> 0);
-    writeU32(b, 32, f.maxCmdSN >>> 0);
-    writeU32(b, 36, f.dataSN);
-    writeU32(b, 40, f.offset);
-    if (withStatus) writeU32(b, 44, f.overflow > 0 ? f.overflow : f.underflow);
-  });
+export function dataIn(f: DataInFields, data: Uint8Array, digests: Digests): Uint8Array {
+  return assemblePdu(TargetOpcode.SCSI_DATA_IN, data, digests, (b) => fillDataIn(b, f));
+}
+
+/** The opcode-specific bytes of a Data-In header (RFC 7143 11.7). */
+function fillDataIn(b: Uint8Array, f: DataInFields): void {
+  const withStatus = f.status !== undefined;
+  b[1] = (f.final ? 0x80 : 0) | (withStatus ? 0x01 | (f.overflow > 0 ? 0x04 : 0) | (f.underflow > 0 ? 0x02 : 0) : 0);
+  if (withStatus) b[3] = f.status!;
+  b.set(f.lun.subarray(0, 8), 8);
+  writeU32(b, 16, f.itt);
+  writeU32(b, 20, 0xffffffff); // Target Transfer Tag
+  if (withStatus) writeU32(b, 24, f.statSN >>> 0);
+  writeU32(b, 28, f.expCmdSN >>> 0);
+  writeU32(b, 32, f.maxCmdSN >>> 0);
+  writeU32(b, 36, f.dataSN);
+  writeU32(b, 40, f.offset);
+  if (withStatus) writeU32(b, 44, f.overflow > 0 ? f.overflow : f.underflow);
 }
 
 /** Ready To Transfer (RFC 7143 11.8). */
