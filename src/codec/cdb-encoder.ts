@@ -200,6 +200,29 @@ export function sanitize(f: SanitizeFields): Uint8Array {
   return c;
 }
 
+/** The SANITIZE OVERWRITE parameter list (SBC-4 5.30.2.3). */
+export interface SanitizeOverwriteParameters {
+  /** OVERWRITE COUNT (1..31): the number of passes. */
+  readonly count: number;
+  /** INVERT bit: the pattern is inverted between consecutive passes. */
+  readonly invert?: boolean;
+  /** TEST field (0..3; 0 unless given). */
+  readonly test?: number;
+  /** INITIALIZATION PATTERN: repeated across each logical block. */
+  readonly pattern: Uint8Array;
+  /** INITIALIZATION PATTERN LENGTH, when it should differ from the pattern's length. */
+  readonly patternLength?: number;
+}
+
+/** The SANITIZE OVERWRITE parameter list: byte 0 INVERT, TEST, OVERWRITE COUNT; bytes 2-3 the pattern's length; the pattern. Its length is PARAMETER LIST LENGTH. */
+export function sanitizeOverwriteList(p: SanitizeOverwriteParameters): Uint8Array {
+  const list = new Uint8Array(4 + p.pattern.length);
+  list[0] = (p.invert ? 0x80 : 0) | (((p.test ?? 0) & 0x03) << 5) | (p.count & 0x1f);
+  writeU16(list, 2, p.patternLength ?? p.pattern.length);
+  list.set(p.pattern, 4);
+  return list;
+}
+
 /** Fields of WRITE SAME(10)/(16). */
 export interface WriteSameFields {
   /** LOGICAL BLOCK ADDRESS. */

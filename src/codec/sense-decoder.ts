@@ -21,8 +21,10 @@ export interface DecodedSense {
   readonly information?: number;
   /** COMMAND-SPECIFIC INFORMATION: bytes 8..11 of fixed format, or a command-specific information descriptor (01h). */
   readonly commandSpecificInformation?: number;
-  /** SENSE-KEY SPECIFIC field/segment pointer, when SKSV = 1. */
+  /** SENSE-KEY SPECIFIC field/segment pointer, when SKSV = 1 (and the key is neither NO SENSE nor NOT READY). */
   readonly fieldPointer?: FieldPointer;
+  /** SENSE-KEY SPECIFIC PROGRESS INDICATION (numerator over 65536), when SKSV = 1 with NO SENSE or NOT READY (SPC-5 4.4.2.4.4). */
+  readonly progress?: number;
   /** The {@link SenseReason} whose key/ASC/ASCQ match, when one does. */
   readonly reason?: SenseReason;
 }
@@ -33,9 +35,15 @@ for (const [name, code] of Object.entries(SENSE_TABLE)) {
   if (!reasonByCode.has(k)) reasonByCode.set(k, name as SenseReason);
 }
 
+/** The SENSE-KEY SPECIFIC progress indication at `at`: with NO SENSE or NOT READY and SKSV = 1 (SPC-5 4.4.2.4.4). */
+function decodeProgress(sense: Uint8Array, at: number, key: number): { progress?: number } {
+  if ((key !== 0x00 && key !== 0x02) || (sense[at]! & 0x80) === 0) return {};
+  return { progress: readU16(sense, at + 1) };
+}
+
 function decodeSks(sense: Uint8Array, at: number, key: number): FieldPointer | undefined {
   const sks = sense[at]!;
-  if ((sks & 0x80) === 0) return undefined;
+  if ((sks & 0x80) === 0 || key === 0x00 || key === 0x02) return undefined;
   const byte = readU16(sense, at + 1);
   const bit = (sks & 0x08) !== 0 ? sks & 0x07 : undefined;
   const where: FieldPointer['in'] =
@@ -54,7 +62,8 @@ export function decodeSense(sense: Uint8Array | undefined): DecodedSense | undef
     const ascq = sense[13]!;
     const valid = (sense[0]! & 0x80) !== 0;
     // SENSE-KEY SPECIFIC (bytes 15..17) is there when ADDITIONAL SENSE LENGTH reaches it (SPC-4 4.5.3).
-    const fieldPointer = sense.length >= 18 && sense[7]! >= 10 ? decodeSks(sense, 15, key) : undefined;
+    const hasSks = sense.length >= 18 && sense[7]! >= 10;
+    const fieldPointer = hasSks ? decodeSks(sense, 15, key) : undefined;
     return {
       responseCode,
       key,
@@ -63,6 +72,7 @@ export function decodeSense(sense: Uint8Array | undefined): DecodedSense | undef
       ...(valid ? { information: readU32(sense, 3) } : {}),
       commandSpecificInformation: readU32(sense, 8),
       ...(fieldPointer ? { fieldPointer } : {}),
+      ...(hasSks ? decodeProgress(sense, 15, key) : {}),
       ...withReason(key, asc, ascq),
     };
   }
@@ -73,6 +83,7 @@ export function decodeSense(sense: Uint8Array | undefined): DecodedSense | undef
     let information: number | undefined;
     let commandSpecificInformation: number | undefined;
     let fieldPointer: FieldPointer | undefined;
+    let progress: { progress?: number } = {};
     // Sense data descriptors (SPC-4 4.5.2.1): DESCRIPTOR TYPE, ADDITIONAL LENGTH, then the body. A
     // descriptor cut by the allocation length or ADDITIONAL SENSE LENGTH is left out.
     const end = Math.min(sense.length, 8 + sense[7]!);
@@ -82,7 +93,10 @@ export function decodeSense(sense: Uint8Array | undefined): DecodedSense | undef
       if (type === 0x00 && at + 12 <= end && (sense[at + 2]! & 0x80) !== 0) information = readU64(sense, at + 4);
       if (type === 0x01 && at + 12 <= end) commandSpecificInformation = readU64(sense, at + 4);
       // Sense key specific (02h, 4.5.2.4): the 3-byte field at byte 4.
-      if (type === 0x02 && at + 7 <= end) fieldPointer = decodeSks(sense, at + 4, key);
+      if (type === 0x02 && at + 7 <= end) {
+        fieldPointer = decodeSks(sense, at + 4, key);
+        progress = decodeProgress(sense, at + 4, key);
+      }
     }
     return {
       responseCode,
@@ -92,6 +106,7 @@ export function decodeSense(sense: Uint8Array | undefined): DecodedSense | undef
       ...(information !== undefined ? { information } : {}),
       ...(commandSpecificInformation !== undefined ? { commandSpecificInformation } : {}),
       ...(fieldPointer ? { fieldPointer } : {}),
+      ...progress,
       ...withReason(key, asc, ascq),
     };
   }

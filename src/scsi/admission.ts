@@ -56,8 +56,9 @@ export function reservedByOther(lun: Lun, nexus: ItNexus): boolean {
  * @internal Admission of a command on the LUN it was sent to, in this order: a pending unit attention
  * (SAM-5 5.14; not for INQUIRY, REPORT LUNS, REQUEST SENSE), an unknown opcode or service action,
  * access (a LUN the nexus may not reach answers only INQUIRY and REQUEST SENSE), the CDB length,
- * the SCSI-2 reservation, and software write protect (a row marked `writesMedium` on a LUN whose
- * Control mode page has SWP = 1). Returns the row to execute, or the answer to give instead.
+ * a sanitize in progress or sanitize failure mode (SBC-4 4.11), the SCSI-2 reservation, and
+ * software write protect (a row marked `writesMedium` on a LUN whose Control mode page has SWP =
+ * 1). Returns the row to execute, or the answer to give instead.
  */
 export function admitAddressed(
   lun: Lun,
@@ -73,6 +74,9 @@ export function admitAddressed(
   if (spec === 'INVALID_SERVICE_ACTION') return invalidCdbField(1, 4);
   if (!lun.accessibleBy(nexus) && spec.opcode !== 0x12 && spec.opcode !== 0x03) return fail('LOGICAL_UNIT_NOT_SUPPORTED');
   if (cdbLength < spec.cdbLength) return fail('INVALID_FIELD_IN_CDB');
+  // A sanitize in progress or sanitize failure mode holds off every command it does not allow (SBC-4 4.11).
+  const sanitizing = lun.sanitizeState.refusal(spec.opcode);
+  if (sanitizing !== undefined) return sanitizing;
   if (spec.allowedUnderReservation !== true && reservedByOther(lun, nexus)) return RESERVATION_CONFLICT;
   if (spec.writesMedium === true && lun.writeProtected) return WRITE_PROTECTED;
   return spec;

@@ -54,7 +54,11 @@ export interface CommandSpec<C extends Decoded = Decoded> {
   readonly decode: (cdb: Uint8Array, ctx: CommandContext) => C | Failure;
   /** Decodes the parameter list (Data-Out), once its length was checked. */
   readonly decodeData?: (cmd: C, dataOut: Uint8Array, ctx: CommandContext) => C | Failure;
-  readonly execute: (cmd: C, dataOut: Uint8Array, ctx: CommandContext) => Outcome;
+  /**
+   * Runs the command. A Promise only where the command's status waits for work that goes on over
+   * time (SANITIZE OVERWRITE with IMMED = 0, which ends when the sanitize does).
+   */
+  readonly execute: (cmd: C, dataOut: Uint8Array, ctx: CommandContext) => Outcome | Promise<Outcome>;
 }
 
 /**

@@ -12,6 +12,7 @@ import { dispatch } from './dispatch.js';
 import type { ScsiResult } from './outcome.js';
 import { isItNexus, type ItNexus } from './ports.js';
 import { ModePages } from './spc/mode-pages.js';
+import { DEFAULT_SANITIZE_OVERWRITE_RATE, SanitizeState } from './sbc/sanitize.js';
 import type { StorageArray } from './storage-array.js';
 
 /** A logical unit. Create one with {@link StorageArray.createLun}. */
@@ -22,6 +23,14 @@ export class Lun extends Volume {
   reservation: ItNexus | undefined;
   /** @internal The current values of the mode pages (MODE SELECT sets them, MODE SENSE reports them). */
   readonly modePages = new ModePages();
+  /**
+   * Media overwrite rate of SANITIZE OVERWRITE, in bytes per second: each pass over the LUN takes
+   * its size divided by this, during which the sanitize is in progress. Read when each slice is
+   * written, so a change applies to a sanitize already running. @defaultValue 100 MiB/s
+   */
+  sanitizeOverwriteRate: number = DEFAULT_SANITIZE_OVERWRITE_RATE;
+  /** @internal The sanitize in progress, or sanitize failure mode (SBC-4 4.11); a reset leaves it as it is. */
+  readonly sanitizeState: SanitizeState = new SanitizeState(this);
   readonly #nexuses = new Map<string, NexusState>();
 
   /** @internal Use {@link StorageArray.createLun}. */
@@ -55,6 +64,11 @@ export class Lun extends Volume {
   /** The format of the sense data this LUN returns: descriptor while the Control mode page's D_SENSE is one (SPC-5 7.5.10), else fixed. */
   get senseFormat(): SenseFormat {
     return this.modePages.descriptorSense ? 'descriptor' : 'fixed';
+  }
+
+  /** True while a sanitize operation (SANITIZE OVERWRITE) is in progress on this LUN. */
+  get sanitizeInProgress(): boolean {
+    return this.sanitizeState.inProgress;
   }
 
   /** True while software write protect (the Control mode page's SWP, set by MODE SELECT) stands. */

@@ -109,6 +109,10 @@ export const SENSE_TABLE = senseTable({
   COMMANDS_CLEARED_BY_ANOTHER_INITIATOR: { key: SenseKey.UNIT_ATTENTION, asc: 0x2f, ascq: 0x00 },
   /** LOGICAL UNIT COMMUNICATION FAILURE */
   LOGICAL_UNIT_COMMUNICATION_FAILURE: { key: SenseKey.ABORTED_COMMAND, asc: 0x08, ascq: 0x00 },
+  /** LOGICAL UNIT NOT READY, SANITIZE IN PROGRESS (SBC-4 4.11.1; with the progress indication in the sense-key specific field) */
+  SANITIZE_IN_PROGRESS: { key: SenseKey.NOT_READY, asc: 0x04, ascq: 0x1b },
+  /** SANITIZE COMMAND FAILED (medium error: a media access in sanitize failure mode, SBC-4 4.11.3) */
+  SANITIZE_COMMAND_FAILED: { key: SenseKey.MEDIUM_ERROR, asc: 0x31, ascq: 0x03 },
   /** WRITE ERROR (medium error) */
   WRITE_ERROR: { key: SenseKey.MEDIUM_ERROR, asc: 0x0c, ascq: 0x00 },
   /** UNRECOVERED READ ERROR (medium error) */

@@ -38,6 +38,7 @@ const THIN_COMMANDS: readonly Listed[] = [
   { opcode: 0x37, serviceAction: undefined, cdbLength: 10 }, // READ DEFECT DATA(10)
   { opcode: 0x41, serviceAction: undefined, cdbLength: 10 }, // WRITE SAME(10)
   { opcode: 0x42, serviceAction: undefined, cdbLength: 10 }, // UNMAP
+  { opcode: 0x48, serviceAction: 0x01, cdbLength: 10 }, // SANITIZE OVERWRITE
   { opcode: 0x48, serviceAction: 0x02, cdbLength: 10 }, // SANITIZE BLOCK ERASE
   { opcode: 0x48, serviceAction: 0x03, cdbLength: 10 }, // SANITIZE CRYPTOGRAPHIC ERASE
   { opcode: 0x48, serviceAction: 0x1f, cdbLength: 10 }, // SANITIZE EXIT FAILURE MODE

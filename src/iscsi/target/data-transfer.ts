@@ -150,6 +150,8 @@ interface PendingWrite {
 export class DataTransfer implements AbortableTasks {
   readonly #channel: TransferChannel;
   readonly #writes = new Map<number, PendingWrite>();
+  /** Commands that answer later (SANITIZE OVERWRITE with IMMED = 0, a fault rule's delay), by ITT: each one's `done`. */
+  readonly #later = new Map<number, () => void>();
   readonly #readBuffers = new ReadBuffers();
   #nextTtt = 1;
 
@@ -158,8 +160,18 @@ export class DataTransfer implements AbortableTasks {
     this.#channel = channel;
   }
 
-  /** Ends the write with this ITT that waits for data; false when there is none. */
+  /**
+   * Ends the task with this ITT: a write that waits for data, or a command that answers later, whose
+   * answer is then never sent (SAM-5 7.2: an aborted task returns no status); what the command
+   * started on its LUN goes on (a sanitize lives on the LUN). False when there is no such task.
+   */
   abort(itt: number): boolean {
+    const later = this.#later.get(itt);
+    if (later !== undefined) {
+      this.#later.delete(itt);
+      later();
+      return true;
+    }
     const p = this.#writes.get(itt);
     if (p === undefined) return false;
     this.#writes.delete(itt);
@@ -167,8 +179,10 @@ export class DataTransfer implements AbortableTasks {
     return true;
   }
 
-  /** Ends every write that waits for data. */
+  /** Ends every write that waits for data and every command that answers later (no status is sent for them). */
   abortAll(): void {
+    for (const done of this.#later.values()) done();
+    this.#later.clear();
     for (const p of this.#writes.values()) p.done();
     this.#writes.clear();
   }
@@ -341,7 +355,7 @@ export class DataTransfer implements AbortableTasks {
    * Runs a command and answers it. `readLength` is the Data-In the initiator expects (0 for a write);
    * `writeResidual`, for a write, its Data-Out residual.
    */
-  async #execute(itt: number, lun: Lun | undefined, lunField: Uint8Array, cdb: Uint8Array, dataOut: Uint8Array | undefined, readLength: number, done: () => void, writeResidual = NO_RESIDUAL): Promise<void> {
+  #execute(itt: number, lun: Lun | undefined, lunField: Uint8Array, cdb: Uint8Array, dataOut: Uint8Array | undefined, readLength: number, done: () => void, writeResidual = NO_RESIDUAL): void {
     const c = this.#channel;
     const nexus = c.nexus;
     // A session that has ended (logout, a dropped connection, reinstated by a new login) has its
@@ -349,7 +363,28 @@ export class DataTransfer implements AbortableTasks {
     // a reinstated session now holds.
     if (c.closed || nexus === undefined) return;
     const pooled = dataOut === undefined && lun !== undefined ? this.#readBuffers.take(readLength) : undefined;
-    const result = lun === undefined ? missingLun(cdb) : await lun.execute(cdb, dataOut, pooled === undefined ? { nexus } : { nexus, dataIn: pooled });
+    const answer = lun === undefined ? missingLun(cdb) : lun.execute(cdb, dataOut, pooled === undefined ? { nexus } : { nexus, dataIn: pooled });
+    if (!(answer instanceof Promise)) {
+      this.#answer(itt, lunField, answer, dataOut, readLength, pooled, done, writeResidual);
+      return;
+    }
+    // A command that answers later does not hold up the commands after it (SAM-5 SIMPLE tasks): its
+    // answer is queued when it comes, unless the task was aborted or the session ended meanwhile.
+    this.#later.set(itt, done);
+    void answer.then((result) => {
+      c.enqueue(() => {
+        if (!this.#later.delete(itt) || c.closed) {
+          if (pooled !== undefined) this.#readBuffers.give(pooled);
+          return;
+        }
+        this.#answer(itt, lunField, result, dataOut, readLength, pooled, done, writeResidual);
+      });
+    });
+  }
+
+  /** Sends the answer to a command that ran: Data-In and status, or the SCSI Response with the residuals. */
+  #answer(itt: number, lunField: Uint8Array, result: ScsiResult, dataOut: Uint8Array | undefined, readLength: number, pooled: Uint8Array | undefined, done: () => void, writeResidual: Residual): void {
+    const c = this.#channel;
     done();
     const data = result.data;
     // The pooled buffer is in flight only when the answer's data is a view of it.

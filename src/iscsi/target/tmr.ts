@@ -27,7 +27,7 @@ export const TaskManagementResponse = {
   FUNCTION_NOT_SUPPORTED: 5,
 } as const;
 
-/** The tasks of a session a function may end: its writes still waiting for data. */
+/** The tasks of a session a function may end: its writes still waiting for data, its commands that answer later. */
 export interface AbortableTasks {
   /** Ends the task with this ITT; false when there is none. */
   abort(itt: number): boolean;
@@ -51,7 +51,7 @@ export function manageTasks(fn: number, referencedItt: number, lun: Lun | undefi
   const F = TaskManagementFunction;
   const R = TaskManagementResponse;
   switch (fn) {
-    case F.ABORT_TASK: // commands run to completion in order, so the task is already done unless it waits for data
+    case F.ABORT_TASK: // a task not yet answered: a write waiting for data, or a command that answers later
       return { response: tasks.abort(referencedItt) ? R.FUNCTION_COMPLETE : R.TASK_DOES_NOT_EXIST, endSession: false };
     case F.ABORT_TASK_SET:
     case F.CLEAR_ACA:

@@ -29,6 +29,9 @@ function requestSense(cmd: RequestSenseCommand, _d: Uint8Array, ctx: CommandCont
   // (SAM-5 5.9.4); otherwise a pending unit attention is returned and cleared (SPC-4 6.29). The
   // format is the one DESC asks for, whatever D_SENSE says (SPC-5 6.39).
   const reason = !ctx.lun.accessibleBy(ctx.itNexus) ? 'LOGICAL_UNIT_NOT_SUPPORTED' : ctx.nexus.unitAttentions.shift();
+  // No unit attention and a sanitize in progress: its NOT READY sense, with the progress (SPC-5 6.39, SBC-4 4.11.1).
+  const sanitizing = reason === undefined && ctx.lun.sanitizeState.inProgress ? ctx.lun.sanitizeState.inProgressSense() : undefined;
+  if (sanitizing !== undefined) return withData(truncate(encodeSense(cmd.descriptor ? 'descriptor' : 'fixed', sanitizing.fail, sanitizing.details), cmd.allocationLength));
   const data = encodeSense(cmd.descriptor ? 'descriptor' : 'fixed', reason ?? 'NO_SENSE');
   return withData(truncate(data, cmd.allocationLength));
 }
