@@ -94,18 +94,23 @@ export function parseRun(output: string): ParsedRun {
   return { tests, summary: { total, ran, passed, failed, inactive } };
 }
 
-/** How a skip is classed: the target lacks the command (or service action), or anything else. */
-export type SkipClass = 'not implemented' | 'other';
+/**
+ * How a skip is classed: the target lacks the command (or service action); the LUN's block
+ * geometry cannot run the test (another LUN profile can); or anything else.
+ */
+export type SkipClass = 'not implemented' | 'block profile' | 'other';
 
 /**
  * Classes one `[SKIPPED]` text. libiscsi says "<COMMAND> is not implemented." when the target
  * answered INVALID COMMAND OPERATION CODE (or INVALID FIELD IN CDB for a service action), and
  * "... is not implemented according to REPORT_SUPPORTED_OPCODES." when the target does not
- * advertise it; every other text ("LBPPB < 2", "PROUT Not Supported", "Multipath unavailable")
- * is another reason.
+ * advertise it; "LBPPB < 2. Skipping test" when READ CAPACITY(16) reports one logical block per
+ * physical block (a LUN with physical blocks of several logical blocks runs it); every other text
+ * ("PROUT Not Supported", "Multipath unavailable") is another reason.
  */
 export function classifySkip(reason: string): SkipClass {
-  return /\bnot implemented\b/i.test(reason) ? 'not implemented' : 'other';
+  if (/\bnot implemented\b/i.test(reason)) return 'not implemented';
+  return /\bLBPPB\b/.test(reason) ? 'block profile' : 'other';
 }
 
 /** The persistent-reservation families (PERSISTENT RESERVE IN/OUT), left to a later issue. */
@@ -142,10 +147,15 @@ export function familyResult(family: string, listed: readonly string[], run: Par
   const missing: Incomplete = timedOut ? 'timeout' : 'no result';
   const names = listed.length > 0 ? listed : run.tests.map((t) => t.name);
   const tests = names.map((name): TestResult => byName.get(name) ?? { name, outcome: 'failed', skipReasons: [], failures: [missing] });
+  const incomplete = tests.some((t) => !byName.has(t.name)) || names.length === 0 ? missing : undefined;
+  return summarize(family, tests, incomplete, ms);
+}
+
+/** A family's counts from its tests (a family with no tests at all counts one failure: it gave no result). */
+export function summarize<T extends TestResult>(family: string, tests: readonly T[], incomplete: Incomplete | undefined, ms: number): FamilyResult & { readonly tests: readonly T[] } {
   const count = (o: Outcome): number => tests.filter((t) => t.outcome === o).length;
   const notImplemented = tests.filter((t) => t.outcome === 'skipped' && t.skipReasons.some((r) => classifySkip(r) === 'not implemented')).length;
-  const incomplete = tests.some((t) => !byName.has(t.name)) || names.length === 0 ? missing : undefined;
-  return { family, tests, passed: count('passed'), failed: count('failed') + (names.length === 0 ? 1 : 0), skipped: count('skipped'), notImplemented, ...(incomplete === undefined ? {} : { incomplete }), ms };
+  return { family, tests, passed: count('passed'), failed: count('failed') + (tests.length === 0 ? 1 : 0), skipped: count('skipped'), notImplemented, ...(incomplete === undefined ? {} : { incomplete }), ms };
 }
 
 /** Sums over families. */

@@ -42,11 +42,11 @@ export function cliCommand(root: string): { argv: string[]; from: 'dist' | 'sour
 }
 
 /**
- * Starts `vaai-sim serve --port 0` with one thin LUN of {@link LUN_GIB} GiB (512-byte blocks)
- * and waits (at most `waitMs`) for the URL it prints on stdout.
+ * Starts `vaai-sim serve --port 0` with one thin LUN of {@link LUN_GIB} GiB (512-byte blocks; `extra`
+ * adds the options of a LUN profile) and waits (at most `waitMs`) for the URL it prints on stdout.
  */
-export async function startVaaiSim(root: string, cli: readonly string[], waitMs = 60_000): Promise<RunningTarget> {
-  const child = spawn(process.execPath, [...cli, 'serve', '--port', '0', '--luns', '1', '--lun-gib', String(LUN_GIB), '--pool-gib', String(2 * LUN_GIB)], {
+export async function startVaaiSim(root: string, cli: readonly string[], extra: readonly string[] = [], waitMs = 60_000): Promise<RunningTarget> {
+  const child = spawn(process.execPath, [...cli, 'serve', '--port', '0', '--luns', '1', '--lun-gib', String(LUN_GIB), '--pool-gib', String(2 * LUN_GIB), ...extra], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

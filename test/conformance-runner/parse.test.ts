@@ -130,7 +130,7 @@ describe('classifySkip', () => {
     ['READ6 is not implemented.', 'not implemented'],
     ['SANITIZE OVERWRITE is not implemented according to REPORT_SUPPORTED_OPCODES.', 'not implemented'],
     ['PROUT Not Supported', 'other'],
-    ['LBPPB < 2', 'other'],
+    ['LBPPB < 2. Skipping test', 'block profile'],
     ['Logical unit is fully provisioned. Skipping test', 'other'],
     ['Multipath unavailable. Skipping test', 'other'],
   ])('%s → %s', (reason, cls) => {
