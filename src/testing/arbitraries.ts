@@ -8,7 +8,7 @@
  */
 import fc from 'fast-check';
 import { InvalidArgumentError, checkOptions, is, type ValueCheck } from '../common/errors.js';
-import { encodeCommand, type BlockRange, type CopySegment, type Defect, type EncodedCommand, type KitCommand, type KitGeometry, type MalformedCommand } from './commands.js';
+import { encodeCommand, type BlockRange, type CopySegment, type Defect, type EncodedCommand, type KitCommand, type KitGeometry, type MalformedCommand, type VerifyBytchk } from './commands.js';
 
 /** Where commands may go, and which the LUN offers. */
 export interface CommandSpace extends KitGeometry {
@@ -26,6 +26,11 @@ export interface CommandSpace extends KitGeometry {
   readonly writeSameUnmap?: boolean;
   /** WRITE SAME(10) takes UNMAP (LBPWS10). @defaultValue whether UNMAP is offered */
   readonly writeSame10Unmap?: boolean;
+  /**
+   * MAXIMUM TRANSFER LENGTH in blocks (0: no limit); READ(6) and WRITE(6) of 256 blocks (TRANSFER
+   * LENGTH 0) are generated only where it and the space allow 256. @defaultValue 0
+   */
+  readonly maxTransferBlocks?: number;
 }
 
 const seed = fc.integer({ min: 1, max: 0x7fffffff });
@@ -53,6 +58,19 @@ export function rangeArbitrary(space: CommandSpace, minBlocks = 0, maxBlocks = s
       if (lba === -1) return { lba: end - Math.max(blocks, 1), blocks: Math.max(blocks, 1) };
       return { lba, blocks: Math.max(minBlocks, Math.min(blocks, end - lba)) };
     });
+}
+
+/**
+ * A READ(6)/WRITE(6) range: 1 to 256 blocks; 256 blocks (sent as TRANSFER LENGTH 0) where the space
+ * holds them and MAXIMUM TRANSFER LENGTH allows them.
+ */
+function sixByteRange(space: CommandSpace): fc.Arbitrary<BlockRange> {
+  const limit = space.maxTransferBlocks ?? 0;
+  const whole = space.blockCount - space.first >= 256 && (limit === 0 || limit >= 256);
+  const some = rangeArbitrary(space, 1, Math.min(space.maxBlocks ?? 16, 256));
+  if (!whole) return some;
+  const full = fc.integer({ min: space.first, max: space.blockCount - 256 }).map((lba) => ({ lba, blocks: 256 }));
+  return fc.oneof({ arbitrary: some, weight: 3 }, { arbitrary: full, weight: 1 });
 }
 
 /** A segment: often overlapping its own source (destination a few blocks either side). */
@@ -96,6 +114,28 @@ export function commandArbitrary(space: CommandSpace): fc.Arbitrary<KitCommand> 
         .map(([r, unmap, s]) => ({ op: 'WRITE SAME(10)', ...r, unmap: unmap && (space.writeSame10Unmap ?? has(space, 'UNMAP')), seed: s })),
     );
   }
+  // 6-byte CDBs address LBAs below 2^21 and 1 to 256 blocks (256 sent as TRANSFER LENGTH 0).
+  const tiny = space.blockCount <= 0x200000;
+  if (tiny && has(space, 'READ(6)')) add(1, sixByteRange(space).map((r) => ({ op: 'READ(6)', ...r })));
+  if (tiny && has(space, 'WRITE(6)')) add(1, fc.tuple(sixByteRange(space), fc.oneof(seed, fc.constant(0))).map(([r, s]) => ({ op: 'WRITE(6)', ...r, seed: s })));
+  for (const op of ['VERIFY(10)', 'VERIFY(16)'] as const) {
+    if (!has(space, op) || (op === 'VERIFY(10)' && !small)) continue;
+    add(
+      1,
+      fc
+        .tuple(rangeArbitrary(space), fc.constantFrom<VerifyBytchk>(0, 1, 3), fc.option(fc.nat({ max: (space.maxBlocks ?? 16) * space.blockSize - 1 }), { freq: 2 }))
+        .map(([r, bytchk, miscompareAt]) => ({ op, ...r, bytchk, miscompareAt })),
+    );
+  }
+  for (const op of ['WRITE AND VERIFY(10)', 'WRITE AND VERIFY(16)'] as const) {
+    if (!has(space, op) || (op === 'WRITE AND VERIFY(10)' && !small)) continue;
+    add(1, fc.tuple(rangeArbitrary(space), fc.constantFrom<0 | 1>(0, 1), fc.oneof(seed, fc.constant(0))).map(([r, bytchk, s]) => ({ op, ...r, bytchk, seed: s })));
+  }
+  if (has(space, 'ORWRITE(16)')) add(2, fc.tuple(rangeArbitrary(space), fc.oneof(seed, fc.constant(0))).map(([r, s]) => ({ op: 'ORWRITE(16)', ...r, seed: s })));
+  for (const op of ['PRE-FETCH(10)', 'PRE-FETCH(16)'] as const) {
+    if (has(space, op) && (op === 'PRE-FETCH(16)' || small)) add(1, rangeArbitrary(space).map((r) => ({ op, ...r })));
+  }
+  if (has(space, 'SANITIZE BLOCK ERASE')) add(1, fc.constant<KitCommand>({ op: 'SANITIZE BLOCK ERASE' }));
   if (has(space, 'SYNCHRONIZE CACHE(16)')) add(1, rangeArbitrary(space).map((r) => ({ op: 'SYNCHRONIZE CACHE(16)', ...r })));
   if (has(space, 'GET LBA STATUS')) add(1, rangeArbitrary(space, 1).map((r) => ({ op: 'GET LBA STATUS', lba: r.lba })));
   for (const op of ['READ CAPACITY(16)', 'INQUIRY', 'RECEIVE COPY RESULTS'] as const) if (has(space, op)) add(1, fc.constant<KitCommand>({ op }));
@@ -126,14 +166,26 @@ export function commandArbitrary(space: CommandSpace): fc.Arbitrary<KitCommand> 
 export function defectsFor(command: KitCommand, space: CommandSpace): Defect[] {
   const room = space.blockCount - space.first;
   switch (command.op) {
+    case 'READ(6)':
     case 'READ(10)':
     case 'READ(16)':
+    case 'WRITE(6)':
     case 'WRITE(10)':
     case 'WRITE(16)':
     case 'WRITE ATOMIC(16)':
+    case 'ORWRITE(16)':
+    case 'PRE-FETCH(10)':
+    case 'PRE-FETCH(16)':
     case 'SYNCHRONIZE CACHE(16)':
     case 'GET LBA STATUS':
       return ['lba-beyond-end'];
+    case 'VERIFY(10)':
+    case 'VERIFY(16)':
+    case 'WRITE AND VERIFY(10)':
+    case 'WRITE AND VERIFY(16)':
+      return ['lba-beyond-end', 'reserved-bytchk'];
+    case 'SANITIZE BLOCK ERASE':
+      return ['nonzero-parameter-list-length'];
     // One block over the limit, only where that still fits the space (so nothing outside it is at risk).
     case 'WRITE SAME(10)':
       return space.maxWriteSameBlocks !== undefined && space.maxWriteSameBlocks > 0 && space.maxWriteSameBlocks < room ? ['lba-beyond-end', 'over-limit'] : ['lba-beyond-end'];

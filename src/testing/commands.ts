@@ -118,6 +118,73 @@ export interface WriteAtomic16Command extends BlockRange {
   readonly seed: number;
 }
 
+/** READ(6): a 21-bit LBA and 1 to 256 blocks (256 is sent as TRANSFER LENGTH 0; SBC-4, READ(6) command). */
+export interface Read6Command extends BlockRange {
+  /** Operation, as T10 names it. */
+  readonly op: 'READ(6)';
+}
+
+/** WRITE(6) of bytes made from `seed` (0: zeros): a 21-bit LBA and 1 to 256 blocks (256 is sent as 0; SBC-4, WRITE(6) command). */
+export interface Write6Command extends BlockRange {
+  /** Operation, as T10 names it. */
+  readonly op: 'WRITE(6)';
+  /** Seed of the data (see {@link seededBytes}); 0 writes zeros. */
+  readonly seed: number;
+}
+
+/**
+ * BYTCHK of VERIFY (SBC-4, VERIFY(10) command): 0 (00b) verifies the medium with no Data-Out, 1 (01b) compares a
+ * Data-Out of every block, 3 (11b) compares one Data-Out block with every block of the range.
+ */
+export type VerifyBytchk = 0 | 1 | 3;
+
+/**
+ * VERIFY(10)/(16). With BYTCHK 01b the Data-Out is what the medium holds (per the model) over the
+ * range, with BYTCHK 11b the first block of the range; either with the byte at `miscompareAt`
+ * changed, when set (see {@link verifyDataOut}).
+ */
+export interface VerifyCommand extends BlockRange {
+  /** Operation, as T10 names it. */
+  readonly op: 'VERIFY(10)' | 'VERIFY(16)';
+  /** BYTCHK. */
+  readonly bytchk: VerifyBytchk;
+  /** Offset in the Data-Out of a byte made to differ; `null` for a matching compare (ignored with BYTCHK 00b). */
+  readonly miscompareAt: number | null;
+}
+
+/** WRITE AND VERIFY(10)/(16) of bytes made from `seed` (0: zeros), BYTCHK 00b (verify the medium) or 01b (compare with the Data-Out). */
+export interface WriteAndVerifyCommand extends BlockRange {
+  /** Operation, as T10 names it. */
+  readonly op: 'WRITE AND VERIFY(10)' | 'WRITE AND VERIFY(16)';
+  /** BYTCHK: 0 or 1 (10b and 11b are reserved; SBC-4, WRITE AND VERIFY(10) command). */
+  readonly bytchk: 0 | 1;
+  /** Seed of the data (see {@link seededBytes}); 0 writes zeros. */
+  readonly seed: number;
+}
+
+/** ORWRITE(16) of bytes made from `seed` (0: zeros): each block becomes the OR of what it held and the Data-Out (SBC-4, ORWRITE(16) command). */
+export interface OrWrite16Command extends BlockRange {
+  /** Operation, as T10 names it. */
+  readonly op: 'ORWRITE(16)';
+  /** Seed of the data (see {@link seededBytes}); 0 ORs in zeros (nothing changes). */
+  readonly seed: number;
+}
+
+/** PRE-FETCH(10)/(16) with IMMED 0: NUMBER OF LOGICAL BLOCKS 0 means to the last LBA (SBC-4 5.9 and the PRE-FETCH(16) command after it). */
+export interface PreFetchCommand extends BlockRange {
+  /** Operation, as T10 names it. */
+  readonly op: 'PRE-FETCH(10)' | 'PRE-FETCH(16)';
+}
+
+/**
+ * SANITIZE with the BLOCK ERASE service action (02h), IMMED 0 and PARAMETER LIST LENGTH 0 (SBC-4
+ * 5.30): the whole LUN is erased, so the kit offers it only where its window is the whole LUN.
+ */
+export interface SanitizeBlockEraseCommand {
+  /** Operation, as T10 names it. */
+  readonly op: 'SANITIZE BLOCK ERASE';
+}
+
 /** WRITE SAME(16) of one block made from `seed` (0: a zero block), optionally with UNMAP or NDOB. */
 export interface WriteSame16Command extends BlockRange {
   /** Operation, as T10 names it. */
@@ -190,7 +257,14 @@ export type KitCommand =
   | CompareAndWriteCommand
   | ExtendedCopyCommand
   | Reserve6Command
-  | Release6Command;
+  | Release6Command
+  | Read6Command
+  | Write6Command
+  | VerifyCommand
+  | WriteAndVerifyCommand
+  | OrWrite16Command
+  | PreFetchCommand
+  | SanitizeBlockEraseCommand;
 
 /**
  * Every {@link KitCommand} operation name, as T10 names it (the names `checkTarget`'s `ops` option
@@ -215,6 +289,16 @@ export const KIT_OPS = Object.freeze([
   'RECEIVE COPY RESULTS',
   'RESERVE(6)',
   'RELEASE(6)',
+  'READ(6)',
+  'WRITE(6)',
+  'VERIFY(10)',
+  'VERIFY(16)',
+  'WRITE AND VERIFY(10)',
+  'WRITE AND VERIFY(16)',
+  'ORWRITE(16)',
+  'PRE-FETCH(10)',
+  'PRE-FETCH(16)',
+  'SANITIZE BLOCK ERASE',
 ] as const satisfies readonly KitCommand['op'][]);
 
 // Every op is listed: a KitCommand op missing from KIT_OPS fails to compile here.
@@ -233,7 +317,11 @@ void everyOpListed;
  * - `bad-cscd-type`: an EXTENDED COPY CSCD descriptor of an unknown type code (FEh);
  * - `cscd-index-beyond-list`: an EXTENDED COPY segment naming a CSCD the list does not have;
  * - `unsupported-ndob`: WRITE SAME(16) with NDOB on a LUN whose CDB usage data does not offer it
- *   (SBC-4: ILLEGAL REQUEST, INVALID FIELD IN CDB).
+ *   (SBC-4: ILLEGAL REQUEST, INVALID FIELD IN CDB);
+ * - `reserved-bytchk`: a reserved BYTCHK value, 10b for VERIFY and 11b for WRITE AND VERIFY (SBC-4,
+ *   VERIFY(10) and WRITE AND VERIFY(10) commands: INVALID FIELD IN CDB);
+ * - `nonzero-parameter-list-length`: SANITIZE BLOCK ERASE with PARAMETER LIST LENGTH 1 (SBC-4
+ *   5.30.1: it shall be zero for BLOCK ERASE; INVALID FIELD IN CDB).
  */
 export type Defect =
   | 'lba-beyond-end'
@@ -243,7 +331,9 @@ export type Defect =
   | 'bad-segment-type'
   | 'bad-cscd-type'
   | 'cscd-index-beyond-list'
-  | 'unsupported-ndob';
+  | 'unsupported-ndob'
+  | 'reserved-bytchk'
+  | 'nonzero-parameter-list-length';
 
 /** A command made malformed by one {@link Defect}. */
 export interface MalformedCommand {
@@ -302,6 +392,21 @@ export function compareAndWriteVerify(c: CompareAndWriteCommand, current: Uint8A
   return verify;
 }
 
+/**
+ * The Data-Out of a VERIFY from what the medium holds over its range (`current`): none with BYTCHK
+ * 00b or no blocks, the whole range with 01b, its first block with 11b; the byte at `miscompareAt`
+ * (modulo the length) is inverted, when set.
+ */
+export function verifyDataOut(c: VerifyCommand, current: Uint8Array, blockSize: number): Uint8Array | undefined {
+  if (c.bytchk === 0 || c.blocks === 0) return undefined;
+  const data = (c.bytchk === 3 ? current.subarray(0, blockSize) : current).slice();
+  if (c.miscompareAt !== null && data.length > 0) {
+    const at = c.miscompareAt % data.length;
+    data[at] = data[at]! ^ 0xff;
+  }
+  return data;
+}
+
 function designatorOf(g: KitGeometry): Designator {
   return g.designator ?? { codeSet: 1, associationAndType: 0x03, bytes: new Uint8Array(8) };
 }
@@ -342,7 +447,10 @@ function overLimit(lba: number, limit: number, g: KitGeometry): BlockRange {
 /** The commands whose CDB carries one LBA range. */
 export type RangedCommand = Extract<KitCommand, BlockRange>;
 
-const RANGED: ReadonlySet<KitCommand['op']> = new Set(['READ(10)', 'READ(16)', 'WRITE(10)', 'WRITE(16)', 'WRITE ATOMIC(16)', 'WRITE SAME(10)', 'WRITE SAME(16)', 'COMPARE AND WRITE', 'SYNCHRONIZE CACHE(16)']);
+const RANGED: ReadonlySet<KitCommand['op']> = new Set<KitCommand['op']>([
+  'READ(6)', 'READ(10)', 'READ(16)', 'WRITE(6)', 'WRITE(10)', 'WRITE(16)', 'WRITE ATOMIC(16)', 'WRITE SAME(10)', 'WRITE SAME(16)', 'COMPARE AND WRITE', 'SYNCHRONIZE CACHE(16)',
+  'VERIFY(10)', 'VERIFY(16)', 'WRITE AND VERIFY(10)', 'WRITE AND VERIFY(16)', 'ORWRITE(16)', 'PRE-FETCH(10)', 'PRE-FETCH(16)',
+]);
 
 /** Whether `command`'s CDB carries one LBA range (LOGICAL BLOCK ADDRESS and a length). */
 export function hasRange(command: KitCommand): command is RangedCommand {
@@ -398,6 +506,31 @@ export function encodeCommand(original: KitCommand, g: KitGeometry, current?: (r
     }
     case 'WRITE ATOMIC(16)':
       return { cdb: cdb.writeAtomic16(command), dataOut: command.blocks === 0 ? undefined : seededBytes(command.seed, command.blocks * bs) };
+    case 'READ(6)':
+      return { cdb: cdb.read6(command), dataOut: undefined };
+    case 'WRITE(6)':
+      return { cdb: cdb.write6(command), dataOut: seededBytes(command.seed, command.blocks * bs) };
+    case 'ORWRITE(16)':
+      return { cdb: cdb.orwrite16(command), dataOut: command.blocks === 0 ? undefined : seededBytes(command.seed, command.blocks * bs) };
+    case 'VERIFY(10)':
+    case 'VERIFY(16)': {
+      const bytchk = defect === 'reserved-bytchk' ? 2 : command.bytchk;
+      const fields = { lba: command.lba, blocks: command.blocks, bytchk };
+      const medium = defect === undefined && current !== undefined && command.blocks > 0 ? current(command) : new Uint8Array(command.blocks * bs);
+      // A reserved BYTCHK defines no Data-Out: none is sent.
+      return { cdb: command.op === 'VERIFY(10)' ? cdb.verify10(fields) : cdb.verify16(fields), dataOut: bytchk === 2 ? undefined : verifyDataOut(command, medium, bs) };
+    }
+    case 'WRITE AND VERIFY(10)':
+    case 'WRITE AND VERIFY(16)': {
+      const fields = { lba: command.lba, blocks: command.blocks, bytchk: defect === 'reserved-bytchk' ? 3 : command.bytchk };
+      return { cdb: command.op === 'WRITE AND VERIFY(10)' ? cdb.writeAndVerify10(fields) : cdb.writeAndVerify16(fields), dataOut: command.blocks === 0 ? undefined : seededBytes(command.seed, command.blocks * bs) };
+    }
+    case 'PRE-FETCH(10)':
+      return { cdb: cdb.preFetch10(command), dataOut: undefined };
+    case 'PRE-FETCH(16)':
+      return { cdb: cdb.preFetch16(command), dataOut: undefined };
+    case 'SANITIZE BLOCK ERASE':
+      return { cdb: cdb.sanitize({ serviceAction: 0x02, parameterListLength: defect === 'nonzero-parameter-list-length' ? 1 : 0 }), dataOut: undefined };
     case 'WRITE SAME(10)': {
       return { cdb: cdb.writeSame10({ lba: command.lba, blocks: command.blocks, unmap: command.unmap }), dataOut: writeSameBlock(command, bs) };
     }
@@ -464,15 +597,30 @@ export function describeCommand(original: KitCommand, defect?: Defect, g?: KitGe
   const command = g === undefined ? original : applyDefect(original, defect, g);
   let text: string;
   switch (command.op) {
+    case 'READ(6)':
     case 'READ(10)':
     case 'READ(16)':
     case 'SYNCHRONIZE CACHE(16)':
+    case 'PRE-FETCH(10)':
+    case 'PRE-FETCH(16)':
       text = `${command.op} ${range(command)}`;
       break;
+    case 'WRITE(6)':
     case 'WRITE(10)':
     case 'WRITE(16)':
     case 'WRITE ATOMIC(16)':
+    case 'ORWRITE(16)':
       text = `${command.op} ${range(command)} data seed ${command.seed}`;
+      break;
+    case 'VERIFY(10)':
+    case 'VERIFY(16)': {
+      const what = command.bytchk === 0 ? 'the medium' : `${command.bytchk === 3 ? 'one block of ' : ''}${command.miscompareAt === null ? 'Data-Out = medium' : `Data-Out = medium but byte ${command.miscompareAt}`}`;
+      text = `${command.op} ${range(command)} BYTCHK ${command.bytchk.toString(2).padStart(2, '0')}b, ${what}`;
+      break;
+    }
+    case 'WRITE AND VERIFY(10)':
+    case 'WRITE AND VERIFY(16)':
+      text = `${command.op} ${range(command)} BYTCHK 0${command.bytchk}b data seed ${command.seed}`;
       break;
     case 'WRITE SAME(10)':
       text = `WRITE SAME(10) ${range(command)}${command.unmap ? ' UNMAP' : ''} block seed ${command.seed}`;

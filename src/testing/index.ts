@@ -23,7 +23,7 @@ export { checkTarget, formatReport, describeResult, kitCommands, kitSyncCommands
 export type { CheckTargetOptions, KitSetupOptions, CheckReport, Counterexample, StepRecord, TargetCapabilities, Invariant, KitNexus, KitSystem, KitSetup, RaceStep } from './check-target.js';
 export { commandArbitrary, malformedCommandArbitrary, encodedCommandArbitrary, rangeArbitrary, defectsFor, workloadArbitrary } from './arbitraries.js';
 export type { CommandSpace, WorkloadOptions, WorkloadStep } from './arbitraries.js';
-export { KIT_OPS, encodeCommand, applyDefect, hasRange, describeCommand, seededBytes, compareAndWriteVerify, writeSameBlock } from './commands.js';
+export { KIT_OPS, encodeCommand, applyDefect, hasRange, describeCommand, seededBytes, compareAndWriteVerify, verifyDataOut, writeSameBlock } from './commands.js';
 export type {
   KitCommand,
   RangedCommand,
@@ -51,6 +51,14 @@ export type {
   ExtendedCopyCommand,
   Reserve6Command,
   Release6Command,
+  Read6Command,
+  Write6Command,
+  VerifyBytchk,
+  VerifyCommand,
+  WriteAndVerifyCommand,
+  OrWrite16Command,
+  PreFetchCommand,
+  SanitizeBlockEraseCommand,
 } from './commands.js';
 export { ReferenceArray, ModelLun } from './reference-array.js';
 export type { ReferenceArrayOptions, ModelLunSpec, Expected, ExpectedSense, ModelSegment, ModelRange } from './reference-array.js';

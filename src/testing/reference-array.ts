@@ -34,7 +34,16 @@
  *   supply, keeping what it did. In 'share' mode a piece that is a whole unit on both sides makes the
  *   destination slot hold the source token; a piece whose source slot is unmapped clears a whole
  *   destination slot (zeroes a partial one); a piece copied onto itself does nothing; any other piece
- *   copies bytes (a write).
+ *   copies bytes (a write);
+ * - READ(6)/WRITE(6), WRITE AND VERIFY and WRITE ATOMIC are READ(16)/WRITE(16) of their range (the
+ *   verify after a write compares what was just written); ORWRITE(16) is a WRITE(16) of the OR of
+ *   what the range holds and the Data-Out; VERIFY reads the range and compares (BYTCHK 01b the
+ *   whole Data-Out, 11b one Data-Out block with each block, 00b nothing: the media never fail),
+ *   answering MISCOMPARE 0E/1D/00 with the offset of the first differing byte in INFORMATION;
+ * - PRE-FETCH changes nothing and answers GOOD (the array has no cache to fetch into: SBC-4 5.9
+ *   then answers GOOD, not CONDITION MET); NUMBER OF LOGICAL BLOCKS 0 reaches the last LBA;
+ * - SANITIZE BLOCK ERASE (thin LUNs only) clears every slot of the LUN: it reads zeros and is
+ *   wholly deallocated.
  * @module
  */
 import { checkOptions, is, type ValueCheck } from '../common/errors.js';
@@ -346,6 +355,46 @@ export class ReferenceArray {
     if (!this.#inRange(lun, lba, blocks)) return LBA_OUT_OF_RANGE;
     if (blocks === 0) return GOOD; // SBC-3: TRANSFER LENGTH 0 transfers nothing
     return { status: 0x00, data: this.#readBlocks(lun, lba, blocks) };
+  }
+
+  /**
+   * VERIFY of [lba, lba+blocks): BYTCHK 0 checks the range only; 1 compares `data` (blocks x block
+   * size bytes) with it, 3 compares `data` (one block) with each block; a difference is MISCOMPARE
+   * 0E/1D/00 with INFORMATION = the offset of the first differing byte from the start of the range.
+   */
+  verify(lunIndex: number, lba: number, blocks: number, bytchk: 0 | 1 | 3, data: Uint8Array | undefined): Expected {
+    const lun = this.luns[lunIndex]!;
+    if (!this.#inRange(lun, lba, blocks)) return LBA_OUT_OF_RANGE;
+    if (blocks === 0 || bytchk === 0) return GOOD;
+    const current = this.#readBlocks(lun, lba, blocks);
+    for (let i = 0; i < current.length; i++) {
+      const want = bytchk === 1 ? data![i] : data![i % this.blockSize];
+      if (current[i] !== want) return checkCondition(0x0e, 0x1d, 0x00, i);
+    }
+    return GOOD;
+  }
+
+  /** ORWRITE(16) of `data` (blocks x block size bytes): a WRITE(16) of the OR of the range and `data`. */
+  orWrite16(lunIndex: number, lba: number, data: Uint8Array): Expected {
+    const lun = this.luns[lunIndex]!;
+    const blocks = data.length / this.blockSize;
+    if (!this.#inRange(lun, lba, blocks)) return LBA_OUT_OF_RANGE;
+    const ored = this.#readBlocks(lun, lba, blocks);
+    for (let i = 0; i < ored.length; i++) ored[i] = ored[i]! | data[i]!;
+    return this.write16(lunIndex, lba, ored);
+  }
+
+  /** PRE-FETCH: only the range is checked (blocks 0 = from `lba` to the last LBA); nothing changes. */
+  preFetch(lunIndex: number, lba: number, blocks: number): Expected {
+    return this.#inRange(this.luns[lunIndex]!, lba, blocks) ? GOOD : LBA_OUT_OF_RANGE;
+  }
+
+  /** SANITIZE BLOCK ERASE: every slot of a thin LUN is cleared (zeros, deallocated); a thick LUN does not offer it. */
+  sanitizeBlockErase(lunIndex: number): Expected {
+    const lun = this.luns[lunIndex]!;
+    if (!lun.thin) return INVALID_OPCODE; // SANITIZE is implemented on thin LUNs only
+    lun.slots.forEach((_, slot) => this.#clearSlot(lun, slot));
+    return GOOD;
   }
 
   /** WRITE(16) of `data` (blocks x block size bytes). */

@@ -42,14 +42,15 @@ function fresh() {
 const window = async (lun: ScsiTarget) => (await lun.execute(cdb.read16({ lba: BLOCKS - 64, blocks: 64 }))).data!;
 
 describe('command arbitraries', () => {
-  it('well-formed commands are accepted by the array (GOOD, or a COMPARE AND WRITE miscompare)', async () => {
+  it('well-formed commands are accepted by the array (GOOD, or a COMPARE AND WRITE or VERIFY miscompare)', async () => {
     await fc.assert(
       fc.asyncProperty(commandArbitrary(fresh().space), async (command) => {
         const { lun, space } = fresh();
         const e = encodeCommand(command, space, (r) => new Uint8Array(r.blocks * 512));
         const r = await lun.execute(e.cdb, e.dataOut);
         const s = decodeSense(r.sense);
-        expect(r.status === 0 || (command.op === 'COMPARE AND WRITE' && s?.key === 0x0e), `${command.op}: ${JSON.stringify(s)}`).toBe(true);
+        const compares = command.op === 'COMPARE AND WRITE' || ((command.op === 'VERIFY(10)' || command.op === 'VERIFY(16)') && command.bytchk !== 0 && command.miscompareAt !== null);
+        expect(r.status === 0 || (compares && s?.key === 0x0e && s.asc === 0x1d), `${command.op}: ${JSON.stringify(s)}`).toBe(true);
       }),
       { numRuns: 300 },
     );

@@ -145,6 +145,8 @@ export function parseIscsiUrl(url: string): IscsiUrl {
  */
 function expectedDataIn(cdb: Uint8Array, blockSize: number): number {
   switch (cdb[0]) {
+    case 0x08: // READ(6): TRANSFER LENGTH 0 is 256 blocks
+      return (cdb[4] === 0 ? 256 : cdb[4]!) * blockSize;
     case 0x28:
       return readU16(cdb, 7) * blockSize;
     case 0xa8:

@@ -9,7 +9,7 @@ import { ReferenceArray } from '../reference-array.js';
 import { refusal, type Prediction } from './predict.js';
 
 /** Commands that touch no medium: targets differ in how a SCSI-2 reservation of another nexus treats them. */
-const NO_MEDIUM: ReadonlySet<KitCommand['op']> = new Set(['TEST UNIT READY', 'READ CAPACITY(16)', 'RECEIVE COPY RESULTS', 'GET LBA STATUS', 'SYNCHRONIZE CACHE(16)']);
+const NO_MEDIUM: ReadonlySet<KitCommand['op']> = new Set(['TEST UNIT READY', 'READ CAPACITY(16)', 'RECEIVE COPY RESULTS', 'GET LBA STATUS', 'SYNCHRONIZE CACHE(16)', 'PRE-FETCH(10)', 'PRE-FETCH(16)']);
 
 /**
  * The model of the LUN's window: the reference array (one thin LUN the size of the window, a pool
@@ -113,16 +113,39 @@ export class KitModel {
       case 'RELEASE(6)':
         this.holder = undefined;
         return { kind: 'exact', expected: { status: 0 } };
+      case 'READ(6)':
       case 'READ(10)':
       case 'READ(16)':
         return { kind: 'exact', expected: this.ref.read16(0, m(command.lba), command.blocks) };
+      case 'WRITE(6)':
       case 'WRITE(10)':
       case 'WRITE(16)':
+      case 'WRITE AND VERIFY(10)': // the verify compares what the write just wrote
+      case 'WRITE AND VERIFY(16)':
       case 'WRITE ATOMIC(16)': // the model applies every command whole, so an atomic write is a write
         this.#known(m(command.lba), command.blocks);
         return { kind: 'exact', expected: this.ref.write16(0, m(command.lba), encoded.dataOut ?? new Uint8Array(0)) };
       case 'SYNCHRONIZE CACHE(16)':
         return { kind: 'exact', expected: { status: 0 } };
+      case 'ORWRITE(16)': {
+        const expected = this.ref.orWrite16(0, m(command.lba), encoded.dataOut ?? new Uint8Array(0));
+        if (expected.status === 0) this.#known(m(command.lba), command.blocks);
+        return { kind: 'exact', expected };
+      }
+      case 'VERIFY(10)':
+      case 'VERIFY(16)':
+        return { kind: 'exact', expected: this.ref.verify(0, m(command.lba), command.blocks, command.bytchk, encoded.dataOut) };
+      case 'PRE-FETCH(10)':
+      case 'PRE-FETCH(16)':
+        // The model (like the array) has no cache: GOOD. SBC-4 5.9 has a target whose cache took
+        // every block answer CONDITION MET, so that is accepted too.
+        return { kind: 'exact', expected: this.ref.preFetch(0, m(command.lba), command.blocks), conditionMet: true };
+      case 'SANITIZE BLOCK ERASE': {
+        // Offered only where the window is the whole LUN (model LBA 0 is LBA 0).
+        const expected = this.ref.sanitizeBlockErase(0);
+        if (expected.status === 0) this.#forget(0, this.blocks);
+        return { kind: 'exact', expected };
+      }
       case 'GET LBA STATUS': {
         const lba = command.lba;
         return {

@@ -9,9 +9,13 @@ import type { Defect } from '../commands.js';
 import type { Expected } from '../reference-array.js';
 import { RESERVATION_CONFLICT, describeResult, hex2 } from './report.js';
 
+/** CONDITION MET status (SAM-5). */
+const CONDITION_MET = 0x04;
+
 /** What a step should answer. */
 export type Prediction =
-  | { readonly kind: 'exact'; readonly expected: Expected }
+  /** `expected` exactly; with `conditionMet`, CONDITION MET (04h) is as good as an expected GOOD (PRE-FETCH, SBC-4 5.9). */
+  | { readonly kind: 'exact'; readonly expected: Expected; readonly conditionMet?: boolean }
   | { readonly kind: 'refused'; readonly keys: readonly number[]; readonly ascs?: readonly number[]; readonly text: string }
   | { readonly kind: 'conflict' }
   /** GOOD with Data-In of a shape `test` checks (what the model cannot give byte for byte). */
@@ -25,6 +29,8 @@ export function refusal(defect: Defect): Prediction {
       return { kind: 'refused', keys: [0x05], ascs: [0x21], text: 'CHECK CONDITION 05/21/xx (LOGICAL BLOCK ADDRESS OUT OF RANGE)' };
     case 'over-limit':
     case 'unsupported-ndob':
+    case 'reserved-bytchk':
+    case 'nonzero-parameter-list-length':
       return { kind: 'refused', keys: [0x05], ascs: [0x24], text: 'CHECK CONDITION 05/24/xx (INVALID FIELD IN CDB)' };
     case 'too-many-descriptors':
     case 'short-parameter-list':
@@ -42,7 +48,7 @@ export function describePrediction(p: Prediction): string {
   switch (p.kind) {
     case 'exact': {
       const e = p.expected;
-      if (e.status === 0) return e.data !== undefined && e.data.length > 0 ? `GOOD, ${e.data.length} bytes` : 'GOOD';
+      if (e.status === 0) return e.data !== undefined && e.data.length > 0 ? `GOOD, ${e.data.length} bytes` : p.conditionMet === true ? 'GOOD (or CONDITION MET)' : 'GOOD';
       const s = e.sense!;
       return `CHECK CONDITION ${hex2(s.key)}/${hex2(s.asc)}/${hex2(s.ascq)}${s.information === undefined ? '' : ` INFORMATION ${s.information}`}`;
     }
@@ -78,6 +84,7 @@ export function disagreement(p: Prediction, actual: ScsiResult, blockSize: numbe
     }
     case 'exact': {
       const e = p.expected;
+      if (e.status === 0 && p.conditionMet === true && (actual.status as number) === CONDITION_MET) return undefined; // a remote target may answer any status byte
       if (actual.status !== e.status) return `expected ${describePrediction(p)}, got ${describeResult(actual)}`;
       if (e.status !== 0) {
         const s = decodeSense(actual.sense);

@@ -10,7 +10,7 @@ import { InvalidArgumentError, checkOptions, is } from '../../common/errors.js';
 import { probeLun, type LunInfo } from '../../host/probe.js';
 import type { ScsiTarget } from '../../host/target.js';
 import type { CommandSpace } from '../arbitraries.js';
-import type { KitCommand } from '../commands.js';
+import { KIT_OPS, type KitCommand } from '../commands.js';
 import { SETUP_OPTIONS, type KitSetupOptions } from './options.js';
 import type { TargetCapabilities } from './report.js';
 import type { KitNexus } from './steps.js';
@@ -38,8 +38,14 @@ export async function writeSameBits(target: KitNexus): Promise<{ unmap: boolean;
   };
 }
 
-/** The kit commands the target offers, as its probe found it (and as `restrict` allows). */
-export function opsOf(info: LunInfo, restrict: ReadonlySet<KitCommand['op']> | undefined): Set<KitCommand['op']> {
+/**
+ * The kit commands the target offers, as its probe found it (and as `restrict` allows). The SBC
+ * commands the kit added with SBC-4 coverage (READ(6) to SANITIZE) are offered only where REPORT
+ * SUPPORTED OPERATION CODES lists them: READ(6)/WRITE(6) where their 21-bit LBA reaches the last
+ * LBA; SANITIZE BLOCK ERASE (service action 02h) only on a thin LUN and with `wholeLun`, a window
+ * that is the whole LUN, since it erases every block.
+ */
+export function opsOf(info: LunInfo, restrict: ReadonlySet<KitCommand['op']> | undefined, wholeLun = false): Set<KitCommand['op']> {
   const s = info.supported;
   const listed = (opcode: number, sa?: number): boolean => s === undefined || s.has(sa === undefined ? String(opcode) : `${opcode}/${sa}`) || s.has(String(opcode));
   const ops = new Set<KitCommand['op']>(['TEST UNIT READY', 'INQUIRY', 'READ CAPACITY(16)']);
@@ -49,6 +55,18 @@ export function opsOf(info: LunInfo, restrict: ReadonlySet<KitCommand['op']> | u
   if (listed(0x8a)) ops.add('WRITE(16)');
   // Only where REPORT SUPPORTED OPERATION CODES lists it: few targets implement WRITE ATOMIC(16).
   if (s !== undefined && s.has(String(0x9c))) ops.add('WRITE ATOMIC(16)');
+  const rsoc = (opcode: number, sa?: number): boolean => s !== undefined && s.has(sa === undefined ? String(opcode) : `${opcode}/${sa}`);
+  const sixByte = info.blockCount <= 0x200000;
+  if (sixByte && rsoc(0x08)) ops.add('READ(6)');
+  if (sixByte && rsoc(0x0a)) ops.add('WRITE(6)');
+  if (rsoc(0x2f)) ops.add('VERIFY(10)');
+  if (rsoc(0x8f)) ops.add('VERIFY(16)');
+  if (rsoc(0x2e)) ops.add('WRITE AND VERIFY(10)');
+  if (rsoc(0x8e)) ops.add('WRITE AND VERIFY(16)');
+  if (rsoc(0x8b)) ops.add('ORWRITE(16)');
+  if (rsoc(0x34)) ops.add('PRE-FETCH(10)');
+  if (rsoc(0x90)) ops.add('PRE-FETCH(16)');
+  if (wholeLun && info.thin && rsoc(0x48, 0x02)) ops.add('SANITIZE BLOCK ERASE');
   if (s !== undefined && s.has(String(0x41))) ops.add('WRITE SAME(10)');
   if (s !== undefined && s.has(String(0x93))) ops.add('WRITE SAME(16)');
   if (s !== undefined && s.has(String(0x91))) ops.add('SYNCHRONIZE CACHE(16)');
@@ -100,7 +118,7 @@ export async function setUp(target: ScsiTarget, options: KitSetupOptions, where:
   }
   const windowBlocks = options.windowBlocks ?? Math.min(64, info.blockCount);
   const first = info.blockCount - windowBlocks;
-  const ops = opsOf(info, options.ops === undefined ? undefined : new Set(options.ops));
+  const ops = opsOf(info, options.ops === undefined ? undefined : new Set(options.ops), first === 0);
   if (ops.size === 0) throw new InvalidArgumentError(`${where}: the target offers none of the ops asked for (${[...options.ops!].join(', ')})`);
   const ws = await writeSameBits(nexuses[0]!);
   const maxBlocks = Math.max(1, Math.min(16, windowBlocks, info.maxTransferBlocks || 16));
@@ -115,10 +133,11 @@ export async function setUp(target: ScsiTarget, options: KitSetupOptions, where:
     maxWriteSameBlocks: info.maxWriteSameBlocks,
     maxUnmapDescriptors: info.maxUnmapDescriptors,
     maxSegments: info.copyManager?.maxSegmentDescriptors ?? 4,
+    maxTransferBlocks: info.maxTransferBlocks,
     writeSameNdob: ws.ndob,
     writeSameUnmap: ws.unmap,
     writeSame10Unmap: ws.unmap10,
   };
-  const capabilities: TargetCapabilities = { blockSize: info.blockSize, blockCount: info.blockCount, window: { lba: first, blocks: windowBlocks }, ops: [...ops], unmappedReadsZero: info.unmappedReadsZero, nexuses: nexuses.length };
+  const capabilities: TargetCapabilities = { blockSize: info.blockSize, blockCount: info.blockCount, window: { lba: first, blocks: windowBlocks }, ops: KIT_OPS.filter((o) => ops.has(o)), unmappedReadsZero: info.unmappedReadsZero, nexuses: nexuses.length };
   return { nexuses, space, capabilities };
 }

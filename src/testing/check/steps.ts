@@ -71,7 +71,8 @@ function settleUnknownSync(model: KitModel, real: Real, nexus: number, ranges: r
 
 /** The blocks a command reads (whose content its answer depends on). */
 export function rangesRead(c: KitCommand): BlockRange[] {
-  if (c.op === 'COMPARE AND WRITE') return [c];
+  if (c.op === 'COMPARE AND WRITE' || c.op === 'ORWRITE(16)') return [c];
+  if ((c.op === 'VERIFY(10)' || c.op === 'VERIFY(16)') && c.bytchk !== 0) return [c];
   if (c.op === 'EXTENDED COPY') return c.segments.map((s) => ({ lba: s.srcLba, blocks: s.blocks }));
   return [];
 }
@@ -139,7 +140,7 @@ export class StepCommand implements fc.AsyncCommand<KitModel, KitSystem> {
     real.count++;
     const n = real.nexuses[this.nexus]!;
     const c = this.command;
-    const unknown = c.op === 'READ(16)' || c.op === 'READ(10)' ? (i: number) => step.unknownBefore.has(c.lba - model.first + i) : undefined;
+    const unknown = c.op === 'READ(16)' || c.op === 'READ(10)' || c.op === 'READ(6)' ? (i: number) => step.unknownBefore.has(c.lba - model.first + i) : undefined;
     const wrong = disagreement(step.prediction, actual, real.space.blockSize, unknown);
     real.log.push({ nexus: n.name, command: step.text, expected: describePrediction(step.prediction), actual: describeResult(actual), ok: wrong === undefined });
     if (wrong !== undefined) throw new CheckFailure(`${n.name}: ${step.text}: ${wrong}`);
