@@ -84,7 +84,9 @@ const SYSTEM_ERRORS: Readonly<Record<string, string>> = {
 
 /**
  * The TCP connection to a target portal could not be made (refused, unreachable, timed out, an
- * unknown host name), or it closed or failed before the login completed.
+ * unknown host name), it closed or failed before the login completed (`during` 'login'), or, once
+ * logged in, it closed or failed with commands outstanding or before a new one (`during` 'session':
+ * the transport is lost, and a command it carried may or may not have run).
  */
 export class IscsiConnectionError extends VaaiSimError {
   /** Target portal address. */
@@ -96,15 +98,43 @@ export class IscsiConnectionError extends VaaiSimError {
 
   /**
    * @param host - portal address; @param port - portal port; @param cause - the system error
-   * @param during - what was under way, e.g. 'connect' or 'login'
+   * @param during - what was under way: 'connect', 'login' or 'session' (after the login)
    */
-  constructor(host: string, port: number, cause: Error, during: 'connect' | 'login' = 'connect') {
+  constructor(host: string, port: number, cause: Error, during: 'connect' | 'login' | 'session' = 'connect') {
     const code = (cause as NodeJS.ErrnoException).code;
     const why = code === undefined ? cause.message : `${SYSTEM_ERRORS[code] ?? cause.message} (${code})`;
-    super('ERR_ISCSI_CONNECTION', during === 'connect' ? `iSCSI connection to ${formatPortal(host, port)} failed: ${why}` : `iSCSI connection to ${formatPortal(host, port)} failed during login: ${why}`);
+    const where = `iSCSI connection to ${formatPortal(host, port)}`;
+    super('ERR_ISCSI_CONNECTION', during === 'connect' ? `${where} failed: ${why}` : during === 'login' ? `${where} failed during login: ${why}` : `${where} closed: ${why}`);
     this.host = host;
     this.port = port;
     this.cause = cause;
+    this.during = during;
+  }
+
+  /** What was under way: making the connection, the login, or the logged-in session. */
+  readonly during: 'connect' | 'login' | 'session';
+}
+
+/**
+ * A command had no answer within the session's `commandTimeoutMs` (a target port that is a black
+ * hole, a hung target). The initiator cannot know whether the command ran: it ends the session (the
+ * target then sees its I_T nexus lost, RFC 7143 6.3.5 at ERL 0), and every command still outstanding
+ * on it rejects with this error too.
+ */
+export class IscsiTimeoutError extends VaaiSimError {
+  /** Target portal address. */
+  readonly host: string;
+  /** Target portal port. */
+  readonly port: number;
+  /** The timeout that expired, in milliseconds. */
+  readonly timeoutMs: number;
+
+  /** @param host - portal address; @param port - portal port; @param timeoutMs - the timeout that expired */
+  constructor(host: string, port: number, timeoutMs: number) {
+    super('ERR_ISCSI_TIMEOUT', `iSCSI command to ${formatPortal(host, port)} had no answer within ${timeoutMs} ms (commandTimeoutMs); the session is closed`);
+    this.host = host;
+    this.port = port;
+    this.timeoutMs = timeoutMs;
   }
 }
 

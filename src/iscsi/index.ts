@@ -16,12 +16,12 @@
 
 export { IscsiServer } from './target/server.js';
 export { IscsiSession, parseIscsiUrl, MAX_ISCSI_LUN } from './initiator/session.js';
-export { IscsiLoginError, IscsiConnectionError, IscsiUrlError } from './errors.js';
+export { IscsiLoginError, IscsiConnectionError, IscsiTimeoutError, IscsiUrlError } from './errors.js';
 export type { IscsiUrlPart } from './errors.js';
 export { LoginStatus, loginStatusName, formatLoginStatus } from './pdu/login-status.js';
 export type { LoginStatusEntry } from './pdu/login-status.js';
 export type { IscsiSessionOptions, IscsiUrl } from './initiator/session.js';
-export type { IscsiServerOptions, IscsiTargetConfig, BoundAddress } from './target/server.js';
+export type { IscsiServerOptions, IscsiTargetConfig, IscsiPortalConfig, IscsiPortalInfo, BoundAddress } from './target/server.js';
 export type { ChapSecrets, ChapCredentials } from './auth/chap.js';
 export { PduFramer, BHS_LENGTH } from './pdu/framer.js';
 export type { FramedPdu, FrameResult, FramedPdus, FramingError, FramerLimits } from './pdu/framer.js';

@@ -239,7 +239,7 @@ describe('IscsiLoginError from a target that answers by hand', () => {
 
 describe('IscsiSession.connect options', () => {
   const cases: Array<[string, Record<string, unknown>, string]> = [
-    ['an unknown key', { host: '127.0.0.1', targetName: KNOWN, tagetName: 'x' }, "IscsiSession.connect: unknown option 'tagetName' (known: host, port, targetName, initiatorName, digests, chap, isid, loginTimeoutMs)"],
+    ['an unknown key', { host: '127.0.0.1', targetName: KNOWN, tagetName: 'x' }, "IscsiSession.connect: unknown option 'tagetName' (known: host, port, targetName, initiatorName, digests, chap, isid, loginTimeoutMs, commandTimeoutMs)"],
     ['a login timeout of 0', { host: '127.0.0.1', targetName: KNOWN, loginTimeoutMs: 0 }, 'IscsiSession.connect: loginTimeoutMs must be an integer in [1, 3600000], got 0'],
     ['a port out of range', { host: '127.0.0.1', targetName: KNOWN, port: 70000 }, 'IscsiSession.connect: port must be an integer in [1, 65535], got 70000'],
     ['a fractional port', { host: '127.0.0.1', targetName: KNOWN, port: 3260.5 }, 'IscsiSession.connect: port must be an integer in [1, 65535], got 3260.5'],
@@ -261,10 +261,22 @@ describe('IscsiServer options', () => {
   const array = new StorageArray({ capacityBytes: 1 << 26 });
   const lun = array.createLun({ sizeBytes: 1 << 20 });
   const cases: Array<[string, Record<string, unknown>, string]> = [
-    ['an unknown key', { array, targets: [], prot: 3260 }, "IscsiServer: unknown option 'prot' (known: array, targets, host, port, portalGroupTag)"],
+    ['an unknown key', { array, targets: [], prot: 3260 }, "IscsiServer: unknown option 'prot' (known: array, targets, host, port, portalGroupTag, portals)"],
     ['no array', { targets: [] }, 'IscsiServer: array is required'],
     ['an array that is not a StorageArray', { array: {}, targets: [] }, 'IscsiServer: array must be a StorageArray, got {}'],
     ['a port out of range', { array, targets: [], port: 99999 }, 'IscsiServer: port must be an integer in [0, 65535], got 99999'],
+    ['portals beside port', { array, targets: [], port: 3260, portals: [{ port: 3260 }] }, 'IscsiServer: give either portals or port/portalGroupTag (the one portal), not both'],
+    ['portals beside portalGroupTag', { array, targets: [], portalGroupTag: 2, portals: [{ port: 3260 }] }, 'IscsiServer: give either portals or port/portalGroupTag (the one portal), not both'],
+    ['an empty portal list', { array, targets: [], portals: [] }, 'IscsiServer: portals must name at least one portal'],
+    ['an unknown portal key', { array, targets: [], portals: [{ prot: 3260 }] }, "IscsiServer: portals[0]: unknown option 'prot' (known: host, port, portalGroupTag, targetPortGroup)"],
+    ['a portal group tag out of range', { array, targets: [], portals: [{ portalGroupTag: 65536 }] }, 'IscsiServer: portals[0]: portalGroupTag must be an integer in [0, 65535], got 65536'],
+    ['a target port group out of range', { array, targets: [], portals: [{ targetPortGroup: -1 }] }, 'IscsiServer: portals[0]: targetPortGroup must be an integer in [0, 65535], got -1'],
+    ['two portals with one tag', { array, targets: [], portals: [{ port: 0, portalGroupTag: 5 }, { port: 0 }, { port: 0, portalGroupTag: 5 }] }, 'IscsiServer: portals 1 and 3 have the same portal group tag 5; each portal is its own portal group'],
+    ['a default tag that repeats a given one', { array, targets: [], portals: [{ port: 0, portalGroupTag: 2 }, { port: 0 }] }, 'IscsiServer: portals 1 and 2 have the same portal group tag 2; each portal is its own portal group'],
+    ['two portals on one address and port', { array, targets: [], portals: [{ port: 3260 }, { port: 3261 }, { port: 3260 }] }, 'IscsiServer: portals 1 and 3 both listen on 127.0.0.1:3260'],
+    ['the default port twice', { array, targets: [], portals: [{}, {}] }, 'IscsiServer: portals 1 and 2 both listen on 127.0.0.1:3260'],
+    ['a wildcard address and another on its port', { array, targets: [], portals: [{ host: '0.0.0.0', port: 3261 }, { host: '127.0.0.2', port: 3261 }] }, 'IscsiServer: portals 1 and 2 both listen on 127.0.0.2:3261'],
+    ['an IPv6 wildcard and another on its port', { array, targets: [], portals: [{ host: '::1', port: 3262 }, { host: '::', port: 3262 }] }, 'IscsiServer: portals 1 and 2 both listen on [::]:3262'],
     ['an unknown target key', { array, targets: [{ name: KNOWN, luns: [lun], lun: 0 }] }, "IscsiServer: targets[0]: unknown option 'lun' (known: name, luns, initiators, chap)"],
     ['a target without LUNs', { array, targets: [{ name: KNOWN }] }, 'IscsiServer: targets[0]: luns is required'],
     ['a LUN that is not a Lun', { array, targets: [{ name: KNOWN, luns: [0] }] }, 'IscsiServer: targets[0]: luns[0] must be a Lun, got 0'],

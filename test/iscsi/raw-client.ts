@@ -5,6 +5,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import { readU16, readU32, writeU32 } from '../../src/codec/bytes.js';
+import { assemblePdu } from '../../src/iscsi/pdu/assemble.js';
 import { crc32c } from '../../src/iscsi/pdu/crc32c.js';
 import { BHS_LENGTH, PduFramer } from '../../src/iscsi/pdu/framer.js';
 import * as enc from '../../src/iscsi/pdu/initiator-encoder.js';
@@ -234,18 +235,18 @@ export class RawClient {
    * {@link DEFAULT_OPERATIONAL} overridden by `operational`. Returns the target's operational answers
    * and turns digests on as negotiated. Throws on any unexpected answer.
    */
-  async login(o: { targetName: string; initiatorName?: string; operational?: Record<string, string> }): Promise<Map<string, string>> {
+  /**
+   * Logs in to `targetName` (a normal session), or with `discovery` a discovery session (no target);
+   * resolves with the keys of the last Login Response.
+   */
+  async login(o: { targetName?: string; discovery?: boolean; initiatorName?: string; operational?: Record<string, string> }): Promise<Map<string, string>> {
     const itt = this.itt++;
     const base = { isid: this.isid, tsih: 0, itt, cid: 0, cmdSN: this.cmdSN };
+    const naming: Array<[string, string]> = o.discovery === true ? [['SessionType', 'Discovery']] : [['TargetName', o.targetName ?? ''], ['SessionType', 'Normal']];
     const security = await this.#loginStep(
       enc.loginRequest(
         { ...base, transit: true, csg: 0, nsg: 1, expStatSN: 0 },
-        encodeText([
-          ['InitiatorName', o.initiatorName ?? 'iqn.2026-11.dev.vaai-sim:raw-client'],
-          ['TargetName', o.targetName],
-          ['SessionType', 'Normal'],
-          ['AuthMethod', 'None'],
-        ]),
+        encodeText([['InitiatorName', o.initiatorName ?? 'iqn.2026-11.dev.vaai-sim:raw-client'], ...naming, ['AuthMethod', 'None']]),
       ),
     );
     if (security.keys.get('AuthMethod') !== 'None' || !security.transit || security.nsg !== 1) throw new Error('raw login: unexpected security stage answer');
@@ -284,6 +285,28 @@ export class RawClient {
       this.digests,
     );
     return { pdu, itt, cmdSN };
+  }
+
+  /** Sends a Text Request (final, one PDU) with `pairs` and resolves with the pairs of its Text Response. */
+  async text(pairs: ReadonlyArray<[string, string]>): Promise<Array<[string, string]>> {
+    const itt = this.itt++;
+    const cmdSN = this.cmdSN;
+    this.cmdSN = (this.cmdSN + 1) >>> 0;
+    this.send(
+      assemblePdu(0x04, encodeText(pairs), this.digests, (b) => {
+        b[1] = 0x80;
+        writeU32(b, 16, itt);
+        writeU32(b, 20, 0xffffffff);
+        writeU32(b, 24, cmdSN);
+        writeU32(b, 28, this.expStatSN);
+      }),
+    );
+    const r = await this.next();
+    if (r.opcode !== TargetOpcode.TEXT_RESPONSE || readU32(r.bhs, 16) !== itt) throw new Error(`text: opcode 0x${r.opcode.toString(16)} instead of the Text Response for ${itt}`);
+    this.#status(r);
+    const answer = decodeText(r.data);
+    if (typeof answer === 'string') throw new Error(`text: ${answer}`);
+    return answer.map(([k, v]) => [k, v]);
   }
 
   /** Builds a Data-Out PDU. */

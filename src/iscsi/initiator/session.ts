@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import { CHAP_MD5, chapResponse, hexConstant, isChapSecrets, newChapChallenge, type ChapSecrets } from '../auth/chap.js';
 import { InvalidArgumentError, checkInteger, checkOptions, is, type ValueCheck } from '../../common/errors.js';
-import { IscsiConnectionError, IscsiLoginError, IscsiUrlError, formatPortal } from '../errors.js';
+import { IscsiConnectionError, IscsiLoginError, IscsiTimeoutError, IscsiUrlError, formatPortal } from '../errors.js';
 import { LoginStatus } from '../pdu/login-status.js';
 import { readU16, readU32 } from '../../codec/bytes.js';
 import { readCapacity16 } from '../../codec/cdb-encoder.js';
@@ -52,6 +52,14 @@ export interface IscsiSessionOptions {
    * @defaultValue 15000 (open-iscsi's login_timeout)
    */
   readonly loginTimeoutMs?: number;
+  /**
+   * How long a command may go unanswered, from `execute` (waiting for room in the command window
+   * included) to its status, in milliseconds. When it expires the command rejects with
+   * {@link IscsiTimeoutError} and the session ends (its other commands reject with the same error):
+   * the path is not answering (a black hole), and whether the command ran is unknown.
+   * @defaultValue no timeout: a command waits for its answer or for the connection to end
+   */
+  readonly commandTimeoutMs?: number;
 }
 
 /** What {@link IscsiSession.connect} accepts. */
@@ -66,6 +74,7 @@ const SESSION_OPTIONS: Readonly<Record<keyof IscsiSessionOptions, ValueCheck>> =
     if (!(v instanceof Uint8Array) || v.length !== 6) throw new InvalidArgumentError(`${what}: an ISID is 6 bytes, not ${v instanceof Uint8Array ? v.length : typeof v}`);
   },
   loginTimeoutMs: is.integer(1, 3_600_000),
+  commandTimeoutMs: is.integer(1, 3_600_000),
 };
 
 
@@ -195,13 +204,14 @@ export class IscsiSession {
   #closed = false;
   #failure: Error | undefined;
   readonly #portal: { readonly host: string; readonly port: number; readonly targetName: string };
+  #commandTimeoutMs: number | undefined;
 
   private constructor(socket: Socket, portal: { readonly host: string; readonly port: number; readonly targetName: string }) {
     this.#socket = socket;
     this.#portal = portal;
     socket.on('data', (chunk: Buffer) => this.#receive(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
-    socket.on('close', () => this.#fail(this.#loggedIn ? new Error('iSCSI connection closed') : new IscsiConnectionError(portal.host, portal.port, new Error('the target closed the connection'), 'login')));
-    socket.on('error', (e) => this.#fail(this.#loggedIn ? e : new IscsiConnectionError(portal.host, portal.port, e, 'login')));
+    socket.on('close', () => this.#fail(new IscsiConnectionError(portal.host, portal.port, new Error('the target closed the connection'), this.#loggedIn ? 'session' : 'login')));
+    socket.on('error', (e) => this.#fail(new IscsiConnectionError(portal.host, portal.port, e, this.#loggedIn ? 'session' : 'login')));
   }
 
   /**
@@ -241,6 +251,7 @@ export class IscsiSession {
       clearTimeout(timer);
     }
     session.#loggedIn = true;
+    session.#commandTimeoutMs = options.commandTimeoutMs;
     return session;
   }
 
@@ -367,6 +378,18 @@ export class IscsiSession {
   }
 
   async #execute(lun: Uint8Array, cdb: Uint8Array, dataOut: Uint8Array | undefined, options: ExecuteOptions | undefined): Promise<ScsiResult> {
+    const timeoutMs = this.#commandTimeoutMs;
+    if (timeoutMs === undefined || this.#closed) return this.#issue(lun, cdb, dataOut, options);
+    // No answer in time: the session ends, which rejects this command (and every other) with the timeout.
+    const timer = setTimeout(() => this.#fail(new IscsiTimeoutError(this.#portal.host, this.#portal.port, timeoutMs)), timeoutMs);
+    try {
+      return await this.#issue(lun, cdb, dataOut, options);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async #issue(lun: Uint8Array, cdb: Uint8Array, dataOut: Uint8Array | undefined, options: ExecuteOptions | undefined): Promise<ScsiResult> {
     if (this.#closed) throw this.#failure ?? new Error('iSCSI session closed');
     while (((this.#maxCmdSN - this.#cmdSN) | 0) < 0) {
       await new Promise<void>((resolve) => this.#windowWaiters.push(resolve));

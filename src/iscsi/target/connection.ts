@@ -302,7 +302,7 @@ export class TargetConnection {
   }
 
   #text(pdu: TextRequestPdu, done: () => void): void {
-    const answers = answerText(pdu.data, { targets: this.#host.targets, portal: this.#host.portal, initiatorName: this.#login.initiatorName, sessionTarget: this.#login.target });
+    const answers = answerText(pdu.data, { targets: this.#host.targets, addresses: (t) => this.#host.targetAddresses(t), initiatorName: this.#login.initiatorName, sessionTarget: this.#login.target });
     const { itt } = pdu;
     const lun = pdu.lun.slice();
     this.#enqueue(() => {

@@ -10,8 +10,8 @@ import type { ExposedTarget } from './session.js';
 export interface DiscoveryContext {
   /** Targets by name. */
   readonly targets: ReadonlyMap<string, ExposedTarget>;
-  /** `TargetAddress` value of every target (`ip:port,tpgt`). */
-  readonly portal: string;
+  /** `TargetAddress` values of a target (`ip:port,tpgt`), one per portal it is served on. */
+  addresses(target: ExposedTarget): readonly string[];
   /** InitiatorName of the session. */
   readonly initiatorName: string;
   /** The session's target (undefined in a discovery session). */
@@ -21,7 +21,8 @@ export interface DiscoveryContext {
 /**
  * The answer to a Text Request's data: for `SendTargets=All` every target the initiator may log in
  * to, for `SendTargets=<name>` that one, for an empty value the session's own target, each as
- * TargetName and TargetAddress; any other key is NotUnderstood (RFC 7143 6.2). Text that does not
+ * TargetName and one TargetAddress per portal (with its portal group tag, RFC 7143 13.8, appendix C);
+ * any other key is NotUnderstood (RFC 7143 6.2). Text that does not
  * decode gets an empty answer.
  */
 export function answerText(data: Uint8Array, ctx: DiscoveryContext): Array<[string, string]> {
@@ -36,7 +37,8 @@ export function answerText(data: Uint8Array, ctx: DiscoveryContext): Array<[stri
     for (const target of ctx.targets.values()) {
       if (value !== 'All' && value !== target.name && !(value === '' && target === ctx.sessionTarget)) continue;
       if (target.initiators !== undefined && !target.initiators.has(ctx.initiatorName)) continue;
-      answers.push(['TargetName', target.name], ['TargetAddress', ctx.portal]);
+      answers.push(['TargetName', target.name]);
+      for (const address of ctx.addresses(target)) answers.push(['TargetAddress', address]);
     }
   }
   return answers;

@@ -140,6 +140,9 @@ export class TargetLogin {
       const target = this.#host.targets.get(this.#keys.get('TargetName') ?? '');
       if (target === undefined) return LoginStatus.NOT_FOUND;
       if (target.initiators !== undefined && !target.initiators.has(name)) return LoginStatus.AUTHORIZATION_FAILURE;
+      // The target's port on this portal may be down (the other portals' may not): refused there.
+      const refusal = this.#host.loginTarget(target);
+      if (refusal !== undefined) return refusal;
       this.#target = target;
     }
     // A non-zero TSIH asks to add a connection to an existing session. This target negotiates

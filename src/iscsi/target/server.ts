@@ -1,17 +1,19 @@
 /**
- * The iSCSI target server: listens with `node:net`, runs one {@link TargetConnection} per TCP
- * connection, registers each target as a target port of the array (its LUN map and ACL), and routes
- * every logged-in session through its target's port, so that a nexus reaches only that target's LUNs.
+ * The iSCSI target server: one or more portals ({@link Portal}), each listening with `node:net` and
+ * running one `TargetConnection` per TCP connection; on each portal every target is a target port of
+ * the array (its LUN map and ACL, in the portal's target port group), and every logged-in session goes
+ * through the port of the portal it came in on, so that a nexus reaches only that target's LUNs. The
+ * session table is the server's: a session reinstated through another portal is another nexus.
  * @module
  */
-import { createServer, type Server, type Socket } from 'node:net';
 import { InvalidArgumentError, checkOptions, is, type ValueCheck } from '../../common/errors.js';
 import { Lun } from '../../scsi/logical-unit.js';
 import { StorageArray } from '../../scsi/storage-array.js';
 import type { ItNexus, TargetPort } from '../../scsi/ports.js';
 import { isChapSecrets, type ChapSecrets } from '../auth/chap.js';
-import { TargetConnection } from './connection.js';
-import type { ConnectionHost, ExposedTarget, SessionIdentity } from './session.js';
+import { formatPortal } from '../errors.js';
+import { Portal, type PortalConfig, type SessionHost } from './portal.js';
+import type { ExposedTarget, SessionIdentity } from './session.js';
 
 /** One target of the server. */
 export interface IscsiTargetConfig {
@@ -25,18 +27,39 @@ export interface IscsiTargetConfig {
   readonly chap?: ChapSecrets;
 }
 
+/**
+ * One portal of the server: a listening address, and for every target a SCSI target port in a target
+ * port group, named by the portal group tag (RFC 7143 4.4, 13.4: `<target>,t,0x<TPGT>`).
+ */
+export interface IscsiPortalConfig {
+  /** Address to listen on. @defaultValue the server's `host` ('127.0.0.1') */
+  readonly host?: string;
+  /** TCP port; 0 picks a free one. @defaultValue 3260 */
+  readonly port?: number;
+  /** Target portal group tag (TPGT), distinct across the server's portals. @defaultValue the portal's position, from 1 */
+  readonly portalGroupTag?: number;
+  /** TARGET PORT GROUP of the portal's target ports (SPC-5 6.37, the ALUA group). @defaultValue 0 */
+  readonly targetPortGroup?: number;
+}
+
 /** Options of {@link IscsiServer}. */
 export interface IscsiServerOptions {
   /** The array behind every target. */
   readonly array: StorageArray;
-  /** The targets. */
+  /** The targets; each is served on every portal. */
   readonly targets: readonly IscsiTargetConfig[];
-  /** Address to listen on. @defaultValue '127.0.0.1' */
+  /** Address to listen on (of every portal that names none). @defaultValue '127.0.0.1' */
   readonly host?: string;
-  /** TCP port; 0 picks a free one. @defaultValue 3260 */
+  /** TCP port of the one portal, without `portals`; 0 picks a free one. @defaultValue 3260 */
   readonly port?: number;
-  /** Target portal group tag. @defaultValue 1 */
+  /** Target portal group tag of the one portal, without `portals`. @defaultValue 1 */
   readonly portalGroupTag?: number;
+  /**
+   * Several portals, each a listening address and one target port per target (instead of `port` and
+   * `portalGroupTag`, which describe the one portal of a server without this option).
+   * @defaultValue one portal on `host`:`port` with tag `portalGroupTag`
+   */
+  readonly portals?: readonly IscsiPortalConfig[];
 }
 
 /** What one entry of {@link IscsiServerOptions.targets} accepts. */
@@ -47,6 +70,14 @@ const TARGET_OPTIONS = {
   chap: isChapSecrets,
 } as const satisfies Record<keyof IscsiTargetConfig, ValueCheck>;
 
+/** What one entry of {@link IscsiServerOptions.portals} accepts. */
+const PORTAL_OPTIONS = {
+  host: is.string,
+  port: is.integer(0, 65535),
+  portalGroupTag: is.integer(0, 65535),
+  targetPortGroup: is.integer(0, 65535),
+} as const satisfies Record<keyof IscsiPortalConfig, ValueCheck>;
+
 /** What {@link IscsiServer} accepts. */
 const SERVER_OPTIONS = {
   array: is.instanceOf(StorageArray, 'StorageArray'),
@@ -54,6 +85,7 @@ const SERVER_OPTIONS = {
   host: is.string,
   port: is.integer(0, 65535),
   portalGroupTag: is.integer(0, 65535),
+  portals: is.array(is.options(PORTAL_OPTIONS, [])),
 } as const satisfies Record<keyof IscsiServerOptions, ValueCheck>;
 
 /** A bound TCP address. */
@@ -64,35 +96,48 @@ export interface BoundAddress {
   readonly port: number;
 }
 
-/** An iSCSI target portal serving an array. */
+/** A portal of a server, as {@link IscsiServer.portals} describes it. */
+export interface IscsiPortalInfo {
+  /** The address it listens on (the bound one once listening). */
+  readonly host: string;
+  /** Its TCP port (the bound one once listening; 0 before, when a free one is to be picked). */
+  readonly port: number;
+  /** Target portal group tag. */
+  readonly portalGroupTag: number;
+  /** TARGET PORT GROUP of its target ports. */
+  readonly targetPortGroup: number | undefined;
+}
+
+/** True when two listening addresses would take the same TCP port (a wildcard address takes it on every address). */
+function collide(a: { host: string; port: number }, b: { host: string; port: number }): boolean {
+  if (a.port === 0 || a.port !== b.port) return false;
+  const wildcard = (h: string): boolean => h === '0.0.0.0' || h === '::' || h === '';
+  return a.host === b.host || wildcard(a.host) || wildcard(b.host);
+}
+
+/**
+ * An iSCSI target serving an array on one or more portals. Each portal is a listening address and,
+ * for every target, one SCSI target port (`<target>,t,0x<TPGT>`) in the portal's target port group;
+ * a session's I_T nexus is its initiator port with the target port of the portal it logged in to.
+ * The link state of those target ports (down, black hole, latency) applies to the connections of the
+ * portal: see {@link Portal}.
+ */
 export class IscsiServer {
   readonly #array: StorageArray;
   readonly #targets = new Map<string, ExposedTarget>();
-  readonly #host: string;
-  readonly #port: number;
-  readonly #tpgt: number;
-  readonly #connections = new Set<TargetConnection>();
-  /**
-   * The array's target port of each target while the server listens: it carries the target's LUN map
-   * and ACL, so that a session reaches only its target's LUNs (also as an EXTENDED COPY CSCD).
-   */
-  readonly #ports = new Map<string, TargetPort>();
+  readonly #portals: Portal[];
   /**
    * Logged-in sessions by the key of their I_T nexus (initiator name and ISID, target port): at most
    * one per nexus (an iSCSI session is an I_T nexus, RFC 7143 4.4), which session reinstatement replaces.
    */
   readonly #sessions = new Map<string, { nexus: ItNexus; session: SessionIdentity; connection: { close(): void } }>();
-  #server: Server | undefined;
   #tsih = 0;
-  #bound: BoundAddress | undefined;
+  #listening = false;
 
   /** @param options - see {@link IscsiServerOptions} */
   constructor(options: IscsiServerOptions) {
     checkOptions(options, SERVER_OPTIONS, 'IscsiServer', ['array', 'targets']);
     this.#array = options.array;
-    this.#host = options.host ?? '127.0.0.1';
-    this.#port = options.port ?? 3260;
-    this.#tpgt = options.portalGroupTag ?? 1;
     for (const t of options.targets) {
       if (!/^(iqn\.|eui\.|naa\.)/.test(t.name)) throw new InvalidArgumentError(`IscsiServer: target name '${t.name}' is not an iqn., eui. or naa. name`);
       if (this.#targets.has(t.name)) throw new InvalidArgumentError(`IscsiServer: duplicate target ${t.name}`);
@@ -107,70 +152,93 @@ export class IscsiServer {
         ...(t.chap === undefined ? {} : { chap: t.chap }),
       });
     }
+    this.#portals = this.#portalConfigs(options).map((p) => new Portal(p, this.#array, this.#targets, this.#sessionHost()));
   }
 
-  /** Where the server listens, once it does. */
+  /** The portals of {@link IscsiServerOptions}, with defaults; throws on a repeated tag or a TCP port two portals would share. */
+  #portalConfigs(options: IscsiServerOptions): PortalConfig[] {
+    const host = options.host ?? '127.0.0.1';
+    if (options.portals !== undefined && (options.port !== undefined || options.portalGroupTag !== undefined)) {
+      throw new InvalidArgumentError('IscsiServer: give either portals or port/portalGroupTag (the one portal), not both');
+    }
+    const given = options.portals ?? [{ port: options.port ?? 3260, portalGroupTag: options.portalGroupTag ?? 1 }];
+    if (given.length === 0) throw new InvalidArgumentError('IscsiServer: portals must name at least one portal');
+    const configs = given.map((p, i): PortalConfig => ({ index: i, host: p.host ?? host, port: p.port ?? 3260, tag: p.portalGroupTag ?? i + 1, group: p.targetPortGroup }));
+    for (const a of configs) {
+      for (const b of configs.slice(0, a.index)) {
+        if (a.tag === b.tag) throw new InvalidArgumentError(`IscsiServer: portals ${b.index + 1} and ${a.index + 1} have the same portal group tag ${a.tag}; each portal is its own portal group`);
+        if (collide(a, b)) throw new InvalidArgumentError(`IscsiServer: portals ${b.index + 1} and ${a.index + 1} both listen on ${formatPortal(a.host, a.port)}`);
+      }
+    }
+    return configs;
+  }
+
+  /** Where the first portal listens, once it does. */
   get address(): BoundAddress | undefined {
-    return this.#bound;
+    return this.#portals[0]!.bound;
   }
 
-  /** The URL a client uses for `target`'s LUN `lun`: `iscsi://host:port/iqn/lun`. */
-  url(target: string, lun = 0): string {
-    const a = this.#bound ?? { address: this.#host, port: this.#port };
-    return `iscsi://${a.address}:${a.port}/${target}/${lun}`;
+  /** Every portal, in the order given: its address (bound once listening), tag and target port group. */
+  get portals(): readonly IscsiPortalInfo[] {
+    return this.#portals.map((p) => p.info);
   }
 
   /**
-   * Starts listening; resolves with the bound address. Each target becomes a target port of the array
-   * (`<target name>,t,0x<TPGT>`, RFC 7143 13.4) carrying its LUN map and ACL, until {@link IscsiServer.close}.
+   * The URL a client uses for `target`'s LUN `lun` through portal `portal` (0-based, in the order of
+   * {@link IscsiServerOptions.portals}): `iscsi://host:port/iqn/lun`.
    */
-  listen(): Promise<BoundAddress> {
-    this.#registerPorts();
-    const server = createServer((socket) => this.#accept(socket));
-    this.#server = server;
-    return new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.#port, this.#host, () => {
-        const a = server.address();
-        if (a === null || typeof a === 'string') return reject(new Error('IscsiServer: no TCP address'));
-        this.#bound = { address: a.address, port: a.port };
-        resolve(this.#bound);
-      });
-    });
+  url(target: string, lun = 0, portal = 0): string {
+    const { host, port } = this.#portal(portal, 'url').info;
+    return `iscsi://${formatPortal(host, port)}/${target}/${lun}`;
   }
 
-  /** Stops listening and closes every connection. */
-  async close(): Promise<void> {
-    for (const c of this.#connections) c.close();
-    const server = this.#server;
-    this.#server = undefined;
-    // Every session's nexus ended with its connection; the ports go with the server.
-    for (const port of this.#ports.values()) this.#array.removeTargetPort(port);
-    this.#ports.clear();
-    if (server !== undefined) await new Promise<void>((resolve) => server.close(() => resolve()));
+  /**
+   * The array's target port of `target` on portal `portal` (0-based) while the server listens: the
+   * port whose link state ({@link TargetPort.setLink}) the portal honours. Undefined for an unknown
+   * target, or before {@link IscsiServer.listen}.
+   */
+  targetPort(target: string, portal = 0): TargetPort | undefined {
+    const t = this.#targets.get(target);
+    return t === undefined ? undefined : this.#portal(portal, 'targetPort').port(t);
   }
 
-  #registerPorts(): void {
-    if (this.#ports.size > 0) return;
-    const tpgt = this.#tpgt.toString(16).padStart(4, '0');
-    for (const target of this.#targets.values()) {
-      const port = this.#array.addTargetPort({
-        name: `${target.name},t,0x${tpgt}`,
-        luns: [...target.luns.values()],
-        ...(target.initiators === undefined ? {} : { initiators: [...target.initiators] }),
-      });
-      this.#ports.set(target.name, port);
+  #portal(index: number, what: string): Portal {
+    const portal = Number.isInteger(index) ? this.#portals[index] : undefined;
+    if (portal === undefined) throw new InvalidArgumentError(`IscsiServer.${what}: portal must be an integer from 0 to ${this.#portals.length - 1}, got ${String(index)}`);
+    return portal;
+  }
+
+  /**
+   * Starts listening on every portal; resolves with the first one's bound address. On each portal,
+   * each target becomes a target port of the array (`<target name>,t,0x<TPGT>`, RFC 7143 13.4) in the
+   * portal's target port group, carrying the target's LUN map and ACL, until {@link IscsiServer.close}.
+   * When a portal cannot listen, the others are closed again and the system error (with its `address`
+   * and `port`) rejects.
+   */
+  async listen(): Promise<BoundAddress> {
+    if (this.#listening) return this.address!;
+    this.#listening = true;
+    try {
+      for (const portal of this.#portals) await portal.open();
+    } catch (e) {
+      await this.close();
+      throw e;
     }
+    return this.address!;
   }
 
-  #accept(socket: Socket): void {
-    socket.setNoDelay(true);
-    const host: ConnectionHost = {
-      targets: this.#targets,
-      portal: `${this.#bound?.address ?? this.#host}:${this.#bound?.port ?? this.#port},${this.#tpgt}`,
-      portalGroupTag: this.#tpgt,
+  /** Stops listening on every portal and closes every connection. */
+  async close(): Promise<void> {
+    this.#listening = false;
+    // Every session's nexus ends with its connection; the ports go with the portals.
+    await Promise.all(this.#portals.map((p) => p.close()));
+  }
+
+  /** What every portal's connections share: the session table, TSIHs and SendTargets' list of portals. */
+  #sessionHost(): SessionHost {
+    return {
       newTsih: () => (this.#tsih = (this.#tsih % 0xffff) + 1),
-      targetPort: (target) => this.#ports.get(target.name),
+      addresses: (target) => this.#portals.filter((p) => p.listening).map((p) => p.targetAddress(target)),
       registerNexus: (nexus, session, connection) => {
         const old = this.#sessions.get(nexus.key);
         this.#sessions.set(nexus.key, { nexus, session, connection });
@@ -192,23 +260,5 @@ export class IscsiServer {
         this.#array.nexusLost(nexus);
       },
     };
-    const connection = new TargetConnection(host, {
-      write: (bytes) => socket.write(bytes),
-      writev: (parts, sent) => {
-        socket.cork();
-        // The last part's callback runs once every part before it has been written too (or dropped).
-        parts.forEach((p, i) => socket.write(p, i === parts.length - 1 && sent !== undefined ? () => sent() : undefined));
-        process.nextTick(() => socket.uncork());
-      },
-      close: () => socket.end(),
-    });
-    this.#connections.add(connection);
-    socket.on('data', (chunk: Buffer) => connection.receive(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
-    const gone = (): void => {
-      connection.close();
-      this.#connections.delete(connection);
-    };
-    socket.on('close', gone);
-    socket.on('error', gone);
   }
 }

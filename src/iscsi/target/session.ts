@@ -7,6 +7,7 @@
 import type { Lun } from '../../scsi/logical-unit.js';
 import { iscsiInitiatorPort, itNexus, type ItNexus, type TargetPort } from '../../scsi/ports.js';
 import type { ChapSecrets } from '../auth/chap.js';
+import type { LoginStatusEntry } from '../pdu/login-status.js';
 
 /** A target as the server exposes it. */
 export interface ExposedTarget {
@@ -34,10 +35,16 @@ export interface SessionIdentity {
 export interface ConnectionHost {
   /** Targets by name. */
   readonly targets: ReadonlyMap<string, ExposedTarget>;
-  /** `TargetAddress` values for SendTargets (`ip:port,tpgt`). */
-  readonly portal: string;
-  /** Target portal group tag. */
+  /** `TargetAddress` values of `target` for SendTargets (`ip:port,tpgt`): one per portal of the server. */
+  targetAddresses(target: ExposedTarget): readonly string[];
+  /** Target portal group tag of the portal the connection came in through. */
   readonly portalGroupTag: number;
+  /**
+   * The first Login Request of a normal session named `target` (known, and the initiator in its ACL):
+   * the status to refuse the login with when the target's port on this portal cannot take it (its
+   * link is down), else undefined.
+   */
+  loginTarget(target: ExposedTarget): LoginStatusEntry | undefined;
   /** A new TSIH for a session. */
   newTsih(): number;
   /**
