@@ -27,9 +27,9 @@ import { Mulberry32 } from '../../src/common/prng.js';
 export const UNIT_BYTES = 4096;
 const CAPACITY_UNITS = 48;
 
-/** LUNs of the fuzzed array: block sizes 512 and 4096, thin and thick, access lists, one large sparse LUN. */
+/** LUNs of the fuzzed array: block sizes 512 and 4096, a 512e LUN, thin and thick, access lists, one large sparse LUN. */
 const LUN_OPTIONS = [
-  { sizeBytes: 128 * 512, blockSize: 512, thin: true },
+  { sizeBytes: 128 * 512, blockSize: 512, physicalBlockSize: 4096, thin: true }, // 512e: eight logical blocks per physical block
   { sizeBytes: 16 * 4096, blockSize: 4096, thin: true },
   { sizeBytes: 64 * 512, blockSize: 512, thin: false, initiators: ['default', 'host-a'] },
   { sizeBytes: 2 ** 30, blockSize: 512, thin: true },
