@@ -316,6 +316,32 @@ describe('checkTarget with the SBC commands', () => {
     expectCaught('VERIFY BYTCHK 11b compares the first block only', await checkTarget(firstOnly, options), /VERIFY\(1[06]\)/);
   }, 60_000);
 
+  /** `lun`, with the fixed-format sense of a VERIFY's CHECK CONDITION changed by `edit`. */
+  const verifySense = (lun: Lun, edit: (sense: Uint8Array, cdb: Uint8Array) => void): ScsiTarget => ({
+    execute: async (c, d, o) => {
+      const r = await lun.execute(c, d, o);
+      if ((c[0] !== 0x2f && c[0] !== 0x8f) || r.status !== 0x02 || r.sense === undefined) return r;
+      const sense = r.sense.slice();
+      edit(sense, c);
+      return { status: r.status, sense };
+    },
+  });
+  const verifyOps: CheckTargetOptions = { ...options, ops: ['READ(16)', 'WRITE(16)', 'VERIFY(10)', 'VERIFY(16)'] };
+
+  it('passes a VERIFY miscompare without INFORMATION (VALID = 0): SBC-4 asks for the sense code, not the offset', async () => {
+    const { lun } = wholeLun();
+    const report = await checkTarget(verifySense(lun, (s) => (s[0] = s[0]! & 0x7f)), verifyOps);
+    expect(report.passed, formatReport(report)).toBe(true);
+  }, 60_000);
+
+  it('catches a VERIFY BYTCHK 11b miscompare whose INFORMATION is the offset in the one block, not in the range', async () => {
+    const { lun } = wholeLun();
+    const inBlock = verifySense(lun, (s, c) => {
+      if (((c[1]! >>> 1) & 0x03) === 3) new DataView(s.buffer).setUint32(3, readU32(s, 3) % BS);
+    });
+    expectCaught('VERIFY 11b INFORMATION within the block', await checkTarget(inBlock, verifyOps), /VERIFY\(1[06]\) .*BYTCHK 11b/);
+  }, 60_000);
+
   it('catches an ORWRITE(16) that writes the Data-Out instead of the OR', async () => {
     const { lun } = wholeLun();
     const plain = rewriting(lun, 0x8b, (w) => (w[0] = 0x8a));

@@ -134,7 +134,9 @@ export class KitModel {
       }
       case 'VERIFY(10)':
       case 'VERIFY(16)':
-        return { kind: 'exact', expected: this.ref.verify(0, m(command.lba), command.blocks, command.bytchk, encoded.dataOut) };
+        // The offset of the miscompare is checked where the target reports INFORMATION (VALID = 1):
+        // SBC-4 requires MISCOMPARE DURING VERIFY OPERATION, not INFORMATION (tgt sends none).
+        return { kind: 'exact', expected: this.ref.verify(0, m(command.lba), command.blocks, command.bytchk, encoded.dataOut), informationIfValid: true };
       case 'PRE-FETCH(10)':
       case 'PRE-FETCH(16)':
         // The model (like the array) has no cache: GOOD. SBC-4 5.9 has a target whose cache took

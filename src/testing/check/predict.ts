@@ -14,8 +14,12 @@ const CONDITION_MET = 0x04;
 
 /** What a step should answer. */
 export type Prediction =
-  /** `expected` exactly; with `conditionMet`, CONDITION MET (04h) is as good as an expected GOOD (PRE-FETCH, SBC-4 5.9). */
-  | { readonly kind: 'exact'; readonly expected: Expected; readonly conditionMet?: boolean }
+  /**
+   * `expected` exactly; with `conditionMet`, CONDITION MET (04h) is as good as an expected GOOD
+   * (PRE-FETCH, SBC-4 5.9); with `informationIfValid`, sense without a valid INFORMATION field is
+   * as good as the expected INFORMATION (VERIFY: SBC-4 asks for the miscompare, not its offset).
+   */
+  | { readonly kind: 'exact'; readonly expected: Expected; readonly conditionMet?: boolean; readonly informationIfValid?: boolean }
   | { readonly kind: 'refused'; readonly keys: readonly number[]; readonly ascs?: readonly number[]; readonly text: string }
   | { readonly kind: 'conflict' }
   /** GOOD with Data-In of a shape `test` checks (what the model cannot give byte for byte). */
@@ -50,7 +54,7 @@ export function describePrediction(p: Prediction): string {
       const e = p.expected;
       if (e.status === 0) return e.data !== undefined && e.data.length > 0 ? `GOOD, ${e.data.length} bytes` : p.conditionMet === true ? 'GOOD (or CONDITION MET)' : 'GOOD';
       const s = e.sense!;
-      return `CHECK CONDITION ${hex2(s.key)}/${hex2(s.asc)}/${hex2(s.ascq)}${s.information === undefined ? '' : ` INFORMATION ${s.information}`}`;
+      return `CHECK CONDITION ${hex2(s.key)}/${hex2(s.asc)}/${hex2(s.ascq)}${s.information === undefined ? '' : ` INFORMATION ${s.information}${p.informationIfValid === true ? ' (if VALID)' : ''}`}`;
     }
     case 'refused':
       return `${p.text}, nothing changed`;
@@ -89,7 +93,8 @@ export function disagreement(p: Prediction, actual: ScsiResult, blockSize: numbe
       if (e.status !== 0) {
         const s = decodeSense(actual.sense);
         const w = e.sense!;
-        if (s === undefined || s.key !== w.key || s.asc !== w.asc || s.ascq !== w.ascq || (w.information !== undefined && s.information !== w.information)) {
+        const information = w.information === undefined || s?.information === w.information || (p.informationIfValid === true && s?.information === undefined);
+        if (s === undefined || s.key !== w.key || s.asc !== w.asc || s.ascq !== w.ascq || !information) {
           return `expected ${describePrediction(p)}, got ${describeResult(actual)}`;
         }
         return undefined;
