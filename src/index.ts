@@ -23,6 +23,10 @@ export { Volume, DEFAULT_BLOCK_LIMITS } from './array/volume.js';
 export type { LunOptions, BlockLimits } from './array/volume.js';
 export { TargetPort, initiatorPort, iscsiInitiatorPort, itNexus } from './scsi/ports.js';
 export type { InitiatorPort, ItNexus, TargetPortAccess, TargetPortOptions } from './scsi/ports.js';
+export { TargetPortGroup, isAluaState } from './scsi/alua.js';
+export type { TargetPortGroupSettings } from './scsi/alua.js';
+export { ALUA_STATES, ASYMMETRIC_ACCESS_STATE, AluaStatus } from './spec/alua.js';
+export type { AluaState, AluaStatusCode } from './spec/alua.js';
 export type { PoolStatus } from './array/thin-pool.js';
 export { FaultInjector } from './scsi/faults.js';
 export type { FaultRule, FaultHandle, FaultEffect } from './scsi/faults.js';
@@ -34,6 +38,9 @@ export type {
   OutOfSpaceEvent,
   SpaceFreedEvent,
   CopyProgressEvent,
+  AluaStateChangedEvent,
+  PortLink,
+  PortLinkChangedEvent,
 } from './array/events.js';
 export { VaaiSimError, InvalidArgumentError, InsufficientSpaceError } from './common/errors.js';
 
@@ -57,3 +64,6 @@ export type { FieldPointer, SenseDetails, SenseFormat } from './codec/sense-enco
 export { decodeSense } from './codec/sense-decoder.js';
 export type { DecodedSense } from './codec/sense-decoder.js';
 export * as cdb from './codec/cdb-encoder.js';
+export { decodeReportTargetPortGroups } from './codec/rtpg-decoder.js';
+export type { ReportTargetPortGroupsData, TargetPortGroupDescriptor } from './codec/rtpg-decoder.js';
+export type { DataInResult, DataInSuccess, DataInFailure } from './codec/data-in.js';

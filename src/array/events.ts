@@ -3,6 +3,7 @@
  * `node:events`). Emitting with no listener costs one branch: payloads are built only when someone listens.
  * @module
  */
+import type { AluaState } from '../spec/alua.js';
 
 /** Payload of `thresholdCrossed`: pool use rose to or past the soft threshold. */
 export interface ThresholdCrossedEvent {
@@ -57,6 +58,36 @@ export interface CopyProgressEvent {
   readonly bytesShared: number;
 }
 
+/** Payload of `aluaStateChanged`: a target port group (or one target port) changed its asymmetric access state. */
+export interface AluaStateChangedEvent {
+  /** TARGET PORT GROUP of the group that changed (or of the port that changed). */
+  readonly groupId: number;
+  /** With SET TARGET PORT GROUPS' offline descriptor: the RELATIVE TARGET PORT IDENTIFIER of the one port that went offline. */
+  readonly relativeId?: number;
+  /** The state before. */
+  readonly from: AluaState;
+  /** The state now. */
+  readonly to: AluaState;
+  /** True when SET TARGET PORT GROUPS changed it (an explicit transition), false for an implicit one. */
+  readonly explicit: boolean;
+}
+
+/**
+ * The link of a target port as a transport honours it: `up`; `down` (connections through the port
+ * dropped, logins refused); `black-hole` (connections accepted, nothing answered).
+ */
+export type PortLink = 'up' | 'down' | 'black-hole';
+
+/** Payload of `portLinkChanged`: a target port's link fault or latency changed. */
+export interface PortLinkChangedEvent {
+  /** RELATIVE TARGET PORT IDENTIFIER of the port. */
+  readonly relativeId: number;
+  /** Its link now. */
+  readonly link: PortLink;
+  /** The delay every answer through it takes now, in ms. */
+  readonly latencyMs: number;
+}
+
 /** Every event of a {@link StorageArray}, by name. */
 export interface ArrayEvents {
   /** Pool use crossed the soft threshold upward (once until it falls back below). */
@@ -67,6 +98,10 @@ export interface ArrayEvents {
   spaceFreed: SpaceFreedEvent;
   /** EXTENDED COPY progress, per segment. */
   copyProgress: CopyProgressEvent;
+  /** A target port group's (or a target port's) asymmetric access state changed. */
+  aluaStateChanged: AluaStateChangedEvent;
+  /** A target port's link fault or latency changed. */
+  portLinkChanged: PortLinkChangedEvent;
 }
 
 /** A listener of event `K`. */

@@ -4,6 +4,7 @@
  * Values are written as given (truncated to the field), so deliberately malformed commands can be built too.
  * @module
  */
+import { ASYMMETRIC_ACCESS_STATE, type AluaState } from '../spec/alua.js';
 import { RW_LAYOUT_10, RW_LAYOUT_12, RW_LAYOUT_16, type RwLayout } from '../spec/cdb-layouts.js';
 import { writeU16, writeU24, writeU32, writeU64 } from './bytes.js';
 
@@ -386,6 +387,49 @@ export function reportSupportedOperationCodes(
   writeU16(c, 4, f.serviceAction ?? 0);
   writeU32(c, 6, f.allocationLength ?? 8192);
   return c;
+}
+
+/**
+ * REPORT TARGET PORT GROUPS (MAINTENANCE IN A3h, service action 0Ah; SPC-4 6.27): `extended` asks
+ * for PARAMETER DATA FORMAT 001b (the extended header with IMPLICIT TRANSITION TIME), otherwise 000b
+ * (length only); `format` writes any 3-bit value instead.
+ */
+export function reportTargetPortGroups(f: { readonly extended?: boolean; readonly format?: number; readonly allocationLength: number }): Uint8Array {
+  const c = new Uint8Array(12);
+  c[0] = 0xa3;
+  c[1] = (((f.format ?? (f.extended ? 1 : 0)) & 0x07) << 5) | 0x0a;
+  writeU32(c, 6, f.allocationLength);
+  return c;
+}
+
+/** SET TARGET PORT GROUPS (MAINTENANCE OUT A4h, service action 0Ah; SPC-4 6.31) for a parameter list of `parameterListLength` bytes. */
+export function setTargetPortGroups(parameterListLength: number): Uint8Array {
+  const c = new Uint8Array(12);
+  c[0] = 0xa4;
+  c[1] = 0x0a;
+  writeU32(c, 6, parameterListLength);
+  return c;
+}
+
+/** One set target port group descriptor of SET TARGET PORT GROUPS. */
+export interface SetTargetPortGroupDescriptor {
+  /**
+   * ASYMMETRIC ACCESS STATE: a state name, or its 4-bit code (0h active/optimized, 1h
+   * active/non-optimized, 2h standby, 3h unavailable, Eh offline; others to build refused lists).
+   */
+  readonly state: AluaState | number;
+  /** TARGET PORT GROUP, or for the offline state (Eh) the RELATIVE TARGET PORT IDENTIFIER. */
+  readonly groupOrPort: number;
+}
+
+/** The SET TARGET PORT GROUPS parameter list: 4 reserved bytes, then one 4-byte descriptor each. Its length is PARAMETER LIST LENGTH. */
+export function setTargetPortGroupsParameterList(descriptors: readonly SetTargetPortGroupDescriptor[]): Uint8Array {
+  const list = new Uint8Array(4 + 4 * descriptors.length);
+  descriptors.forEach((d, i) => {
+    list[4 + 4 * i] = typeof d.state === 'number' ? d.state : ASYMMETRIC_ACCESS_STATE[d.state];
+    writeU16(list, 4 + 4 * i + 2, d.groupOrPort);
+  });
+  return list;
 }
 
 /** MODE SELECT(6): PF (default 1), SP, PARAMETER LIST LENGTH (byte 4). */

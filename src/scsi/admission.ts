@@ -17,6 +17,7 @@
 import { encodeSense } from '../codec/sense-encoder.js';
 import { ScsiStatus } from '../spec/opcodes.js';
 import type { Volume } from '../array/volume.js';
+import { aluaRefusal } from './alua.js';
 import type { CommandSpec } from './command.js';
 import type { NexusState } from './context.js';
 import type { FaultProbe } from './faults.js';
@@ -55,7 +56,8 @@ export function reservedByOther(lun: Lun, nexus: ItNexus): boolean {
 /**
  * @internal Admission of a command on the LUN it was sent to, in this order: a pending unit attention
  * (SAM-5 5.14; not for INQUIRY, REPORT LUNS, REQUEST SENSE), an unknown opcode or service action,
- * access (a LUN the nexus may not reach answers only INQUIRY and REQUEST SENSE), the CDB length,
+ * access (a LUN the nexus may not reach answers only INQUIRY and REQUEST SENSE), the asymmetric
+ * access state of the nexus's target port (SPC-4 5.16.2.4), the CDB length,
  * a sanitize in progress or sanitize failure mode (SBC-4 4.11), the SCSI-2 reservation, and
  * software write protect (a row marked `writesMedium` on a LUN whose Control mode page has SWP =
  * 1). Returns the row to execute, or the answer to give instead.
@@ -73,6 +75,9 @@ export function admitAddressed(
   // SPC-4: an unsupported service action is an invalid field in CDB byte 1, bits 4:0.
   if (spec === 'INVALID_SERVICE_ACTION') return invalidCdbField(1, 4);
   if (!lun.accessibleBy(nexus) && spec.opcode !== 0x12 && spec.opcode !== 0x03) return fail('LOGICAL_UNIT_NOT_SUPPORTED');
+  // The asymmetric access state of the target port the command came through (SPC-4 5.16.2.4; docs/decisions/alua.md).
+  const alua = aluaRefusal(nexus.target.aluaState, spec.opcode, spec.serviceAction);
+  if (alua !== undefined) return fail(alua);
   if (cdbLength < spec.cdbLength) return fail('INVALID_FIELD_IN_CDB');
   // A sanitize in progress or sanitize failure mode holds off every command it does not allow (SBC-4 4.11).
   const sanitizing = lun.sanitizeState.refusal(spec.opcode);

@@ -8,12 +8,20 @@ import type { SenseFormat } from '../codec/sense-encoder.js';
 import type { ThinPool } from '../array/thin-pool.js';
 import { Volume, type VolumeInit } from '../array/volume.js';
 import type { ExecuteOptions, NexusState } from './context.js';
+import { nonOptimizedDelay } from './alua.js';
 import { dispatch } from './dispatch.js';
 import type { ScsiResult } from './outcome.js';
 import { isItNexus, type ItNexus } from './ports.js';
 import { ModePages } from './spc/mode-pages.js';
 import { DEFAULT_SANITIZE_OVERWRITE_RATE, SanitizeState } from './sbc/sanitize.js';
 import type { StorageArray } from './storage-array.js';
+
+/** The nonOptimizedDelayMs a command to `lun` with `options` waits; 0 when its nexus is malformed (dispatch answers that). */
+function nonOptimizedDelayOf(lun: Lun, options: ExecuteOptions | undefined): number {
+  const nexus = typeof options === 'object' && options !== null ? options.nexus : undefined;
+  if (nexus === undefined) return nonOptimizedDelay(lun.array.defaultTargetPort);
+  return isItNexus(nexus) ? nonOptimizedDelay(nexus.target) : 0;
+}
 
 /** A logical unit. Create one with {@link StorageArray.createLun}. */
 export class Lun extends Volume {
@@ -58,6 +66,9 @@ export class Lun extends Volume {
    * copied and reports it through COPY STATUS). Returns synchronously unless a fault rule delays the command.
    */
   execute(cdb: Uint8Array, dataOut?: Uint8Array, options?: ExecuteOptions): MaybePromise<ScsiResult> {
+    // Through an active/non-optimized port with a nonOptimizedDelayMs, the command waits first (docs/decisions/alua.md).
+    const delay = nonOptimizedDelayOf(this, options);
+    if (delay > 0) return new Promise((resolve) => setTimeout(() => resolve(dispatch(this, cdb, dataOut, options)), delay));
     return dispatch(this, cdb, dataOut, options);
   }
 

@@ -6,6 +6,8 @@
  * @module
  */
 import { InvalidArgumentError, checkInteger, checkOptionKeys } from '../common/errors.js';
+import type { PortLink } from '../array/events.js';
+import type { AluaState, TargetPortGroup } from './alua.js';
 import type { Lun } from './logical-unit.js';
 
 /**
@@ -40,7 +42,21 @@ export interface TargetPortOptions extends TargetPortAccess {
   readonly groupId?: number;
 }
 
-/** A SCSI target port of an array. Make one with `StorageArray.addTargetPort`. */
+/** @internal What a target port asks of its array: its group, and where to report a change of its link or ALUA state. */
+export interface TargetPortHooks {
+  /** The target port group `id` (made if it does not exist yet). */
+  groupOf(id: number): TargetPortGroup;
+  /** The port's link or latency changed. */
+  linkChanged(port: TargetPort): void;
+}
+
+const PORT_LINKS: readonly PortLink[] = ['up', 'down', 'black-hole'];
+
+/**
+ * A SCSI target port of an array. Make one with `StorageArray.addTargetPort`. Besides its identity
+ * it carries link faults that a transport and the host model honour (the SCSI core has no transport
+ * and does not act on them): {@link TargetPort.link} and {@link TargetPort.latencyMs}.
+ */
 export class TargetPort {
   /** RELATIVE TARGET PORT IDENTIFIER (SPC-4 7.8.6.5): 1..65535. */
   readonly relativeId: number;
@@ -50,19 +66,94 @@ export class TargetPort {
   readonly name: string;
   readonly #luns: ReadonlySet<Lun> | undefined;
   readonly #initiators: ReadonlySet<string> | undefined;
+  readonly #hooks: TargetPortHooks;
+  readonly #group: TargetPortGroup;
+  #link: PortLink = 'up';
+  #latencyMs = 0;
+  #offline = false;
 
   /** @internal Use `StorageArray.addTargetPort`. */
-  constructor(name: string, relativeId: number, groupId: number, access: TargetPortAccess) {
+  constructor(name: string, relativeId: number, groupId: number, access: TargetPortAccess, hooks: TargetPortHooks) {
     this.name = name;
     this.relativeId = relativeId;
     this.groupId = groupId;
     this.#luns = access.luns === undefined ? undefined : new Set(access.luns);
     this.#initiators = access.initiators === undefined ? undefined : new Set(access.initiators);
+    this.#hooks = hooks;
+    // Groups are never removed, so the port keeps the one it was made in.
+    this.#group = hooks.groupOf(groupId);
+  }
+
+  /** The target port group the port belongs to (the array's group {@link TargetPort.groupId}). */
+  get group(): TargetPortGroup {
+    return this.#group;
+  }
+
+  /**
+   * True while the port is in the offline state on its own (SET TARGET PORT GROUPS with state Eh
+   * naming this port, SPC-4 6.31), whatever its group's state; a later change of its group's state
+   * brings it back.
+   */
+  get offline(): boolean {
+    return this.#offline;
+  }
+
+  /** The asymmetric access state commands through this port meet: offline when the port is, else its group's. */
+  get aluaState(): AluaState {
+    return this.#offline ? 'offline' : this.#group.state;
+  }
+
+  /** @internal Sets or clears the port's own offline state (the caller tells the nexuses). */
+  setOffline(offline: boolean): void {
+    this.#offline = offline;
+  }
+
+  /**
+   * The port's link as transports honour it: `up`; `down` (connections through the port dropped,
+   * logins refused; in-process, `execute` through it fails with a transport error); `black-hole`
+   * (connections accepted, nothing answered). @defaultValue 'up'
+   */
+  get link(): PortLink {
+    return this.#link;
+  }
+
+  /** Delay, in ms, a transport adds to every answer through this port. @defaultValue 0 */
+  get latencyMs(): number {
+    return this.#latencyMs;
+  }
+
+  /** Sets the link fault; emits `portLinkChanged` on the array when it changes. Throws {@link InvalidArgumentError} for another value. */
+  setLink(link: PortLink): void {
+    if (!PORT_LINKS.includes(link)) throw new InvalidArgumentError(`setLink: link must be one of ${PORT_LINKS.join(', ')}`);
+    if (link === this.#link) return;
+    this.#link = link;
+    this.#hooks.linkChanged(this);
+  }
+
+  /** Sets the latency (a finite number of ms, 0 or more); emits `portLinkChanged` when it changes. */
+  setLatency(ms: number): void {
+    if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) throw new InvalidArgumentError('setLatency: ms must be a finite number of milliseconds, 0 or more');
+    if (ms === this.#latencyMs) return;
+    this.#latencyMs = ms;
+    this.#hooks.linkChanged(this);
+  }
+
+  /** Clears the link faults: link up, latency 0 (one `portLinkChanged` when anything changed). */
+  restore(): void {
+    if (this.#link === 'up' && this.#latencyMs === 0) return;
+    this.#link = 'up';
+    this.#latencyMs = 0;
+    this.#hooks.linkChanged(this);
+  }
+
+  /** True when `lun` is reachable through this port (its LUN map; the ACL is not consulted). */
+  exposes(lun: Lun): boolean {
+    return this.#luns === undefined || this.#luns.has(lun);
   }
 
   /** True when `initiator` may reach `lun` through this port (the port's LUN map and ACL only). */
   admits(initiator: InitiatorPort, lun: Lun): boolean {
-    if (this.#luns !== undefined && !this.#luns.has(lun)) return false;
+    if (!this.exposes(lun)) return false;
     return this.#initiators === undefined || this.#initiators.has(initiator.deviceName);
   }
 }
@@ -121,9 +212,11 @@ export class TargetPortSet {
   }
 
   /** Validates `options` and adds the port. */
-  add(options: TargetPortOptions, isLun: (value: unknown) => boolean): TargetPort {
+  add(options: TargetPortOptions, isLun: (value: unknown) => boolean, hooks: TargetPortHooks): TargetPort {
     checkOptionKeys(options, PORT_OPTION_KEYS, 'addTargetPort');
     if (typeof options.name !== 'string' || options.name.length === 0) throw new InvalidArgumentError('addTargetPort: name must be a non-empty string');
+    // VPD 83h carries the name as a null-terminated SCSI name string of at most 256 bytes (SPC-4 7.8.6.10).
+    if (new TextEncoder().encode(options.name).length > 252) throw new InvalidArgumentError('addTargetPort: name must be at most 252 bytes of UTF-8');
     if (this.all.some((p) => p.name === options.name)) throw new InvalidArgumentError(`addTargetPort: a port named '${options.name}' exists`);
     let id = options.relativeId;
     if (id === undefined) {
@@ -139,7 +232,7 @@ export class TargetPortSet {
     if (options.initiators !== undefined && (!Array.isArray(options.initiators) || !options.initiators.every((i) => typeof i === 'string'))) {
       throw new InvalidArgumentError('addTargetPort: initiators must be an array of strings');
     }
-    const port = new TargetPort(options.name, id, group, options);
+    const port = new TargetPort(options.name, id, group, options, hooks);
     this.#ports.set(id, port);
     this.#sorted = undefined;
     return port;

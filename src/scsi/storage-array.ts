@@ -6,11 +6,13 @@
  */
 import type { VolumeInit } from '../array/volume.js';
 import { VolumeManager, type StorageArrayOptions } from '../array/volume-manager.js';
-import { InvalidArgumentError, checkOptionKeys } from '../common/errors.js';
+import { InvalidArgumentError, checkInteger, checkOptionKeys } from '../common/errors.js';
+import { AluaStatus, type AluaState } from '../spec/alua.js';
+import { TargetPortGroup, isAluaState, type TargetPortGroupSettings } from './alua.js';
 import type { CommandContext } from './context.js';
 import { FaultInjector } from './faults.js';
 import { Lun } from './logical-unit.js';
-import { TargetPortSet, isItNexus, itNexus, type ItNexus, type TargetPort, type TargetPortOptions } from './ports.js';
+import { TargetPortSet, isItNexus, itNexus, type ItNexus, type TargetPort, type TargetPortHooks, type TargetPortOptions } from './ports.js';
 
 export type { StorageArrayOptions, CloneMode } from '../array/volume-manager.js';
 
@@ -30,13 +32,120 @@ export class StorageArray extends VolumeManager<Lun> {
    */
   readonly defaultTargetPort: TargetPort;
   readonly #ports = new TargetPortSet();
+  /** Target port groups by id. */
+  readonly #groups = new Map<number, TargetPortGroup>();
+  readonly #portHooks: TargetPortHooks = {
+    groupOf: (id) => this.#groupOf(id),
+    linkChanged: (port) => {
+      if (this.hasListeners('portLinkChanged')) this.emit('portLinkChanged', { relativeId: port.relativeId, link: port.link, latencyMs: port.latencyMs });
+    },
+  };
   /** Nexuses of in-process names (through the default port), made once each. */
   readonly #nexuses = new Map<string, ItNexus>();
 
   /** Creates an array; throws {@link InvalidArgumentError} for invalid options. */
   constructor(options: StorageArrayOptions) {
     super(options);
-    this.defaultTargetPort = this.#ports.add({ name: defaultPortName(this.arrayId), relativeId: 1 }, () => true);
+    this.defaultTargetPort = this.#ports.add({ name: defaultPortName(this.arrayId), relativeId: 1 }, () => true, this.#portHooks);
+  }
+
+  #groupOf(id: number): TargetPortGroup {
+    let group = this.#groups.get(id);
+    if (group === undefined) {
+      group = new TargetPortGroup(id, () => this.#ports.all);
+      this.#groups.set(id, group);
+    }
+    return group;
+  }
+
+  /**
+   * Every target port group, by ascending TARGET PORT GROUP: one for every group id a target port
+   * names (group 0 holds the default port) and every group configured with
+   * {@link StorageArray.configureTargetPortGroup}.
+   */
+  get targetPortGroups(): readonly TargetPortGroup[] {
+    return [...this.#groups.values()].sort((a, b) => a.id - b.id);
+  }
+
+  /** The target port group `id`, if it exists. */
+  targetPortGroup(id: number): TargetPortGroup | undefined {
+    return this.#groups.get(id);
+  }
+
+  /**
+   * Configures target port group `id` (0..65535), making it if it does not exist yet (ports added
+   * later with that `groupId` join it). A `state` here is configuration, as set up before hosts
+   * connect: no unit attention, no `aluaStateChanged`, STATUS CODE unchanged; a change hosts must be
+   * told about is {@link StorageArray.setTargetPortGroupState}. Throws {@link InvalidArgumentError}
+   * for an invalid id or setting.
+   */
+  configureTargetPortGroup(id: number, settings: TargetPortGroupSettings): TargetPortGroup {
+    checkInteger(id, 0, 0xffff, 'configureTargetPortGroup: id');
+    if (typeof settings !== 'object' || settings === null) throw new InvalidArgumentError('configureTargetPortGroup: settings must be an object');
+    const existing = this.#groups.get(id);
+    const group = existing ?? new TargetPortGroup(id, () => this.#ports.all);
+    group.configure(settings, 'configureTargetPortGroup');
+    if (existing === undefined) this.#groups.set(id, group);
+    return group;
+  }
+
+  /**
+   * An implicit asymmetric access state change of group `id` (SPC-4 5.16.2.8), as the array's own
+   * failover makes it: with `transitionMs` > 0 the group is first transitioning for that long, then
+   * in `state`. Each change sets STATUS CODE 02h, establishes UNIT ATTENTION 06/2A/06 ASYMMETRIC
+   * ACCESS STATE CHANGED for every I_T nexus of every LUN the group's ports expose, and emits
+   * `aluaStateChanged` (`explicit: false`). Resolves once the group is in `state`, or when a later
+   * change of the group overtook this one (that change then stands). Throws
+   * {@link InvalidArgumentError} for a group that does not exist or an invalid state or option.
+   */
+  async setTargetPortGroupState(id: number, state: AluaState, options: { readonly transitionMs?: number } = {}): Promise<void> {
+    const group = this.#groups.get(id);
+    if (group === undefined) throw new InvalidArgumentError(`setTargetPortGroupState: no target port group ${String(id)}`);
+    if (!isAluaState(state)) throw new InvalidArgumentError(`setTargetPortGroupState: state must be an asymmetric access state, not ${String(state)}`);
+    checkOptionKeys(options, ['transitionMs'], 'setTargetPortGroupState');
+    const ms = options.transitionMs ?? 0;
+    if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) throw new InvalidArgumentError('setTargetPortGroupState: transitionMs must be a finite number of ms, 0 or more');
+    if (ms > 0 && state !== 'transitioning') {
+      this.changeAluaState(group, 'transitioning', undefined);
+      const generation = group.generation;
+      await new Promise<void>((resolve) => setTimeout(resolve, ms));
+      if (group.generation !== generation) return;
+    }
+    this.changeAluaState(group, state, undefined);
+  }
+
+  /**
+   * @internal Changes `group` to `state` (and brings its offline ports back): STATUS CODE 01h when
+   * `issuer` (the nexus of a SET TARGET PORT GROUPS) is given, else 02h; UNIT ATTENTION 06/2A/06 for
+   * every nexus of every LUN the group exposes but `issuer`; `aluaStateChanged`. Nothing when the
+   * group already is in `state` with no port offline.
+   */
+  changeAluaState(group: TargetPortGroup, state: AluaState, issuer: ItNexus | undefined): void {
+    const from = group.state;
+    const ports = group.ports;
+    const offline = ports.filter((p) => p.offline);
+    if (from === state && offline.length === 0) return;
+    group.setState(state, issuer === undefined ? AluaStatus.IMPLICIT : AluaStatus.EXPLICIT);
+    for (const port of offline) port.setOffline(false);
+    this.#tellNexuses(ports, issuer);
+    if (this.hasListeners('aluaStateChanged')) this.emit('aluaStateChanged', { groupId: group.id, from, to: state, explicit: issuer !== undefined });
+  }
+
+  /** @internal SET TARGET PORT GROUPS' offline descriptor: `port` alone goes offline, everyone but `issuer` is told. */
+  takePortOffline(port: TargetPort, issuer: ItNexus): void {
+    if (port.offline) return;
+    const from = port.aluaState;
+    port.setOffline(true);
+    port.group.generation++;
+    this.#tellNexuses([port], issuer);
+    if (this.hasListeners('aluaStateChanged')) this.emit('aluaStateChanged', { groupId: port.groupId, relativeId: port.relativeId, from, to: 'offline', explicit: true });
+  }
+
+  /** UNIT ATTENTION 06/2A/06 for every nexus of every LUN one of `ports` exposes, but `except`. */
+  #tellNexuses(ports: readonly TargetPort[], except: ItNexus | undefined): void {
+    for (const lun of this.luns) {
+      if (ports.some((p) => p.exposes(lun))) lun.raiseUnitAttention('ASYMMETRIC_ACCESS_STATE_CHANGED', except);
+    }
   }
 
   /** The array's target ports, by ascending relative target port identifier. */
@@ -49,7 +158,7 @@ export class StorageArray extends VolumeManager<Lun> {
    * initiators. A transport (the iSCSI server) adds one per target it serves and removes it on close.
    */
   addTargetPort(options: TargetPortOptions): TargetPort {
-    return this.#ports.add(options, (l) => l instanceof Lun && l.array === this);
+    return this.#ports.add(options, (l) => l instanceof Lun && l.array === this, this.#portHooks);
   }
 
   /**

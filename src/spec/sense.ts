@@ -113,6 +113,16 @@ export const SENSE_TABLE = senseTable({
   SANITIZE_IN_PROGRESS: { key: SenseKey.NOT_READY, asc: 0x04, ascq: 0x1b },
   /** SANITIZE COMMAND FAILED (medium error: a media access in sanitize failure mode, SBC-4 4.11.3) */
   SANITIZE_COMMAND_FAILED: { key: SenseKey.MEDIUM_ERROR, asc: 0x31, ascq: 0x03 },
+  /** LOGICAL UNIT NOT ACCESSIBLE, ASYMMETRIC ACCESS STATE TRANSITION (a target port in the transitioning state, SPC-4 5.16.2.4.5) */
+  ASYMMETRIC_ACCESS_STATE_TRANSITION: { key: SenseKey.NOT_READY, asc: 0x04, ascq: 0x0a },
+  /** LOGICAL UNIT NOT ACCESSIBLE, TARGET PORT IN STANDBY STATE (SPC-4 5.16.2.4.3) */
+  TARGET_PORT_IN_STANDBY_STATE: { key: SenseKey.NOT_READY, asc: 0x04, ascq: 0x0b },
+  /** LOGICAL UNIT NOT ACCESSIBLE, TARGET PORT IN UNAVAILABLE STATE (SPC-4 5.16.2.4.4) */
+  TARGET_PORT_IN_UNAVAILABLE_STATE: { key: SenseKey.NOT_READY, asc: 0x04, ascq: 0x0c },
+  /** LOGICAL UNIT NOT READY, OFFLINE (a target port in the offline state; LIO's TCM_ALUA_OFFLINE) */
+  LOGICAL_UNIT_OFFLINE: { key: SenseKey.NOT_READY, asc: 0x04, ascq: 0x12 },
+  /** ASYMMETRIC ACCESS STATE CHANGED (unit attention after an asymmetric access state change, SPC-4 5.16.2.6) */
+  ASYMMETRIC_ACCESS_STATE_CHANGED: { key: SenseKey.UNIT_ATTENTION, asc: 0x2a, ascq: 0x06 },
   /** WRITE ERROR (medium error) */
   WRITE_ERROR: { key: SenseKey.MEDIUM_ERROR, asc: 0x0c, ascq: 0x00 },
   /** UNRECOVERED READ ERROR (medium error) */

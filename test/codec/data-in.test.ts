@@ -68,11 +68,14 @@ describe('VPD decoders, on the array', () => {
     });
   });
 
-  it('80h carries the serial number and 83h the NAA then the T10 vendor ID designator', () => {
+  it('80h carries the serial number and 83h the NAA then the T10 vendor ID designator, then the target port designators', () => {
     const { lun } = setup();
     expect(value(decodeUnitSerialNumber(vpd(lun, 0x80))).productSerialNumber).toBe(lun.serialNumber);
     const ids = value(decodeDeviceIdentification(vpd(lun, 0x83))).designationDescriptors;
-    expect(ids).toHaveLength(2);
+    expect(ids).toHaveLength(5);
+    // The default target port: relative target port 1 (type 4), target port group 0 (type 5), its SCSI name (type 8), association 01b.
+    expect(ids.slice(2).map((d) => [d.association, d.designatorType, d.codeSet])).toEqual([[1, 4, 1], [1, 5, 1], [1, 8, 3]]);
+    expect([...ids[2]!.designator, ...ids[3]!.designator]).toEqual([0, 0, 0, 1, 0, 0, 0, 0]);
     expect(ids[0]).toEqual({ protocolIdentifier: 0, codeSet: 1, piv: false, association: 0, designatorType: 3, designator: lun.naaDesignator });
     expect(ids[1]).toMatchObject({ codeSet: 2, association: 0, designatorType: 1 });
     expect(String.fromCharCode(...ids[1]!.designator)).toContain(lun.serialNumber);

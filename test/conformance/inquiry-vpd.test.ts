@@ -36,7 +36,7 @@ const STANDARD_FIELDS: ReadonlyArray<{ readonly name: string; readonly at: numbe
   { name: 'ADDITIONAL LENGTH', at: 4, mask: 0xff, value: 91 },
   { name: '3PC', at: 5, mask: 0x08, value: 0x08 },
   { name: 'PROTECT', at: 5, mask: 0x01, value: 0 },
-  { name: 'SCCS/ACC/TPGS', at: 5, mask: 0xf0, value: 0 },
+  { name: 'SCCS/ACC/TPGS (TPGS 11b: implicit and explicit ALUA)', at: 5, mask: 0xf0, value: 0x30 },
   { name: 'ENCSERV/MULTIP', at: 6, mask: 0x50, value: 0 },
   { name: 'CMDQUE', at: 7, mask: 0x02, value: 0x02 },
 ];

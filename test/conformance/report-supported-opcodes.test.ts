@@ -63,7 +63,9 @@ const THIN_COMMANDS: readonly Listed[] = [
   { opcode: 0x9e, serviceAction: 0x10, cdbLength: 16 }, // READ CAPACITY(16)
   { opcode: 0x9e, serviceAction: 0x12, cdbLength: 16 }, // GET LBA STATUS
   { opcode: 0xa0, serviceAction: undefined, cdbLength: 12 }, // REPORT LUNS
+  { opcode: 0xa3, serviceAction: 0x0a, cdbLength: 12 }, // REPORT TARGET PORT GROUPS
   { opcode: 0xa3, serviceAction: 0x0c, cdbLength: 12 }, // REPORT SUPPORTED OPERATION CODES
+  { opcode: 0xa4, serviceAction: 0x0a, cdbLength: 12 }, // SET TARGET PORT GROUPS
   { opcode: 0xa8, serviceAction: undefined, cdbLength: 12 }, // READ(12)
   { opcode: 0xaa, serviceAction: undefined, cdbLength: 12 }, // WRITE(12)
   { opcode: 0xae, serviceAction: undefined, cdbLength: 12 }, // WRITE AND VERIFY(12)
@@ -72,7 +74,7 @@ const THIN_COMMANDS: readonly Listed[] = [
 ];
 /** A fully provisioned LUN has no UNMAP, no GET LBA STATUS (LBPME = 0) and no SANITIZE (its erases deallocate). */
 const THICK_COMMANDS = THIN_COMMANDS.filter((c) => !(c.opcode === 0x42 || c.opcode === 0x48 || (c.opcode === 0x9e && c.serviceAction === 0x12)));
-const SA_OPCODES = new Set([0x48, 0x83, 0x84, 0x9e, 0xa3]);
+const SA_OPCODES = new Set([0x48, 0x83, 0x84, 0x9e, 0xa3, 0xa4]);
 
 /** Parses the all-commands parameter data, checking each descriptor's reserved bytes and flags. */
 function parseAll(d: Uint8Array, rctd: boolean): Listed[] {

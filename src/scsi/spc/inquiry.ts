@@ -12,6 +12,8 @@ import type { CommandContext } from '../context.js';
 import { fail, invalidCdbField, withData, type Failure, type Outcome } from '../outcome.js';
 import { COPY_LIMITS } from '../xcopy/limits.js';
 import { atomicLimits } from '../sbc/write-atomic.js';
+import type { TargetPort } from '../ports.js';
+import { explicitAluaSupported } from './target-port-groups.js';
 
 interface InquiryCommand extends Decoded {
   readonly evpd: boolean;
@@ -65,13 +67,34 @@ function unitSerialNumber(lun: Lun): Uint8Array {
 }
 
 /**
- * Device Identification (83h): the NAA 6h designator first (what EXTENDED COPY CSCD descriptors and
- * ESXi's naa.* names use), then a T10 vendor ID designator.
+ * The designators of the target port a command came through (SPC-4 7.8.6; docs/decisions/alua.md):
+ * relative target port (type 4), target port group (type 5), both binary with association 01b, and
+ * the port's SCSI name string (type 8, UTF-8, association 01b, null terminated and padded to a
+ * multiple of 4 bytes, SPC-4 7.8.6.10). PIV = 0: the designators are not tied to one protocol.
  */
-function deviceIdentification(lun: Lun): Uint8Array {
+function targetPortDesignators(port: TargetPort): Uint8Array {
+  const name = new TextEncoder().encode(port.name);
+  const nameLength = Math.ceil((name.length + 1) / 4) * 4;
+  const d = new Uint8Array(8 + 8 + 4 + nameLength);
+  d.set([0x01, 0x14, 0x00, 0x04], 0); // CODE SET 1, ASSOCIATION 01b, TYPE 4 (relative target port)
+  writeU16(d, 6, port.relativeId);
+  d.set([0x01, 0x15, 0x00, 0x04], 8); // CODE SET 1, ASSOCIATION 01b, TYPE 5 (target port group)
+  writeU16(d, 14, port.groupId);
+  d.set([0x03, 0x18, 0x00, nameLength], 16); // CODE SET 3 (UTF-8), ASSOCIATION 01b, TYPE 8 (SCSI name string)
+  d.set(name, 20);
+  return d;
+}
+
+/**
+ * Device Identification (83h): the NAA 6h designator first (what EXTENDED COPY CSCD descriptors and
+ * ESXi's naa.* names use), then a T10 vendor ID designator, both the same on every path; then the
+ * designators of the target port the command came through.
+ */
+function deviceIdentification(lun: Lun, _commands: CommandTable, port: TargetPort): Uint8Array {
   const naa = lun.naaDesignator;
   const t10 = t10VendorIdDesignator(lun.serialNumber);
-  const body = new Uint8Array(4 + naa.length + 4 + t10.length);
+  const portDesignators = targetPortDesignators(port);
+  const body = new Uint8Array(4 + naa.length + 4 + t10.length + portDesignators.length);
   body[0] = 0x01; // PROTOCOL IDENTIFIER 0, CODE SET 1 (binary)
   body[1] = 0x03; // PIV 0, ASSOCIATION 0 (logical unit), DESIGNATOR TYPE 3 (NAA)
   body[3] = naa.length;
@@ -81,6 +104,7 @@ function deviceIdentification(lun: Lun): Uint8Array {
   body[at + 1] = 0x01; // ASSOCIATION 0, DESIGNATOR TYPE 1 (T10 vendor ID based)
   body[at + 3] = t10.length;
   writeAscii(body, at + 4, t10.length, t10);
+  body.set(portDesignators, at + 4 + t10.length);
   return body;
 }
 
@@ -188,7 +212,7 @@ function logicalBlockProvisioning(lun: Lun): Uint8Array {
 
 interface VpdPageSpec {
   readonly code: number;
-  readonly build: (lun: Lun, commands: CommandTable) => Uint8Array;
+  readonly build: (lun: Lun, commands: CommandTable, port: TargetPort) => Uint8Array;
 }
 
 /** Every VPD page the array serves, in ascending page-code order. */
@@ -215,11 +239,14 @@ function execute(cmd: InquiryCommand, _d: Uint8Array, ctx: CommandContext): Outc
   const lun = ctx.lun;
   const accessible = lun.accessibleBy(ctx.itNexus);
   let data: Uint8Array;
-  if (!cmd.evpd) data = standardInquiry(accessible);
-  else if (!accessible) return fail('LOGICAL_UNIT_NOT_SUPPORTED');
+  if (!cmd.evpd) {
+    data = standardInquiry(accessible);
+    // TPGS (byte 5 bits 5:4): 01b implicit ALUA always; 11b when SET TARGET PORT GROUPS is also supported.
+    if (accessible) data[5]! |= explicitAluaSupported(lun) ? 0x30 : 0x10;
+  } else if (!accessible) return fail('LOGICAL_UNIT_NOT_SUPPORTED');
   else {
     const page = VPD_PAGES.find((p) => p.code === cmd.pageCode)!;
-    data = vpdPage(page.code, page.build(lun, ctx.commands));
+    data = vpdPage(page.code, page.build(lun, ctx.commands, ctx.itNexus.target));
   }
   return withData(truncate(data, cmd.allocationLength));
 }
