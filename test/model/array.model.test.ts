@@ -1,7 +1,7 @@
 /**
  * Model-based test of the array (style.md item 9): random sequences of WRITE(16), READ(16),
  * WRITE SAME(16) (zero, pattern, NDOB, with and without UNMAP), UNMAP, COMPARE AND WRITE, EXTENDED
- * COPY and growPool run on a share-mode array, a copy-mode array and a share-mode array with zero
+ * COPY, ORWRITE(16), WRITE AND VERIFY(16), VERIFY(16) (BYTCHK 00b/01b/11b), SANITIZE BLOCK ERASE and growPool run on a share-mode array, a copy-mode array and a share-mode array with zero
  * detection, and on the reference model; after every command status, sense, Data-In, every LUN's
  * contents and mapped units, and the pool's accounting must agree. `broken-arrays.test.ts` shows that the same property fails for broken arrays.
  */

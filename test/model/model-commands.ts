@@ -19,7 +19,7 @@
  */
 import fc from 'fast-check';
 import { StorageArray, decodeSense, type CloneMode, type Lun, type ScsiResult } from '../../src/index.js';
-import { encodeCommand, seededBytes, type EncodedCommand, type KitCommand, type KitGeometry } from '../../src/testing/commands.js';
+import { encodeCommand, seededBytes, type EncodedCommand, type KitCommand, type KitGeometry, type VerifyBytchk } from '../../src/testing/commands.js';
 import { ReferenceArray, type Expected, type ModelRange, type ModelSegment } from '../../src/testing/reference-array.js';
 
 export const BLOCK_SIZE = 512;
@@ -360,6 +360,63 @@ class ExtendedCopy extends KitStep {
   }
 }
 
+class OrWrite16 extends KitStep {
+  constructor(lun: number, readonly lba: number, readonly blocks: number, readonly data: WriteData) {
+    super(lun, { op: 'ORWRITE(16)', lba, blocks, seed: typeof data === 'number' ? data : 0 });
+  }
+  /** The kit's data for a seed; unit pieces of zeros (which OR in nothing) drawn here. */
+  protected override dataOut(encoded: EncodedCommand): Uint8Array | undefined {
+    return typeof this.data === 'number' ? encoded.dataOut : this.blocks === 0 ? undefined : writeBytes(this.data, this.lba, this.blocks);
+  }
+  protected predict(model: ReferenceArray, dataOut: Uint8Array | undefined): Expected {
+    return model.orWrite16(this.lun, this.lba, dataOut ?? new Uint8Array(0));
+  }
+  toString(): string {
+    return `ORWRITE(16) lun=${this.lun} lba=${this.lba} blocks=${this.blocks} data=${JSON.stringify(this.data)}`;
+  }
+}
+
+class WriteAndVerify16 extends KitStep {
+  constructor(lun: number, readonly lba: number, readonly blocks: number, readonly bytchk: 0 | 1, readonly data: WriteData) {
+    super(lun, { op: 'WRITE AND VERIFY(16)', lba, blocks, bytchk, seed: typeof data === 'number' ? data : 0 });
+  }
+  protected override dataOut(encoded: EncodedCommand): Uint8Array | undefined {
+    return typeof this.data === 'number' ? encoded.dataOut : this.blocks === 0 ? undefined : writeBytes(this.data, this.lba, this.blocks);
+  }
+  /** A WRITE(16) of the range (the verify compares what was just written). */
+  protected predict(model: ReferenceArray, dataOut: Uint8Array | undefined): Expected {
+    return model.write16(this.lun, this.lba, dataOut ?? new Uint8Array(0));
+  }
+  toString(): string {
+    return `WRITE AND VERIFY(16) lun=${this.lun} lba=${this.lba} blocks=${this.blocks} bytchk=${this.bytchk} data=${JSON.stringify(this.data)}`;
+  }
+}
+
+class Verify16 extends KitStep {
+  constructor(lun: number, readonly lba: number, readonly blocks: number, readonly bytchk: VerifyBytchk, readonly mismatch: MismatchAt | null) {
+    // The Data-Out is what the model says the medium holds, made to differ at one byte for a mismatch.
+    super(lun, { op: 'VERIFY(16)', lba, blocks, bytchk, miscompareAt: miscompareAt(mismatch, (bytchk === 3 ? 1 : blocks) * BLOCK_SIZE) });
+  }
+  protected predict(model: ReferenceArray, dataOut: Uint8Array | undefined): Expected {
+    return model.verify(this.lun, this.lba, this.blocks, this.bytchk, dataOut);
+  }
+  toString(): string {
+    return `VERIFY(16) lun=${this.lun} lba=${this.lba} blocks=${this.blocks} bytchk=${this.bytchk} mismatch=${JSON.stringify(this.mismatch)}`;
+  }
+}
+
+class SanitizeBlockErase extends KitStep {
+  constructor(lun: number) {
+    super(lun, { op: 'SANITIZE BLOCK ERASE' });
+  }
+  protected predict(model: ReferenceArray): Expected {
+    return model.sanitizeBlockErase(this.lun);
+  }
+  toString(): string {
+    return `SANITIZE BLOCK ERASE lun=${this.lun}`;
+  }
+}
+
 class GrowPool extends ArrayCommand {
   readonly name = 'growPool';
   constructor(readonly bytes: number) {
@@ -466,6 +523,14 @@ const segment: fc.Arbitrary<ModelSegment> = fc
 const extendedCopy = fc
   .tuple(lunIndex, fc.array(segment, { minLength: 1, maxLength: 3 }))
   .map(([via, segments]) => new ExtendedCopy(via, segments));
+const orWrite16 = fc.tuple(lunAndRange(), writeData).map(([{ lun, lba, blocks }, data]) => new OrWrite16(lun, lba, blocks, data));
+const writeAndVerify16 = fc
+  .tuple(lunAndRange(), fc.constantFrom<0 | 1>(0, 1), writeData)
+  .map(([{ lun, lba, blocks }, bytchk, data]) => new WriteAndVerify16(lun, lba, blocks, bytchk, data));
+const verify16 = fc
+  .tuple(lunAndRange(), fc.constantFrom<VerifyBytchk>(0, 1, 3), mismatchAt)
+  .map(([{ lun, lba, blocks }, bytchk, mismatch]) => new Verify16(lun, lba, blocks, bytchk, mismatch));
+const sanitize = lunIndex.map((lun) => new SanitizeBlockErase(lun));
 const growPool = fc
   .tuple(fc.integer({ min: 0, max: 1 }), fc.constantFrom(0, 100))
   .map(([units, extra]) => new GrowPool(units * UNIT_BYTES + extra));
@@ -481,6 +546,10 @@ export const commandArbitraries: Array<fc.Arbitrary<fc.Command<ReferenceArray, R
   compareAndWrite,
   compareAndWrite,
   ...Array<typeof extendedCopy>(4).fill(extendedCopy),
+  orWrite16,
+  writeAndVerify16,
+  verify16,
+  sanitize,
   growPool,
 ];
 
@@ -518,5 +587,9 @@ export const commandsFrom = {
   unmap: (lun: number, ranges: readonly ModelRange[]) => new Unmap(lun, ranges),
   compareAndWrite: (lun: number, lba: number, blocks: number, seed: number, mismatch: MismatchAt | null) => new CompareAndWrite(lun, lba, blocks, seed, mismatch),
   extendedCopy: (via: number, segments: readonly ModelSegment[]) => new ExtendedCopy(via, segments),
+  orWrite16: (lun: number, lba: number, blocks: number, data: WriteData) => new OrWrite16(lun, lba, blocks, data),
+  writeAndVerify16: (lun: number, lba: number, blocks: number, bytchk: 0 | 1, data: WriteData) => new WriteAndVerify16(lun, lba, blocks, bytchk, data),
+  verify16: (lun: number, lba: number, blocks: number, bytchk: VerifyBytchk, mismatch: MismatchAt | null) => new Verify16(lun, lba, blocks, bytchk, mismatch),
+  sanitizeBlockErase: (lun: number) => new SanitizeBlockErase(lun),
   growPool: (bytes: number) => new GrowPool(bytes),
 };
