@@ -342,6 +342,26 @@ describe('checkTarget with the SBC commands', () => {
     expectCaught('VERIFY 11b INFORMATION within the block', await checkTarget(inBlock, verifyOps), /VERIFY\(1[06]\) .*BYTCHK 11b/);
   }, 60_000);
 
+  const preFetchOps: CheckTargetOptions = { ...options, ops: ['READ(16)', 'WRITE(16)', 'PRE-FETCH(10)', 'PRE-FETCH(16)'] };
+
+  it('passes a target whose cache takes every PRE-FETCH (CONDITION MET, SBC-4 5.9)', async () => {
+    const { lun } = wholeLun();
+    const cached: ScsiTarget = {
+      execute: async (c, d, o) => {
+        const r = await lun.execute(c, d, o);
+        return (c[0] === 0x34 || c[0] === 0x90) && r.status === 0 ? ({ status: 0x04 } as unknown as ScsiResult) : r;
+      },
+    };
+    const report = await checkTarget(cached, preFetchOps);
+    expect(report.passed, formatReport(report)).toBe(true);
+  }, 60_000);
+
+  it('catches a PRE-FETCH that takes any LBA (GOOD past the last one)', async () => {
+    const { lun } = wholeLun();
+    const anyLba: ScsiTarget = { execute: (c, d, o) => (c[0] === 0x34 || c[0] === 0x90 ? { status: 0x00 } : lun.execute(c, d, o)) };
+    expectCaught('PRE-FETCH takes any LBA', await checkTarget(anyLba, preFetchOps), /PRE-FETCH\(1[06]\) .*lba-beyond-end/);
+  }, 60_000);
+
   it('catches an ORWRITE(16) that writes the Data-Out instead of the OR', async () => {
     const { lun } = wholeLun();
     const plain = rewriting(lun, 0x8b, (w) => (w[0] = 0x8a));
