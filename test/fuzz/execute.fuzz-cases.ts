@@ -471,6 +471,30 @@ const writeAtomic: Builder = (rng, lun) => {
   return { cdb: c, dataOut: dataOutFor(rng, f.blocks * lun.blockSize, patternMaker(rng), lun.blockSize) };
 };
 
+/** REPORT TARGET PORT GROUPS: every PARAMETER DATA FORMAT (010b..111b rejected) and any ALLOCATION LENGTH. */
+const reportTargetPortGroups = noData((rng) => cdb.reportTargetPortGroups({ format: rng.chance(0.8) ? rng.int(2) : rng.int(8), allocationLength: allocationLength(rng, 0xffffffff) }));
+
+/**
+ * SET TARGET PORT GROUPS: 0..3 descriptors with any state code, for group 0 (the fuzzed array's
+ * only group), another group or any port, the list then cut or bit-flipped and its length field
+ * sometimes wrong. The valid primary states drawn are the two active ones and the offline state
+ * never names port 1: the array lives through the whole run, and a standby or offline default port
+ * would leave every later case refused (02/04/0B, 02/04/12) and the run fuzzing nothing else.
+ */
+const setTargetPortGroups: Builder = (rng) => {
+  const descriptors = Array.from({ length: rng.int(4) }, () => {
+    // The state is byte 0 bits 3:0: reserved bits 7:4 may be set too.
+    const drawn = rng.pick([0x0, 0x1, 0x0, 0x1, 0x4, 0xe, 0xf, rng.u32() & 0xff]);
+    const state = (drawn & 0x0f) === 0x2 || (drawn & 0x0f) === 0x3 ? drawn ^ 0x03 : drawn;
+    const port = rng.pick([0, 2, 2 + rng.int(0xfffe)]);
+    return { state, groupOrPort: (state & 0x0f) === 0xe ? port : rng.pick([0, 0, 1, rng.u32() & 0xffff]) };
+  });
+  let list = cdb.setTargetPortGroupsParameterList(descriptors);
+  if (rng.chance(0.2)) list = list.slice(0, rng.int(list.length + 1));
+  const c = cdb.setTargetPortGroups(rng.chance(0.9) ? list.length : rng.pick([0, 1, 5, list.length + 4, rng.u32()]));
+  return { cdb: c, dataOut: list };
+};
+
 /** Every implemented command, with its fields drawn from boundary values. */
 const IMPLEMENTED: ReadonlyArray<readonly [string, Builder]> = [
   ['TEST UNIT READY', noData(() => cdb.testUnitReady())],
@@ -532,6 +556,8 @@ const IMPLEMENTED: ReadonlyArray<readonly [string, Builder]> = [
   ['READ DEFECT DATA(10)', readDefectData(false)],
   ['READ DEFECT DATA(12)', readDefectData(true)],
   ['WRITE ATOMIC(16)', writeAtomic],
+  ['REPORT TARGET PORT GROUPS', reportTargetPortGroups],
+  ['SET TARGET PORT GROUPS', setTargetPortGroups],
 ];
 
 /** Things that are not a `Uint8Array` CDB or Data-Out, or not a string initiator. */
