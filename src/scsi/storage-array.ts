@@ -105,6 +105,8 @@ export class StorageArray extends VolumeManager<Lun> {
     checkOptionKeys(options, ['transitionMs'], 'setTargetPortGroupState');
     const ms = options.transitionMs ?? 0;
     if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) throw new InvalidArgumentError('setTargetPortGroupState: transitionMs must be a finite number of ms, 0 or more');
+    // Already there (and no port of it offline): nothing to do, no transition either (as LIO).
+    if (group.state === state && group.ports.every((p) => !p.offline)) return;
     if (ms > 0 && state !== 'transitioning') {
       this.changeAluaState(group, 'transitioning', undefined);
       const generation = group.generation;

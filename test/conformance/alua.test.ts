@@ -154,6 +154,7 @@ describe('ALUA: target port groups (API)', () => {
     const events: unknown[] = [];
     array.on('aluaStateChanged', (e) => events.push(e));
     await array.setTargetPortGroupState(0, 'active/optimized');
+    await array.setTargetPortGroupState(0, 'active/optimized', { transitionMs: 50 });
     expect(events).toEqual([]);
     expect(array.targetPortGroup(0)!.statusCode).toBe(0);
     expectGood(await pendingUa(lun, n));
@@ -651,6 +652,27 @@ describe('ALUA: INQUIRY', () => {
       expect(at, 'the page ends there').toBe(d.length);
       expect(be16(d, 2)).toBe(d.length - 4);
     }
+  });
+});
+
+describe('ALUA: decodeReportTargetPortGroups', () => {
+  it.each([
+    { what: 'fewer than 4 bytes', data: [0, 0, 0], expected: { ok: false, problem: 'short', requiredLength: 4 } },
+    { what: 'RETURN DATA LENGTH past the data', data: [0, 0, 0, 8, 0, 0, 0, 0], expected: { ok: false, problem: 'truncated', requiredLength: 12 } },
+    { what: 'a descriptor cut by RETURN DATA LENGTH', data: [0, 0, 0, 4, 0, 0xcf, 0, 1], expected: { ok: false, problem: 'malformed' } },
+    { what: 'port descriptors past RETURN DATA LENGTH', data: [0, 0, 0, 8, 0, 0xcf, 0, 1, 0, 0, 0, 2], expected: { ok: false, problem: 'malformed' } },
+    { what: 'no groups', data: [0, 0, 0, 0], expected: { ok: true, value: { format: 'length-only', returnDataLength: 0, groups: [] } } },
+  ])('decodeReportTargetPortGroups: $what', ({ data, expected }) => {
+    expect(decodeReportTargetPortGroups(Uint8Array.from(data))).toMatchObject(expected);
+  });
+
+  it('decodeReportTargetPortGroups: the format asked for overrides the guess from byte 4; LBA dependent and reserved codes have no state name', () => {
+    // One length-only group whose first byte (PREF, state 4h) has bit 4 clear: guessed length-only either way.
+    const lengthOnly = Uint8Array.from([0, 0, 0, 12, 0x84, 0x10, 0, 5, 0, 0, 0, 1, 0, 0, 0, 9]);
+    const d = decodeReportTargetPortGroups(lengthOnly, 'length-only');
+    expect(d).toMatchObject({ ok: true, value: { format: 'length-only', groups: [{ preferred: true, asymmetricAccessState: 4, state: undefined, supportsLbaDependent: true, supportedStates: [], targetPortGroup: 5, relativeTargetPorts: [9] }] } });
+    expect(decodeReportTargetPortGroups(Uint8Array.from([0, 0, 0, 4, 0x10, 7, 0, 0]), 'extended')).toMatchObject({ ok: true, value: { format: 'extended', implicitTransitionSeconds: 7, groups: [] } });
+    expect(decodeReportTargetPortGroups(Uint8Array.from([0, 0, 0, 0]), 'extended')).toMatchObject({ ok: false, problem: 'malformed' });
   });
 });
 
