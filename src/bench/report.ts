@@ -182,6 +182,7 @@ export function reportedFigures(results: readonly ScenarioResult[], memory: Memo
     const cpu = [
       m['targetCpuPercent'] === undefined ? '' : `the target at ${m['targetCpuPercent']} % of a core`,
       m['clientCpuPercent'] === undefined ? '' : `client at ${m['clientCpuPercent']} %, server at ${m['serverCpuPercent']} % of a core`,
+      m['tcpRetransmits'] === undefined ? '' : `${formatCount(m['tcpRetransmits'])} TCP segments retransmitted meanwhile`,
     ].filter((x) => x !== '');
     out.push({ name: `${r.scenario}: ${r.variant ?? r.path}`, value: `${formatCount(m['mbPerSecond']!)} MB/s, ${rate(m['iops']!).replace(' per second', ' IOPS')}${cpu.length > 0 ? `; ${cpu.join('; ')}` : ''}` });
     if (m['clientStreamMbPerSecond'] !== undefined) {

@@ -81,14 +81,14 @@ describe('read targets (issue 12): every figure of a verdict from one run', () =
   it('reports the 64 KiB row against tgt and the ceiling, the CPU shares, and the ceiling client\'s capacity', () => {
     const rows = [
       read('64KiB', 'vaai-sim (iscsi-perf)', 2213, { targetCpuPercent: 83.7 }),
-      read('64KiB', 'tgt (iscsi-perf)', 813),
+      read('64KiB', 'tgt (iscsi-perf)', 813, { tcpRetransmits: 1234 }),
       read('64KiB', CEILING, 4719, { clientCpuPercent: 85.2, serverCpuPercent: 95.4 }),
       read('1MiB', CEILING, 3529, { clientCpuPercent: 61.2, serverCpuPercent: 54.5, clientStreamMbPerSecond: 5139, clientStreamCpuPercent: 65.9 }),
     ];
     const figures = reportedFigures(rows, memory(2 * GiB, 2 * GiB));
     expect(figures).toEqual([
       { name: 'iscsi-read-64KiB-qd8: vaai-sim (iscsi-perf)', value: '2,213 MB/s, 35,408 IOPS; the target at 83.7 % of a core' },
-      { name: 'iscsi-read-64KiB-qd8: tgt (iscsi-perf)', value: '813 MB/s, 13,008 IOPS' },
+      { name: 'iscsi-read-64KiB-qd8: tgt (iscsi-perf)', value: '813 MB/s, 13,008 IOPS; 1,234 TCP segments retransmitted meanwhile' },
       { name: `iscsi-read-64KiB-qd8: ${CEILING}`, value: '4,719 MB/s, 75,504 IOPS; client at 85.2 %, server at 95.4 % of a core' },
       { name: `iscsi-read-1MiB-qd8: ${CEILING}`, value: '3,529 MB/s, 3,529 IOPS; client at 61.2 %, server at 54.5 % of a core' },
       { name: 'raw TCP ceiling: its client receiving 1 MiB payloads sent back to back (what the client can take when the server never waits)', value: "5,139 MB/s (1.46x the ceiling's 1 MiB rate), the client at 65.9 % of a core" },

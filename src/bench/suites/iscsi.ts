@@ -7,7 +7,7 @@
  * @module
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -113,6 +113,31 @@ async function startVaaiSim(): Promise<{ url: (lun: number) => string; port: num
   return { port, iqn, url: (lun) => `iscsi://127.0.0.1:${port}/${iqn}/${lun}`, cpuMs: () => cpuMsOf(child), stop };
 }
 
+/**
+ * The host's count of retransmitted TCP segments (Linux /proc/net/snmp, Tcp RetransSegs), or
+ * undefined where it cannot be read. On an idle loopback it stays put; when other processes compete
+ * for the cores, the kernel reorders loopback segments between the CPUs' queues, retransmits, and
+ * sometimes waits out a 200 ms retransmission timeout: a measurement with retransmissions in it says
+ * more about the machine than about the target.
+ */
+function tcpRetransmits(): number | undefined {
+  try {
+    const lines = readFileSync('/proc/net/snmp', 'utf8').split('\n').filter((l) => l.startsWith('Tcp:'));
+    const names = lines[0]?.split(/\s+/) ?? [];
+    const values = lines[1]?.split(/\s+/) ?? [];
+    const v = Number(values[names.indexOf('RetransSegs')]);
+    return names.includes('RetransSegs') && Number.isFinite(v) ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Retransmitted segments since `before` as a metric (none where the count cannot be read). */
+function retransmitsSince(before: number | undefined): { tcpRetransmits?: number } {
+  const after = tcpRetransmits();
+  return before === undefined || after === undefined ? {} : { tcpRetransmits: after - before };
+}
+
 /** The raw TCP ceiling's server in its own process (tcp-ceiling-process). */
 async function startCeiling(): Promise<{ port: number; cpuMs: () => Promise<number | undefined>; stop: () => Promise<void> }> {
   const child = spawnScript('tcp-ceiling-process');
@@ -185,24 +210,28 @@ async function readScenarios(
       for (const [who, url] of [['vaai-sim', server.url(0)], ...(tgt ? [['tgt', tgt.url(1)] as const] : [])] as const) {
         ctx.progress(`iSCSI: ${label} sequential reads at queue depth 8 (iscsi-perf, ${seconds} s) against ${who}`);
         const cpu0 = who === 'vaai-sim' ? await server.cpuMs() : undefined;
+        const retrans0 = tcpRetransmits();
         const t0 = performance.now();
         const r = await iscsiPerf(url, blocks, seconds);
         const wallMs = performance.now() - t0;
+        const retrans = retransmitsSince(retrans0);
         const cpu: { targetCpuPercent?: number } = cpu0 === undefined ? {} : { targetCpuPercent: percent((await server.cpuMs())! - cpu0, wallMs) };
         if (r === undefined) {
           notes.push(`iscsi-perf gave no result against ${who}`);
           continue;
         }
         ctx.progress(`  ${r.iops} IOPS, ${r.mbps} MB/s${cpu.targetCpuPercent === undefined ? '' : `, the target at ${cpu.targetCpuPercent} % of a core`}`);
-        out.push(result(scenario, 'host', `${who} (iscsi-perf)`, blocks * 512, 1000 / r.iops, r.iops * seconds, r.mbps * MiB * seconds, r.iops * seconds, { iops: r.iops, mbPerSecond: r.mbps, ...(cpu.targetCpuPercent === undefined ? {} : { targetCpuPercent: cpu.targetCpuPercent }) }));
+        out.push(result(scenario, 'host', `${who} (iscsi-perf)`, blocks * 512, 1000 / r.iops, r.iops * seconds, r.mbps * MiB * seconds, r.iops * seconds, { iops: r.iops, mbPerSecond: r.mbps, ...(cpu.targetCpuPercent === undefined ? {} : { targetCpuPercent: cpu.targetCpuPercent }), ...retrans }));
       }
       ctx.progress(`iSCSI: ${label} reads at queue depth 8 (${seconds} s) against the raw TCP ceiling`);
       const s0 = await ceiling.cpuMs();
+      const retrans0 = tcpRetransmits();
       const run = await ceilingReads(ceiling.port, { length: blocks * 512, depth: 8, limit: { seconds } });
+      const retrans = retransmitsSince(retrans0);
       const s1 = await ceiling.cpuMs();
       const iops = run.answers / (run.wallMs / 1000);
       const mbps = run.payloadBytes / MiB / (run.wallMs / 1000);
-      const metrics = { iops: Math.round(iops), mbPerSecond: Math.round(mbps), clientCpuPercent: percent(run.cpuMs, run.wallMs), serverCpuPercent: percent(s0 === undefined || s1 === undefined ? undefined : s1 - s0, run.wallMs) };
+      const metrics = { iops: Math.round(iops), mbPerSecond: Math.round(mbps), clientCpuPercent: percent(run.cpuMs, run.wallMs), serverCpuPercent: percent(s0 === undefined || s1 === undefined ? undefined : s1 - s0, run.wallMs), ...retrans };
       ctx.progress(`  ${metrics.iops} IOPS, ${metrics.mbPerSecond} MB/s; client at ${metrics.clientCpuPercent} %, server at ${metrics.serverCpuPercent} % of a core`);
       out.push(result(scenario, 'host', CEILING_VARIANT, blocks * 512, run.wallMs / run.answers, run.answers, run.payloadBytes, run.answers, metrics));
     }
@@ -216,6 +245,10 @@ async function readScenarios(
     out[last] = { ...r, metrics: { ...r.metrics, clientStreamMbPerSecond: streamMbps, clientStreamCpuPercent: percent(stream.cpuMs, stream.wallMs) } };
   } finally {
     await ceiling.stop();
+  }
+  const retransmitted = out.reduce((n, r) => n + (r.metrics?.['tcpRetransmits'] ?? 0), 0);
+  if (retransmitted > 0) {
+    notes.push(`${retransmitted} TCP segments were retransmitted on loopback during the read measurements: other processes competed for the cores (loopback segments reordered between the CPUs' queues, some retransmissions waiting out a 200 ms timeout). Such figures say more about the machine than about the targets; compare reads from a run with none.`);
   }
   return out;
 }
