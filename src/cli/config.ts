@@ -40,6 +40,8 @@ export interface ServeLunConfig {
   readonly physicalBlockSize?: number;
   /** Thin provisioned. @defaultValue true */
   readonly thin?: boolean;
+  /** Media overwrite rate of SANITIZE OVERWRITE in MiB/s (each pass over the LUN takes its size over this). @defaultValue 100 */
+  readonly sanitizeMiBps?: number;
 }
 
 /** One target. */
@@ -83,7 +85,7 @@ export const SERVE_CONFIG_KEYS = {
   root: { $schema: true, poolGiB: true, listen: true, targets: true } satisfies Record<keyof ServeConfig, true>,
   listen: { host: true, port: true } satisfies Record<keyof ServeListenConfig, true>,
   target: { name: true, luns: true, initiators: true, chap: true } satisfies Record<keyof ServeTargetConfig, true>,
-  lun: { gib: true, blockSize: true, physicalBlockSize: true, thin: true } satisfies Record<keyof ServeLunConfig, true>,
+  lun: { gib: true, blockSize: true, physicalBlockSize: true, thin: true, sanitizeMiBps: true } satisfies Record<keyof ServeLunConfig, true>,
   credentialFields: { user: true, secret: true, secretEnv: true, secretFile: true } satisfies Record<keyof ServeCredentialsConfig, true>,
   chap: { user: true, secret: true, secretEnv: true, secretFile: true, mutual: true } satisfies Record<keyof ServeChapConfig, true>,
 } as const;
@@ -98,6 +100,8 @@ export interface ServeLunPlan {
   readonly physicalBlockSize?: number;
   /** Thin provisioned. */
   readonly thin: boolean;
+  /** SANITIZE OVERWRITE's media overwrite rate in bytes per second, when it differs from the default. */
+  readonly sanitizeOverwriteRate?: number;
   /** Where it was asked for (`serve.json: /targets/0/luns/1`, `--lun-gib`), for messages. */
   readonly source: string;
 }
@@ -437,7 +441,8 @@ export function planFromConfig(config: ServeConfig, file: string, env: NodeJS.Pr
         name: t.name,
         luns: t.luns.map((l, j) => {
           const source = `${file}: /targets/${i}/luns/${j}`;
-          return lunPlan(l.gib, l.blockSize ?? 512, l.thin ?? true, source, l.physicalBlockSize === undefined ? undefined : { bytes: l.physicalBlockSize, source: `${source}/physicalBlockSize` });
+          const plan = lunPlan(l.gib, l.blockSize ?? 512, l.thin ?? true, source, l.physicalBlockSize === undefined ? undefined : { bytes: l.physicalBlockSize, source: `${source}/physicalBlockSize` });
+          return l.sanitizeMiBps === undefined ? plan : { ...plan, sanitizeOverwriteRate: Math.round(l.sanitizeMiBps * 2 ** 20) };
         }),
         ...(t.initiators === undefined ? {} : { initiators: t.initiators }),
         ...(chap === undefined ? {} : { chap: { ...chap, ...(mutual === undefined ? {} : { mutual }) } }),

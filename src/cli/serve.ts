@@ -79,7 +79,9 @@ export async function serve(plan: ServePlan, signal?: AbortSignal): Promise<numb
     ...(t.chap === undefined ? {} : { chap: t.chap }),
     luns: t.luns.map((l) => {
       try {
-        return array.createLun({ sizeBytes: l.sizeBytes, blockSize: l.blockSize, ...(l.physicalBlockSize === undefined ? {} : { physicalBlockSize: l.physicalBlockSize }), thin: l.thin });
+        const lun = array.createLun({ sizeBytes: l.sizeBytes, blockSize: l.blockSize, ...(l.physicalBlockSize === undefined ? {} : { physicalBlockSize: l.physicalBlockSize }), thin: l.thin });
+        if (l.sanitizeOverwriteRate !== undefined) lun.sanitizeOverwriteRate = l.sanitizeOverwriteRate;
+        return lun;
       } catch (e) {
         // A thick LUN the pool cannot hold, more LUNs than LUN numbers: say which LUN asked for it.
         if (e instanceof VaaiSimError) throw new VaaiSimError(e.code, `${l.source}: ${e.message}`);

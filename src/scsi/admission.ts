@@ -71,6 +71,8 @@ export function admitAddressed(
 ): CommandSpec | Refusal {
   const ignoresUa = typeof spec !== 'string' && spec.ignoresUnitAttention === true;
   if (state.unitAttentions.length > 0 && !ignoresUa) return fail(state.unitAttentions.shift()!);
+  // While a sanitize runs, a command the LUN does not implement is one it does not allow either: NOT READY (SBC-4 4.11.1).
+  if (typeof spec === 'string' && lun.sanitizeState.inProgress && lun.accessibleBy(nexus)) return lun.sanitizeState.inProgressSense();
   if (spec === 'INVALID_OPCODE') return fail('INVALID_COMMAND_OPERATION_CODE');
   // SPC-4: an unsupported service action is an invalid field in CDB byte 1, bits 4:0.
   if (spec === 'INVALID_SERVICE_ACTION') return invalidCdbField(1, 4);

@@ -108,7 +108,7 @@ describe('every bad input exits 2 and names the problem', () => {
     const p = join(dir, 'many.json');
     expect(r.err.split('\n').filter((l) => l !== '')).toEqual([
       `vaai-sim: ${p}: /: unknown key 'pool_gib' (did you mean 'poolGiB'?); allowed keys: $schema, poolGiB, listen, targets`,
-      `vaai-sim: ${p}: /targets/0/luns/0: unknown key 'thinn' (did you mean 'thin'?); allowed keys: gib, blockSize, physicalBlockSize, thin`,
+      `vaai-sim: ${p}: /targets/0/luns/0: unknown key 'thinn' (did you mean 'thin'?); allowed keys: gib, blockSize, physicalBlockSize, thin, sanitizeMiBps`,
       `vaai-sim: ${p}: /targets/0/luns/0/gib: must be a number > 0 and at most 8388607`,
       `vaai-sim: ${p}: /targets/1/luns: must be an array of at least 1 item`,
     ]);

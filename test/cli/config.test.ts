@@ -66,7 +66,7 @@ describe('the serve config schema', () => {
         poolGiB: 2,
         listen: { host: '127.0.0.1', port: 0 },
         targets: [
-          { name: 'iqn.2026-11.x:a', initiators: ['iqn.2026-11.x:host'], chap: { user: 'host', secretEnv: 'CHAP_A', mutual: { user: 'array', secretFile: 'mutual.secret' } }, luns: [{ gib: 1, blockSize: 4096, thin: false }, { gib: 0.5, physicalBlockSize: 4096 }] },
+          { name: 'iqn.2026-11.x:a', initiators: ['iqn.2026-11.x:host'], chap: { user: 'host', secretEnv: 'CHAP_A', mutual: { user: 'array', secretFile: 'mutual.secret' } }, luns: [{ gib: 1, blockSize: 4096, thin: false }, { gib: 0.5, physicalBlockSize: 4096, sanitizeMiBps: 250 }] },
           { name: 'iqn.2026-11.x:b', chap: { user: 'u', secret: 'inline-secret-1' }, luns: [{ gib: 0.25 }] },
         ],
       }),
@@ -83,7 +83,7 @@ describe('the serve config schema', () => {
           chap: { user: 'host', secret: 'initiator-secret-123', mutual: { user: 'array', secret: 'target-secret-456' } },
           luns: [
             { sizeBytes: 2 ** 30, blockSize: 4096, thin: false, source: `${join(dir, 'all.json')}: /targets/0/luns/0` },
-            { sizeBytes: 2 ** 29, blockSize: 512, physicalBlockSize: 4096, thin: true, source: `${join(dir, 'all.json')}: /targets/0/luns/1` },
+            { sizeBytes: 2 ** 29, blockSize: 512, physicalBlockSize: 4096, thin: true, sanitizeOverwriteRate: 250 * 2 ** 20, source: `${join(dir, 'all.json')}: /targets/0/luns/1` },
           ],
         },
         { name: 'iqn.2026-11.x:b', chap: { user: 'u', secret: 'inline-secret-1' }, luns: [{ sizeBytes: 2 ** 28, blockSize: 512, thin: true, source: `${join(dir, 'all.json')}: /targets/1/luns/0` }] },

@@ -263,6 +263,9 @@ describe('SANITIZE OVERWRITE', () => {
     }
     expectInProgress(await exec(lun, cdb.write16({ lba: 0, blocks: 1 }), new Uint8Array(BLOCK)), quarter);
     expectInProgress(await exec(lun, overwrite(fullBlock()), fullBlock()), quarter);
+    // START STOP UNIT (1Bh) and service action 04h are not implemented, and not allowed during a sanitize either (libiscsi Sanitize.Reset).
+    expectInProgress(await exec(lun, Uint8Array.of(0x1b, 0, 0, 0, 0x01, 0)), quarter);
+    expectInProgress(await exec(lun, cdb.sanitize({ serviceAction: 0x04 })), quarter);
     expect(array.poolStatus.allocatedUnits).toBe(before);
     expectGood(await exec(lun, cdb.inquiry()));
     expectGood(await exec(lun, cdb.reportLuns()));
@@ -275,6 +278,7 @@ describe('SANITIZE OVERWRITE', () => {
     await slices(SLICES_PER_PASS - 2);
     expect(lun.sanitizeInProgress).toBe(false);
     expectGood(await exec(lun, cdb.testUnitReady()));
+    expectSense(await exec(lun, Uint8Array.of(0x1b, 0, 0, 0, 0x01, 0)), Sense.INVALID_COMMAND_OPERATION_CODE);
     const after = await exec(lun, cdb.requestSense());
     expectGood(after);
     expect(decodeSense(after.data)!.reason).toBe('NO_SENSE');

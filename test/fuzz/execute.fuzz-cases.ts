@@ -436,6 +436,32 @@ const sanitize: Builder = (rng) => {
   return { cdb: c, dataOut: parameterListLength > 0 ? rng.bytes(parameterListLength) : undefined };
 };
 
+/**
+ * SANITIZE OVERWRITE: a parameter list from the encoder (OVERWRITE COUNT, INVERT, a pattern up to the
+ * block length), then mostly one field made wrong (byte 0's TEST or COUNT, reserved byte 1, the
+ * pattern length) or another PARAMETER LIST LENGTH. Always IMMED = 1: with IMMED = 0 a valid list
+ * answers only when the sanitize ends (a Promise, which this synchronous harness does not await); a
+ * sanitize that starts runs on timers, after the cases of its target, and holds off that LUN's later
+ * commands with NOT READY meanwhile.
+ */
+const sanitizeOverwrite: Builder = (rng, lun) => {
+  const bs = lun.blockSize;
+  const patternLength = 1 + rng.int(bs);
+  const list = cdb.sanitizeOverwriteList({ count: 1 + rng.int(31), invert: rng.chance(0.5), pattern: rng.bytes(patternLength) });
+  const wrong = rng.chance(0.9) ? rng.int(4) : -1;
+  if (wrong === 0) list[0] = rng.int(256);
+  if (wrong === 1) list[1] = 1 + rng.int(255);
+  if (wrong === 2) {
+    const length = rng.pick([0, bs + 1, patternLength - 1, patternLength + 1, rng.int(65536)]);
+    list[2] = (length >>> 8) & 0xff;
+    list[3] = length & 0xff;
+  }
+  const parameterListLength = wrong === 3 ? rng.pick([0, 1, 4, 5, bs + 4, bs + 5, rng.int(65536)]) : list.length;
+  const c = cdb.sanitize({ serviceAction: 0x01, immed: true, ause: rng.chance(0.5), parameterListLength });
+  const dataOut = parameterListLength === list.length ? list : rng.chance(0.5) ? list : rng.bytes(Math.min(parameterListLength, 8192));
+  return { cdb: c, dataOut };
+};
+
 /** PRE-FETCH(10)/(16): any range, IMMED and GROUP NUMBER. */
 function preFetch(sixteen: boolean): Builder {
   return noData((rng, lun) => {
@@ -552,6 +578,7 @@ const IMPLEMENTED: ReadonlyArray<readonly [string, Builder]> = [
   ['PRE-FETCH(10)', preFetch(false)],
   ['PRE-FETCH(16)', preFetch(true)],
   ['SANITIZE', sanitize],
+  ['SANITIZE OVERWRITE', sanitizeOverwrite],
   ['ORWRITE(16)', rw(0x8b, 16, true)],
   ['READ DEFECT DATA(10)', readDefectData(false)],
   ['READ DEFECT DATA(12)', readDefectData(true)],
