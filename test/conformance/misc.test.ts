@@ -195,7 +195,7 @@ describe('dispatcher', () => {
     { opcode: 0x5f, name: 'PERSISTENT RESERVE OUT' },
     { opcode: 0x7f, name: 'variable length' },
     { opcode: 0x9f, name: 'SERVICE ACTION OUT(16)' },
-    { opcode: 0xa4, name: 'MAINTENANCE OUT' },
+    { opcode: 0x07, name: 'REASSIGN BLOCKS' },
     { opcode: 0xff, name: 'vendor specific' },
   ];
   it.each(UNIMPLEMENTED)('unknown opcode $opcode ($name) is INVALID COMMAND OPERATION CODE and changes nothing', async ({ opcode }) => {
@@ -214,7 +214,9 @@ describe('dispatcher', () => {
     { opcode: 0x9e, sa: 0x00, name: 'SERVICE ACTION IN(16) SA 00h' },
     { opcode: 0x9e, sa: 0x13, name: 'SERVICE ACTION IN(16) SA 13h' },
     { opcode: 0xa3, sa: 0x05, name: 'MAINTENANCE IN(REPORT IDENTIFYING INFORMATION)' },
-    { opcode: 0xa3, sa: 0x0a, name: 'MAINTENANCE IN(REPORT TARGET PORT GROUPS)' },
+    { opcode: 0xa3, sa: 0x0f, name: 'MAINTENANCE IN(REPORT TIMESTAMP)' },
+    { opcode: 0xa4, sa: 0x06, name: 'MAINTENANCE OUT(SET IDENTIFYING INFORMATION)' },
+    { opcode: 0xa4, sa: 0x0f, name: 'MAINTENANCE OUT(SET TIMESTAMP)' },
     { opcode: 0xa3, sa: 0x0d, name: 'MAINTENANCE IN(REPORT SUPPORTED TASK MANAGEMENT FUNCTIONS)' },
   ])('unsupported service action: $name is INVALID FIELD IN CDB pointing at byte 1 bits 4:0', async ({ opcode, sa }) => {
     const { lun } = makeFixture();
