@@ -63,7 +63,8 @@ export class Lun extends Volume {
    * Executes one SCSI command: `cdb` is the CDB, `dataOut` the Data-Out buffer (its length must be what
    * the CDB implies). Never throws: malformed input is answered with CHECK CONDITION and sense, and a
    * failed command changes nothing (except an EXTENDED COPY that ran out of space, which keeps what it
-   * copied and reports it through COPY STATUS). Returns synchronously unless a fault rule delays the command.
+   * copied and reports it through COPY STATUS). Returns synchronously unless a fault rule delays the command,
+   * or it comes through an active/non-optimized port whose group has a `nonOptimizedDelayMs`.
    */
   execute(cdb: Uint8Array, dataOut?: Uint8Array, options?: ExecuteOptions): MaybePromise<ScsiResult> {
     // Through an active/non-optimized port with a nonOptimizedDelayMs, the command waits first (docs/decisions/alua.md).
