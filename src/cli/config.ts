@@ -10,7 +10,10 @@ import { dirname, resolve } from 'node:path';
 import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
 import { InvalidArgumentError } from '../common/errors.js';
 import type { ChapCredentials, ChapSecrets } from '../iscsi/auth/chap.js';
-import type { IscsiTargetConfig } from '../iscsi/target/server.js';
+import { formatPortal } from '../iscsi/errors.js';
+import type { IscsiPortalConfig, IscsiTargetConfig } from '../iscsi/target/server.js';
+import type { TargetPortGroupSettings } from '../scsi/alua.js';
+import type { AluaState } from '../spec/alua.js';
 
 /** A CHAP name and its secret, given in exactly one of three ways. */
 export interface ServeCredentialsConfig {
@@ -64,6 +67,34 @@ export interface ServeListenConfig {
   readonly port?: number;
 }
 
+/** One portal: a listening address serving every target, in a target port group. */
+export interface ServePortalConfig {
+  /** Address. @defaultValue `listen.host` */
+  readonly host?: string;
+  /** TCP port. @defaultValue `listen.port` plus the portal's position (0: a free one) */
+  readonly port?: number;
+  /** Target portal group tag, distinct across portals. @defaultValue the position, from 1 */
+  readonly portalGroupTag?: number;
+  /** TARGET PORT GROUP of the portal's target ports. @defaultValue 1 for the first portal, 2 for the others */
+  readonly targetPortGroup?: number;
+}
+
+/** A target port group (ALUA): its asymmetric access state and settings. */
+export interface ServeTargetPortGroupConfig {
+  /** TARGET PORT GROUP, a group some portal is in. */
+  readonly id: number;
+  /** Asymmetric access state. @defaultValue active/optimized for the first portal's group, active/non-optimized for the others */
+  readonly state?: AluaState;
+  /** PREF bit. @defaultValue false */
+  readonly preferred?: boolean;
+  /** IMPLICIT TRANSITION TIME in seconds, 0..255. @defaultValue 0 */
+  readonly implicitTransitionSeconds?: number;
+  /** SET TARGET PORT GROUPS may change the group. @defaultValue true */
+  readonly explicitAllowed?: boolean;
+  /** Delay of each command through the group's ports while active/non-optimized, ms, 0..10000. @defaultValue 0 */
+  readonly nonOptimizedDelayMs?: number;
+}
+
 /** A `serve --config` file, as schema/serve-config.schema.json describes it. */
 export interface ServeConfig {
   /** The schema reference, for editors. */
@@ -72,6 +103,10 @@ export interface ServeConfig {
   readonly poolGiB?: number;
   /** Listen address (the command line's --host and --port override it). */
   readonly listen?: ServeListenConfig;
+  /** The portals (each serves every target). @defaultValue one, on `listen` */
+  readonly portals?: readonly ServePortalConfig[];
+  /** Settings of the target port groups the portals are in. */
+  readonly targetPortGroups?: readonly ServeTargetPortGroupConfig[];
   /** The targets (at least one). */
   readonly targets: readonly ServeTargetConfig[];
 }
@@ -82,8 +117,10 @@ export interface ServeConfig {
  * properties are the same, so type and schema cannot drift apart.
  */
 export const SERVE_CONFIG_KEYS = {
-  root: { $schema: true, poolGiB: true, listen: true, targets: true } satisfies Record<keyof ServeConfig, true>,
+  root: { $schema: true, poolGiB: true, listen: true, portals: true, targetPortGroups: true, targets: true } satisfies Record<keyof ServeConfig, true>,
   listen: { host: true, port: true } satisfies Record<keyof ServeListenConfig, true>,
+  portal: { host: true, port: true, portalGroupTag: true, targetPortGroup: true } satisfies Record<keyof ServePortalConfig, true>,
+  targetPortGroup: { id: true, state: true, preferred: true, implicitTransitionSeconds: true, explicitAllowed: true, nonOptimizedDelayMs: true } satisfies Record<keyof ServeTargetPortGroupConfig, true>,
   target: { name: true, luns: true, initiators: true, chap: true } satisfies Record<keyof ServeTargetConfig, true>,
   lun: { gib: true, blockSize: true, physicalBlockSize: true, thin: true, sanitizeMiBps: true } satisfies Record<keyof ServeLunConfig, true>,
   credentialFields: { user: true, secret: true, secretEnv: true, secretFile: true } satisfies Record<keyof ServeCredentialsConfig, true>,
@@ -112,16 +149,86 @@ export interface ServeTargetPlan extends Omit<IscsiTargetConfig, 'luns'> {
   readonly luns: readonly ServeLunPlan[];
 }
 
+/** A portal to serve on, as configured (defaults still to apply: {@link resolvePortals}). */
+export interface ServePortalPlan extends ServePortalConfig {
+  /** Where it was asked for (`serve.json: /portals/1`, `--portals`), for messages. */
+  readonly source: string;
+}
+
+/** Settings of a target port group to apply before serving. */
+export interface ServeTargetPortGroupPlan extends TargetPortGroupSettings {
+  /** TARGET PORT GROUP. */
+  readonly id: number;
+  /** Where it was asked for (`serve.json: /targetPortGroups/0`), for messages. */
+  readonly source: string;
+}
+
 /** What `serve` starts: from a config file, or from the command-line options. */
 export interface ServePlan {
   /** Thin pool capacity in bytes. */
   readonly poolBytes: number;
-  /** Listen address, when set. */
+  /** Listen address, when set: of every portal that names none. */
   readonly host?: string;
-  /** Listen port, when set. */
+  /** Listen port, when set: the first portal's, the next ones' on the ports after it (0: free ones). */
   readonly port?: number;
+  /** The portals. @defaultValue one */
+  readonly portals?: readonly ServePortalPlan[];
+  /** Target port group settings. @defaultValue none (see {@link resolvePortals}) */
+  readonly targetPortGroups?: readonly ServeTargetPortGroupPlan[];
   /** The targets. */
   readonly targets: readonly ServeTargetPlan[];
+}
+
+/** The most portals `serve` takes (`--portals`, the config's `portals`). */
+export const MAX_PORTALS = 64;
+
+/** The portals and group settings `serve` starts with, every default applied. */
+export interface ResolvedPortals {
+  /** The portals for {@link IscsiServer}'s `portals` option, each with host, port, tag and group. */
+  readonly portals: ReadonlyArray<Required<IscsiPortalConfig>>;
+  /** Every group a portal is in, with its settings (the state always set). */
+  readonly groups: ReadonlyArray<{ readonly id: number; readonly settings: TargetPortGroupSettings }>;
+}
+
+/**
+ * Applies the defaults to a plan's portals and groups: one portal without any; portal i (from 0)
+ * listens on the plan's host, on its port plus i (or a free one when it is 0), with tag i + 1, the
+ * first in target port group 1 and the others in group 2; the first portal's group is
+ * active/optimized and every other group active/non-optimized unless its settings say otherwise.
+ * Throws {@link InvalidArgumentError} naming the source for a port above 65535, two portals on one
+ * TCP port, a repeated tag, a group configured twice or a group no portal is in.
+ */
+export function resolvePortals(plan: Pick<ServePlan, 'host' | 'port' | 'portals' | 'targetPortGroups'>): ResolvedPortals {
+  const given = plan.portals ?? [{ source: 'the portal' }];
+  const base = plan.port ?? 3260;
+  const portals = given.map((p, i) => {
+    const port = p.port ?? (base === 0 ? 0 : base + i);
+    if (port > 65535) throw new InvalidArgumentError(`${p.source}: portal ${i + 1} would listen on port ${port} (port ${base} + ${i}); ports go up to 65535`);
+    return { host: p.host ?? plan.host ?? '127.0.0.1', port, portalGroupTag: p.portalGroupTag ?? i + 1, targetPortGroup: p.targetPortGroup ?? (i === 0 ? 1 : 2) };
+  });
+  const wildcard = (h: string): boolean => h === '0.0.0.0' || h === '::';
+  portals.forEach((a, i) => {
+    portals.slice(0, i).forEach((b, j) => {
+      const where = `${given[i]!.source}: portal ${i + 1}`;
+      if (a.port !== 0 && a.port === b.port && (a.host === b.host || wildcard(a.host) || wildcard(b.host))) {
+        throw new InvalidArgumentError(`${where} would listen on ${formatPortal(a.host, a.port)}, as portal ${j + 1} does; give each portal its own port`);
+      }
+      if (a.portalGroupTag === b.portalGroupTag) throw new InvalidArgumentError(`${where} has the portal group tag ${a.portalGroupTag} of portal ${j + 1}; each portal is its own portal group`);
+    });
+  });
+  const used = [...new Set(portals.map((p) => p.targetPortGroup))];
+  const settings = new Map<number, ServeTargetPortGroupPlan>();
+  for (const g of plan.targetPortGroups ?? []) {
+    if (settings.has(g.id)) throw new InvalidArgumentError(`${g.source}/id: target port group ${g.id} is configured twice`);
+    if (!used.includes(g.id)) throw new InvalidArgumentError(`${g.source}/id: no portal is in target port group ${g.id} (the portals are in ${used.join(', ')})`);
+    settings.set(g.id, g);
+  }
+  const groups = used.map((id) => {
+    const { id: _id, source: _source, ...given } = settings.get(id) ?? { id, source: '' };
+    const state: AluaState = given.state ?? (id === portals[0]!.targetPortGroup ? 'active/optimized' : 'active/non-optimized');
+    return { id, settings: { ...given, state } };
+  });
+  return { portals, groups };
 }
 
 const GiB = 2 ** 30;
@@ -302,7 +409,9 @@ export function expectedOf(schema: JsonSchema, node: JsonSchema | undefined): st
       return typeof n.minLength === 'number' && n.minLength > 1 ? `a string of at least ${n.minLength} characters` : 'a non-empty string';
     case 'array': {
       const min = typeof n.minItems === 'number' ? n.minItems : 0;
-      return min > 0 ? `an array of at least ${min} item${min === 1 ? '' : 's'}${n.uniqueItems === true ? ', without repeats' : ''}` : 'an array';
+      const repeats = n.uniqueItems === true ? ', without repeats' : '';
+      if (typeof n.maxItems === 'number') return `an array of ${min} to ${n.maxItems} items${repeats}`;
+      return min > 0 ? `an array of at least ${min} item${min === 1 ? '' : 's'}${repeats}` : 'an array';
     }
     case 'object':
       return 'an object';
@@ -434,6 +543,8 @@ export function planFromConfig(config: ServeConfig, file: string, env: NodeJS.Pr
     poolBytes: Math.round((config.poolGiB ?? 16) * GiB),
     ...(config.listen?.host === undefined ? {} : { host: config.listen.host }),
     ...(config.listen?.port === undefined ? {} : { port: config.listen.port }),
+    ...(config.portals === undefined ? {} : { portals: config.portals.map((p, i) => ({ ...p, source: `${file}: /portals/${i}` })) }),
+    ...(config.targetPortGroups === undefined ? {} : { targetPortGroups: config.targetPortGroups.map((g, i) => ({ ...g, source: `${file}: /targetPortGroups/${i}` })) }),
     targets: config.targets.map((t, i) => {
       const chap = t.chap === undefined ? undefined : resolveSecret(t.chap, `/targets/${i}/chap`, file, env);
       const mutual = t.chap?.mutual === undefined ? undefined : resolveSecret(t.chap.mutual, `/targets/${i}/chap/mutual`, file, env);

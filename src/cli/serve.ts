@@ -4,16 +4,22 @@
  * serves until SIGINT or SIGTERM.
  *
  * The rule for options beside `--config`: the options that describe the array (`--target`,
- * `--luns`, `--lun-gib`, `--pool-gib`, `--block-size`, `--physical-block-size`) conflict with `--config` (an error, exit 2),
- * since the file describes the array; `--host` and `--port` override the file's `listen`, so that
- * one file serves on different addresses.
+ * `--luns`, `--lun-gib`, `--pool-gib`, `--block-size`, `--physical-block-size`, `--portals`) conflict with `--config` (an error, exit 2),
+ * since the file describes the array; `--host` and `--port` override the file's `listen` and every
+ * portal's address and port, so that one file serves on different addresses.
+ *
+ * With several portals (`--portals N`, or the file's `portals`) every target is served on each, the
+ * first portal in target port group 1 (active/optimized) and the others in group 2
+ * (active/non-optimized) unless the file says otherwise; one URL is printed per portal and LUN, the
+ * first portal's first (so the first lines are what a one-portal serve prints).
  * @module
  */
 import { Option, type Command } from 'commander';
 import { VaaiSimError } from '../common/errors.js';
+import { formatPortal } from '../iscsi/errors.js';
 import { EXIT, EXIT_CODES_HELP, LISTEN_ERROR, errorCode } from './exit-codes.js';
 import { gibAsBytes, integerIn, iscsiName, positiveInteger } from './parsers.js';
-import { loadServeConfig, lunPlan, planFromConfig, type ServePlan } from './config.js';
+import { MAX_PORTALS, loadServeConfig, lunPlan, planFromConfig, resolvePortals, type ServePlan } from './config.js';
 import type { RunState } from './main.js';
 
 /** The options of `serve` as commander hands them over (sizes in bytes). */
@@ -27,6 +33,7 @@ interface ServeFlags {
   readonly poolGib?: number;
   readonly blockSize?: string;
   readonly physicalBlockSize?: number;
+  readonly portals?: number;
 }
 
 /** The target name `serve` uses without `--target` or `--config`. */
@@ -53,10 +60,17 @@ export function serveCommand(program: Command, state: RunState): Command {
         positiveInteger(),
       ),
     )
-    .addHelpText('after', `\nWith --config, --host and --port override the file's listen address;\nthe array options conflict with it.\n\n${EXIT_CODES_HELP}\n`)
+    .addOption(
+      arrayOption('--portals <n>', `iSCSI portals, 1 to ${MAX_PORTALS}: every target on each, the first on --port and the next on the ports after it (free ones with --port 0); portal 1 in target port group 1 (active/optimized), the others in group 2 (active/non-optimized) (default 1)`).argParser(
+        integerIn(1, MAX_PORTALS, `an integer from 1 to ${MAX_PORTALS}`),
+      ),
+    )
+    .addHelpText('after', `\nWith --config, --host and --port override the file's listen address and every portal's;\nthe array options conflict with it.\n\n${EXIT_CODES_HELP}\n`)
     .action(async (flags: ServeFlags) => {
       const plan = flags.config === undefined ? planFromFlags(flags) : planFromConfig(loadServeConfig(flags.config), flags.config);
-      state.code = await serve({ ...plan, ...(flags.host === undefined ? {} : { host: flags.host }), ...(flags.port === undefined ? {} : { port: flags.port }) }, state.signal);
+      // --host and --port replace the address and port of every portal, not only the listen defaults.
+      const portals = plan.portals?.map(({ host, port, ...rest }) => ({ ...rest, ...(flags.host === undefined && host !== undefined ? { host } : {}), ...(flags.port === undefined && port !== undefined ? { port } : {}) }));
+      state.code = await serve({ ...plan, ...(portals === undefined ? {} : { portals }), ...(flags.host === undefined ? {} : { host: flags.host }), ...(flags.port === undefined ? {} : { port: flags.port }) }, state.signal);
     });
 }
 
@@ -65,14 +79,17 @@ function planFromFlags(f: ServeFlags): ServePlan {
   const blockSize = Number(f.blockSize ?? 512);
   const physical = f.physicalBlockSize === undefined ? undefined : { bytes: f.physicalBlockSize, source: '--physical-block-size' };
   const lun = lunPlan((f.lunGib ?? 64 * 2 ** 30) / 2 ** 30, blockSize, true, '--lun-gib', physical);
-  return { poolBytes: f.poolGib ?? 16 * 2 ** 30, targets: [{ name: f.target ?? DEFAULT_TARGET, luns: Array.from({ length: f.luns ?? 1 }, () => lun) }] };
+  const portals = f.portals === undefined ? undefined : Array.from({ length: f.portals }, () => ({ source: '--portals' }));
+  return { poolBytes: f.poolGib ?? 16 * 2 ** 30, ...(portals === undefined ? {} : { portals }), targets: [{ name: f.target ?? DEFAULT_TARGET, luns: Array.from({ length: f.luns ?? 1 }, () => lun) }] };
 }
 
 /** Serves `plan` until SIGINT, SIGTERM or `signal`; throws before listening when the plan or the address is refused. */
 export async function serve(plan: ServePlan, signal?: AbortSignal): Promise<number> {
   const { StorageArray } = await import('../scsi/storage-array.js');
   const { IscsiServer } = await import('../iscsi/target/server.js');
+  const { portals, groups } = resolvePortals(plan);
   const array = new StorageArray({ capacityBytes: plan.poolBytes });
+  for (const g of groups) array.configureTargetPortGroup(g.id, g.settings);
   const targets = plan.targets.map((t) => ({
     name: t.name,
     ...(t.initiators === undefined ? {} : { initiators: t.initiators }),
@@ -89,17 +106,19 @@ export async function serve(plan: ServePlan, signal?: AbortSignal): Promise<numb
       }
     }),
   }));
-  const host = plan.host ?? '127.0.0.1';
-  const port = plan.port ?? 3260;
-  const server = new IscsiServer({ array, targets, host, port });
+  const server = new IscsiServer({ array, targets, portals });
   try {
     await server.listen();
   } catch (e) {
-    throw listenError(e, host, port);
+    // The portal that could not listen: the system error names its address and port.
+    const at = e as { address?: unknown; port?: unknown };
+    throw listenError(e, typeof at.address === 'string' ? at.address : portals[0]!.host, typeof at.port === 'number' ? at.port : portals[0]!.port);
   }
-  for (const t of targets) for (const l of t.luns) process.stdout.write(`${server.url(t.name, l.id)}\n`);
-  const bound = server.address!;
-  process.stderr.write(`vaai-sim: serving ${targets.length} target(s) on ${bound.address}:${bound.port}; Ctrl-C stops\n`);
+  portals.forEach((_, i) => {
+    for (const t of targets) for (const l of t.luns) process.stdout.write(`${server.url(t.name, l.id, i)}\n`);
+  });
+  const where = server.portals.map((p) => `${formatPortal(p.host, p.port)} (target port group ${p.targetPortGroup}, ${array.targetPortGroup(p.targetPortGroup!)!.state})`);
+  process.stderr.write(`vaai-sim: serving ${targets.length} target(s) on ${where.join(', ')}; Ctrl-C stops\n`);
   await new Promise<void>((resolve) => {
     const stop = (): void => {
       process.off('SIGINT', stop);

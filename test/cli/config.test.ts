@@ -27,6 +27,8 @@ describe('the serve config schema', () => {
     const objects: Record<keyof typeof SERVE_CONFIG_KEYS, Schema> = {
       root: schema,
       listen: properties(schema).listen!,
+      portal: defs.portal!,
+      targetPortGroup: defs.targetPortGroup!,
       target: defs.target!,
       lun: defs.lun!,
       credentialFields: defs.credentialFields!,
@@ -35,7 +37,7 @@ describe('the serve config schema', () => {
     for (const [name, node] of Object.entries(objects)) {
       expect(Object.keys(properties(node)).sort(), name).toEqual(Object.keys(SERVE_CONFIG_KEYS[name as keyof typeof SERVE_CONFIG_KEYS]).sort());
     }
-    for (const name of ['root', 'listen', 'target', 'lun'] as const) expect(objects[name].additionalProperties, name).toBe(false);
+    for (const name of ['root', 'listen', 'portal', 'targetPortGroup', 'target', 'lun'] as const) expect(objects[name].additionalProperties, name).toBe(false);
     for (const name of ['chap', 'credentials'] as const) expect(defs[name]!.unevaluatedProperties, name).toBe(false);
     expect(Object.keys(properties(defs.credentials!)).sort()).toEqual(Object.keys(SERVE_CONFIG_KEYS.credentialFields).sort());
   });
@@ -55,7 +57,7 @@ describe('the serve config schema', () => {
       }
     };
     visit(schema, '');
-    expect(seen).toEqual(expect.arrayContaining(['/poolGiB', '/listen/port', '/targets/name', '/targets/luns/gib', '/targets/luns/blockSize', '/targets/luns/physicalBlockSize', '/targets/initiators', '/targets/chap/secretEnv', '/targets/chap/mutual/user', '/targets/chap/mutual/secretFile']));
+    expect(seen).toEqual(expect.arrayContaining(['/poolGiB', '/listen/port', '/targets/name', '/targets/luns/gib', '/targets/luns/blockSize', '/targets/luns/physicalBlockSize', '/targets/initiators', '/targets/chap/secretEnv', '/targets/chap/mutual/user', '/targets/chap/mutual/secretFile', '/portals/port', '/portals/targetPortGroup', '/targetPortGroups/state', '/targetPortGroups/nonOptimizedDelayMs']));
   });
 
   it('a config using every key is valid, and every key reaches the plan serve starts', () => {

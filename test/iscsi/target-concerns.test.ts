@@ -38,10 +38,13 @@ describe('a LUN number the target does not have, over iSCSI', () => {
     expect(Array.from(d.subarray(0, 8))).toEqual([0x7f, 0x00, 0x06, 0x12, 91, 0x08, 0x00, 0x02]);
     expect(Array.from(d.subarray(8, 36))).toEqual(ascii('VAAISIM VIRTUAL ARRAY   0001'));
     expect(Array.from(d.subarray(58, 64))).toEqual([0x00, 0xa0, 0x04, 0x60, 0x04, 0xc0]); // SAM-5, SPC-4, SBC-3
-    // the same bytes LUN 0 answers, but for byte 0 (qualifier 000b, type 00h there)
+    // the same bytes LUN 0 answers, but for byte 0 (qualifier 000b, type 00h there) and TPGS in
+    // byte 5 (11b there: the SCSI layer reports ALUA only for a logical unit the nexus can reach)
     const real = await c.scsi(cdb.inquiry({ allocationLength: 255 }), { lun: 0, readLength: 255 });
     expect(real.data[0]).toBe(0x00);
-    expect(Array.from(d.subarray(1))).toEqual(Array.from(real.data.subarray(1)));
+    expect([d[5], real.data[5]]).toEqual([0x08, 0x38]);
+    expect(Array.from(d.subarray(6))).toEqual(Array.from(real.data.subarray(6)));
+    expect(Array.from(d.subarray(1, 5))).toEqual(Array.from(real.data.subarray(1, 5)));
     const short = await c.scsi(cdb.inquiry({ allocationLength: 36 }), { lun: 5, readLength: 36 });
     expect(Array.from(short.data)).toEqual(Array.from(d.subarray(0, 36)));
   });

@@ -8,10 +8,8 @@
  * @module
  */
 import type { Socket } from 'node:net';
+import type { PortLink } from '../../array/events.js';
 import type { ConnectionIo } from './connection.js';
-
-/** The state of a target port's link, as the transport honours it. */
-export type PortLink = 'up' | 'down' | 'black-hole';
 
 /** A link and its latency: what a connection through a port is subject to. */
 export interface LinkCondition {

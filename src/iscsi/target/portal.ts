@@ -18,7 +18,8 @@ import type { ItNexus, TargetPort } from '../../scsi/ports.js';
 import { formatPortal } from '../errors.js';
 import { LoginStatus } from '../pdu/login-status.js';
 import { TargetConnection } from './connection.js';
-import { GatedSocket, LINK_UP, type LinkCondition, type PortLink } from './link.js';
+import type { PortLink } from '../../array/events.js';
+import { GatedSocket, LINK_UP, type LinkCondition } from './link.js';
 import type { ConnectionHost, ExposedTarget, SessionIdentity } from './session.js';
 
 /** A portal as the server configured it. */
@@ -51,8 +52,7 @@ export interface SessionHost {
 
 /** The link of a target port as the transport honours it. */
 function conditionOf(port: TargetPort): LinkCondition {
-  const p = port as Partial<LinkCondition>;
-  return p.link === undefined ? LINK_UP : { link: p.link, latencyMs: p.latencyMs ?? 0 };
+  return port.link === 'up' && port.latencyMs === 0 ? LINK_UP : { link: port.link, latencyMs: port.latencyMs };
 }
 
 /** One TCP connection of the portal. */
@@ -75,8 +75,8 @@ export class Portal {
   #server: Server | undefined;
   #bound: { readonly address: string; readonly port: number } | undefined;
   #open = false;
-  /** Listener starts and stops, one after the other. */
-  #listener: Promise<void> = Promise.resolve();
+  /** Listeners stopped by a link that went down, until their close completes. */
+  readonly #closing = new Set<Promise<void>>();
   #unsubscribe: (() => void) | undefined;
 
   /**
@@ -111,6 +111,11 @@ export class Portal {
     return this.#ports.get(target);
   }
 
+  /** True while the portal takes logins to `target`: it listens, and the target's port here is not down. */
+  serves(target: ExposedTarget): boolean {
+    return this.#server !== undefined && this.#ports.get(target)?.link !== 'down';
+  }
+
   /** The SendTargets `TargetAddress` of this portal (RFC 7143 13.8): `address:port,tpgt`. */
   targetAddress(target: ExposedTarget): string {
     void target; // one address for every target of the portal
@@ -136,7 +141,7 @@ export class Portal {
       this.#ports.set(target, port);
     }
     this.#unsubscribe = this.#watchLinks();
-    // The first listen has no other port to fall back on: it takes the configured one.
+    if (this.#aggregate().link === 'down') return; // every port down already: nothing to listen for yet
     await this.#listen(this.config.port);
   }
 
@@ -147,18 +152,19 @@ export class Portal {
     this.#unsubscribe = undefined;
     for (const link of [...this.#links]) {
       link.connection.close();
-      if (this.#condition(link).link === 'black-hole') link.socket.drop();
+      // What waits behind a black hole or a latency is not sent: the connection goes now.
+      const { link: state, latencyMs } = this.#condition(link);
+      if (state !== 'up' || latencyMs > 0) link.socket.drop();
     }
     for (const port of this.#ports.values()) if (this.#array.hasTargetPort(port)) this.#array.removeTargetPort(port);
     this.#ports.clear();
-    await this.#stopListening();
+    this.#stopListening();
+    await Promise.all(this.#closing);
   }
 
   /** Follows the link state of the portal's target ports (the array's `portLinkChanged` event). */
   #watchLinks(): () => void {
-    const events = this.#array as unknown as { on(name: string, listener: (e: { readonly relativeId: number }) => void): () => void };
-    if (typeof events.on !== 'function') return () => undefined;
-    return events.on('portLinkChanged', (e) => {
+    return this.#array.on('portLinkChanged', (e) => {
       if ([...this.#ports.values()].some((p) => p.relativeId === e.relativeId)) this.#linkChanged();
     });
   }
@@ -172,9 +178,12 @@ export class Portal {
         this.#links.delete(link);
       } else link.socket.update();
     }
+    // Listening stops and starts at once (not after a promise), so that a connection attempted
+    // right after the change meets the new state. Restarting takes the port bound before; should it
+    // be taken meanwhile, the portal stays closed (the error has nobody to go to).
     const down = this.#aggregate().link === 'down';
-    if (down && this.#server !== undefined) void this.#stopListening();
-    else if (!down && this.#server === undefined && this.#bound !== undefined) void this.#listen(this.#bound.port).catch(() => undefined);
+    if (down) this.#stopListening();
+    else if (this.#server === undefined && this.#bound !== undefined) this.#listen(this.#bound.port).catch(() => undefined);
   }
 
   /**
@@ -197,35 +206,38 @@ export class Portal {
     return { link: 'down', latencyMs: 0 };
   }
 
+  /** Listens on `port` (0: a free one); resolves once bound, rejects with the system error. */
   #listen(port: number): Promise<void> {
-    const step = this.#listener.then(
-      () =>
-        new Promise<void>((resolve, reject) => {
-          if (!this.#open || this.#server !== undefined || (this.#bound !== undefined && this.#aggregate().link === 'down')) return resolve();
-          const server = createServer((socket) => this.#accept(socket));
-          server.once('error', reject);
-          server.listen(port, this.config.host, () => {
-            server.off('error', reject);
-            const a = server.address();
-            if (a === null || typeof a === 'string') return reject(new Error('IscsiServer: no TCP address'));
-            this.#bound = { address: a.address, port: a.port };
-            this.#server = server;
-            resolve();
-          });
-        }),
-    );
-    this.#listener = step.catch(() => undefined);
-    return step;
+    if (!this.#open || this.#server !== undefined) return Promise.resolve();
+    const server = createServer((socket) => this.#accept(socket));
+    this.#server = server;
+    return new Promise<void>((resolve, reject) => {
+      server.once('error', (e) => {
+        if (this.#server === server) this.#server = undefined;
+        reject(e);
+      });
+      server.listen(port, this.config.host, () => {
+        const a = server.address();
+        if (a === null || typeof a === 'string') return reject(new Error('IscsiServer: no TCP address'));
+        this.#bound = { address: a.address, port: a.port };
+        resolve();
+      });
+    });
   }
 
-  #stopListening(): Promise<void> {
-    const step = this.#listener.then(async () => {
-      const server = this.#server;
-      this.#server = undefined;
-      if (server !== undefined) await new Promise<void>((resolve) => server.close(() => resolve()));
-    });
-    this.#listener = step;
-    return step;
+  /** Stops taking connections now (TCP is refused from here on); the close completes in the background. */
+  #stopListening(): void {
+    const server = this.#server;
+    this.#server = undefined;
+    if (server === undefined) return;
+    if (!server.listening) {
+      // Still binding: close it once bound (or let a failed bind end it).
+      server.once('listening', () => server.close());
+      return;
+    }
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    this.#closing.add(closed);
+    void closed.then(() => this.#closing.delete(closed));
   }
 
   #accept(socket: Socket): void {

@@ -1,5 +1,5 @@
 /**
- * The iSCSI target server: one or more portals ({@link Portal}), each listening with `node:net` and
+ * The iSCSI target server: one or more portals (`portal.ts`), each listening with `node:net` and
  * running one `TargetConnection` per TCP connection; on each portal every target is a target port of
  * the array (its LUN map and ACL, in the portal's target port group), and every logged-in session goes
  * through the port of the portal it came in on, so that a nexus reaches only that target's LUNs. The
@@ -120,7 +120,7 @@ function collide(a: { host: string; port: number }, b: { host: string; port: num
  * for every target, one SCSI target port (`<target>,t,0x<TPGT>`) in the portal's target port group;
  * a session's I_T nexus is its initiator port with the target port of the portal it logged in to.
  * The link state of those target ports (down, black hole, latency) applies to the connections of the
- * portal: see {@link Portal}.
+ * portal (docs/decisions/iscsi.md, "Portals").
  */
 export class IscsiServer {
   readonly #array: StorageArray;
@@ -238,7 +238,7 @@ export class IscsiServer {
   #sessionHost(): SessionHost {
     return {
       newTsih: () => (this.#tsih = (this.#tsih % 0xffff) + 1),
-      addresses: (target) => this.#portals.filter((p) => p.listening).map((p) => p.targetAddress(target)),
+      addresses: (target) => this.#portals.filter((p) => p.serves(target)).map((p) => p.targetAddress(target)),
       registerNexus: (nexus, session, connection) => {
         const old = this.#sessions.get(nexus.key);
         this.#sessions.set(nexus.key, { nexus, session, connection });
