@@ -12,13 +12,14 @@
  *
  * Invariants of every answer: `execute` does not throw and (no fault installed) answers
  * synchronously; status is GOOD, CHECK CONDITION or RESERVATION CONFLICT; CHECK CONDITION carries
- * 18 bytes of fixed-format sense (response code 70h/F0h, ADDITIONAL SENSE LENGTH 10) that is never
+ * well-formed sense (18 bytes of fixed format, 70h/F0h with ADDITIONAL SENSE LENGTH 10, or descriptor
+ * format, 72h, when D_SENSE is set) that is never
  * HARDWARE ERROR / INTERNAL TARGET FAILURE; GOOD carries no sense and a failed command no Data-In;
  * a failed command changes neither the medium (a hash of every LUN's mapped units) nor the pool,
  * except EXTENDED COPY failing with 07/27/07, which keeps what it copied; the pool's accounting
  * agrees with the extents the LUNs reference and never exceeds the capacity.
  */
-import { StorageArray, cdb, type Lun, type ScsiResult } from '../../src/index.js';
+import { StorageArray, cdb, decodeSense, type Lun, type ScsiResult } from '../../src/index.js';
 import type { Extent } from '../../src/array/block-store.js';
 import { Mulberry32 } from '../../src/common/prng.js';
 
@@ -816,10 +817,9 @@ function answerProblems(result: unknown): string[] {
     const s = r.sense;
     if (!(s instanceof Uint8Array)) problems.push('CHECK CONDITION without sense');
     else {
-      if (s.length !== 18) problems.push(`sense of ${s.length} bytes`);
-      if (s[0] !== 0x70 && s[0] !== 0xf0) problems.push(`sense response code ${s[0]}`);
-      if (s[7] !== 10) problems.push(`ADDITIONAL SENSE LENGTH ${s[7]}`);
-      if ((s[2]! & 0x0f) === 0x04 && s[12] === 0x44 && s[13] === 0x00) problems.push('INTERNAL TARGET FAILURE (04/44/00)');
+      problems.push(...senseProblems(s));
+      const d = decodeSense(s);
+      if (d !== undefined && d.key === 0x04 && d.asc === 0x44 && d.ascq === 0x00) problems.push('INTERNAL TARGET FAILURE (04/44/00)');
     }
   } else if (r.sense !== undefined) problems.push(`status ${r.status} with sense`);
   if (r.status !== 0x00 && r.data !== undefined) problems.push('Data-In with a failed command');
@@ -827,11 +827,35 @@ function answerProblems(result: unknown): string[] {
   return problems;
 }
 
+/**
+ * What is wrong with `s` as sense data: fixed format must be 18 bytes (70h/F0h, ADDITIONAL SENSE
+ * LENGTH 10); descriptor format (72h, while a MODE SELECT in the corpus has set D_SENSE) must be the
+ * 8-byte header plus ADDITIONAL SENSE LENGTH bytes of whole descriptors, each one the array writes
+ * (00h and 01h: 12 bytes; 02h: 8 bytes).
+ */
+function senseProblems(s: Uint8Array): string[] {
+  if (s[0] === 0x70 || s[0] === 0xf0) {
+    const problems: string[] = [];
+    if (s.length !== 18) problems.push(`sense of ${s.length} bytes`);
+    if (s[7] !== 10) problems.push(`ADDITIONAL SENSE LENGTH ${s[7]}`);
+    return problems;
+  }
+  if (s[0] !== 0x72) return [`sense response code ${s[0]}`];
+  if (s.length < 8 || s.length !== 8 + s[7]!) return [`descriptor sense of ${s.length} bytes, ADDITIONAL SENSE LENGTH ${s[7]}`];
+  for (let at = 8; at < s.length; at += 2 + s[at + 1]!) {
+    const size = { 0x00: 12, 0x01: 12, 0x02: 8 }[s[at]!];
+    if (size === undefined || s[at + 1] !== size - 2 || at + size > s.length) return [`sense descriptor type ${s[at]} at byte ${at}`];
+  }
+  return [];
+}
+
 /** Key/ASC/ASCQ of a CHECK CONDITION as `k/aa/qq`, or the status. */
 export function outcomeKey(result: ScsiResult): string {
   if (result.status !== 0x02 || result.sense === undefined) return result.status === 0 ? 'GOOD' : `status ${result.status.toString(16)}`;
-  const s = result.sense;
-  return `${(s[2]! & 0x0f).toString(16)}/${s[12]!.toString(16).padStart(2, '0')}/${s[13]!.toString(16).padStart(2, '0')}`;
+  // Fixed or descriptor format (a MODE SELECT in the corpus may set D_SENSE): read through the decoder.
+  const s = decodeSense(result.sense);
+  if (s === undefined) return 'undecodable sense';
+  return `${s.key.toString(16)}/${s.asc.toString(16).padStart(2, '0')}/${s.ascq.toString(16).padStart(2, '0')}`;
 }
 
 /** One failed case. */
