@@ -5,6 +5,7 @@
  * command; the array passing `checkTarget` with all of them; and broken arrays caught, each with a
  * shrunk counterexample whose failing step is the broken command.
  */
+import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { StorageArray, cdb, encodeFixedSense, type Lun, type ScsiResult } from '../../src/index.js';
 import { readU16, readU32, readU64 } from '../../src/codec/bytes.js';
@@ -15,10 +16,13 @@ import {
   KIT_OPS,
   ReferenceArray,
   checkTarget,
+  commandArbitrary,
   defectsFor,
   encodeCommand,
   formatReport,
+  hasRange,
   kitSetup,
+  malformedCommandArbitrary,
   poolAccountingExact,
   verifyDataOut,
   type CheckReport,
@@ -168,6 +172,34 @@ describe('the kit encodings', () => {
     expect(defectsFor({ op: 'ORWRITE(16)', lba: 0, blocks: 1, seed: 1 }, space)).toEqual(['lba-beyond-end']);
     expect(defectsFor({ op: 'PRE-FETCH(16)', lba: 0, blocks: 0 }, space)).toEqual(['lba-beyond-end']);
     expect(defectsFor({ op: 'SANITIZE BLOCK ERASE' }, space)).toEqual(['nonzero-parameter-list-length']);
+  });
+});
+
+describe('the arbitraries of the SBC commands reach their edge cases', () => {
+  // A 512-block window at the end of a 1024-block LUN: room for 256-block READ(6)/WRITE(6).
+  const space: CommandSpace = { blockSize: BS, blockCount: 1024, first: 512 };
+  const NEW_OPS = KIT_OPS.slice(KIT_OPS.indexOf('READ(6)'));
+  const wellFormed = fc.sample(commandArbitrary(space), { numRuns: 4000, seed: SEED });
+  const malformed = fc.sample(malformedCommandArbitrary(space), { numRuns: 4000, seed: SEED });
+  const seen = (label: string, commands: readonly KitCommand[], test: (c: KitCommand) => boolean) => [label, commands.some(test)] as const;
+  const ranged = NEW_OPS.filter((op) => op !== 'SANITIZE BLOCK ERASE');
+
+  it.each([
+    ...ranged.map((op) => seen(`${op} ending at the last LBA`, wellFormed, (c) => c.op === op && hasRange(c) && c.blocks > 0 && c.lba + c.blocks === 1024)),
+    ...ranged.map((op) => seen(`${op} starting at the window's first LBA`, wellFormed, (c) => c.op === op && hasRange(c) && c.lba === 512)),
+    seen('READ(6) of 256 blocks (TRANSFER LENGTH 0)', wellFormed, (c) => c.op === 'READ(6)' && c.blocks === 256),
+    seen('WRITE(6) of 256 blocks (TRANSFER LENGTH 0)', wellFormed, (c) => c.op === 'WRITE(6)' && c.blocks === 256),
+    ...([0, 1, 3] as const).flatMap((b) => [
+      seen(`VERIFY BYTCHK ${b}, matching`, wellFormed, (c) => (c.op === 'VERIFY(10)' || c.op === 'VERIFY(16)') && c.bytchk === b && c.blocks > 0 && c.miscompareAt === null),
+      seen(`VERIFY BYTCHK ${b}, a byte changed`, wellFormed, (c) => (c.op === 'VERIFY(10)' || c.op === 'VERIFY(16)') && c.bytchk === b && c.blocks > 0 && c.miscompareAt !== null),
+    ]),
+    ...([0, 1] as const).map((b) => seen(`WRITE AND VERIFY BYTCHK ${b}`, wellFormed, (c) => (c.op === 'WRITE AND VERIFY(10)' || c.op === 'WRITE AND VERIFY(16)') && c.bytchk === b)),
+    seen('PRE-FETCH of NUMBER OF LOGICAL BLOCKS 0 (to the last LBA)', wellFormed, (c) => (c.op === 'PRE-FETCH(10)' || c.op === 'PRE-FETCH(16)') && c.blocks === 0),
+    seen('ORWRITE(16) of zeros (changes nothing)', wellFormed, (c) => c.op === 'ORWRITE(16)' && c.seed === 0 && c.blocks > 0),
+    seen('SANITIZE BLOCK ERASE', wellFormed, (c) => c.op === 'SANITIZE BLOCK ERASE'),
+    ...NEW_OPS.flatMap((op) => defectsFor({ op } as KitCommand, space).map((d) => seen(`${op} malformed: ${d}`, malformed.map((m) => (m.defect === d ? m.command : { op: 'TEST UNIT READY' as const })), (c) => c.op === op))),
+  ])('%s', (_, hit) => {
+    expect(hit).toBe(true);
   });
 });
 
