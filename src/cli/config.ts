@@ -553,7 +553,7 @@ export function planFromConfig(config: ServeConfig, file: string, env: NodeJS.Pr
         luns: t.luns.map((l, j) => {
           const source = `${file}: /targets/${i}/luns/${j}`;
           const plan = lunPlan(l.gib, l.blockSize ?? 512, l.thin ?? true, source, l.physicalBlockSize === undefined ? undefined : { bytes: l.physicalBlockSize, source: `${source}/physicalBlockSize` });
-          return l.sanitizeMiBps === undefined ? plan : { ...plan, sanitizeOverwriteRate: Math.round(l.sanitizeMiBps * 2 ** 20) };
+          return l.sanitizeMiBps === undefined ? plan : { ...plan, sanitizeOverwriteRate: Math.max(1, Math.round(l.sanitizeMiBps * 2 ** 20)) };
         }),
         ...(t.initiators === undefined ? {} : { initiators: t.initiators }),
         ...(chap === undefined ? {} : { chap: { ...chap, ...(mutual === undefined ? {} : { mutual }) } }),

@@ -14,6 +14,7 @@ import type { ScsiResult } from './outcome.js';
 import { isItNexus, type ItNexus } from './ports.js';
 import { ModePages } from './spc/mode-pages.js';
 import { DEFAULT_SANITIZE_OVERWRITE_RATE, SanitizeState } from './sbc/sanitize.js';
+import { checkPositiveInteger } from '../common/errors.js';
 import type { StorageArray } from './storage-array.js';
 
 /** The nonOptimizedDelayMs a command to `lun` with `options` waits; 0 when its nexus is malformed (dispatch answers that). */
@@ -31,12 +32,7 @@ export class Lun extends Volume {
   reservation: ItNexus | undefined;
   /** @internal The current values of the mode pages (MODE SELECT sets them, MODE SENSE reports them). */
   readonly modePages = new ModePages();
-  /**
-   * Media overwrite rate of SANITIZE OVERWRITE, in bytes per second: each pass over the LUN takes
-   * its size divided by this, during which the sanitize is in progress. Read when each slice is
-   * written, so a change applies to a sanitize already running. @defaultValue 100 MiB/s
-   */
-  sanitizeOverwriteRate: number = DEFAULT_SANITIZE_OVERWRITE_RATE;
+  #sanitizeOverwriteRate = DEFAULT_SANITIZE_OVERWRITE_RATE;
   /** @internal The sanitize in progress, or sanitize failure mode (SBC-4 4.11); a reset leaves it as it is. */
   readonly sanitizeState: SanitizeState = new SanitizeState(this);
   readonly #nexuses = new Map<string, NexusState>();
@@ -76,6 +72,21 @@ export class Lun extends Volume {
   /** The format of the sense data this LUN returns: descriptor while the Control mode page's D_SENSE is one (SPC-5 7.5.10), else fixed. */
   get senseFormat(): SenseFormat {
     return this.modePages.descriptorSense ? 'descriptor' : 'fixed';
+  }
+
+  /**
+   * Media overwrite rate of SANITIZE OVERWRITE, in bytes per second (a positive integer; anything else
+   * throws `InvalidArgumentError`): each pass over the LUN takes its size divided by this, during which
+   * the sanitize is in progress. Read when each slice is written, so a change applies to a sanitize
+   * already running. @defaultValue 100 MiB/s
+   */
+  get sanitizeOverwriteRate(): number {
+    return this.#sanitizeOverwriteRate;
+  }
+
+  /** Sets the rate; throws `InvalidArgumentError` unless `bytesPerSecond` is a positive integer. */
+  set sanitizeOverwriteRate(bytesPerSecond: number) {
+    this.#sanitizeOverwriteRate = checkPositiveInteger(bytesPerSecond, 'Lun.sanitizeOverwriteRate');
   }
 
   /** True while a sanitize operation (SANITIZE OVERWRITE) is in progress on this LUN. */

@@ -321,6 +321,15 @@ describe('SANITIZE OVERWRITE', () => {
     expectGood(await exec(lun, cdb.testUnitReady()));
   });
 
+  it('OVERWRITE/the rate must be a positive integer number of bytes per second', () => {
+    const { lun } = makeFixture();
+    expect(lun.sanitizeOverwriteRate).toBe(100 * 2 ** 20);
+    for (const bad of [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
+      expect(() => (lun.sanitizeOverwriteRate = bad)).toThrow(/Lun\.sanitizeOverwriteRate must be a positive integer/);
+    }
+    expect(lun.sanitizeOverwriteRate).toBe(100 * 2 ** 20);
+  });
+
   it('OVERWRITE/a zero pattern with zero detection deallocates as a host write of zeros does', async () => {
     const { array, lun } = overwriteFixture({ zeroDetect: true });
     await populate(lun);
