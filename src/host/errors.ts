@@ -57,3 +57,100 @@ export class LogicalUnitNotFoundError extends VaaiSimError {
     this.sense = sense;
   }
 }
+
+/**
+ * A path refused a command it was to carry: the multipath device was given a path to another logical
+ * unit (its VPD 83h logical-unit designator differs from the device's), or one it cannot identify.
+ */
+export class PathClaimError extends VaaiSimError {
+  /** The path that was refused. */
+  readonly path: string;
+
+  /** @param path - the refused path's name; @param why - what did not match */
+  constructor(path: string, why: string) {
+    super('ERR_PATH_CLAIM', `path ${path} cannot be claimed: ${why}`);
+    this.path = path;
+  }
+}
+
+/**
+ * A path lost the command in transport: its link is down (the connection dropped, a login refused),
+ * or it did not answer within the path's command timeout. `sent` says whether the command may have
+ * reached the target: false only when the path knows it never left the host.
+ */
+export class PathTransportError extends VaaiSimError {
+  /** The path. */
+  readonly path: string;
+  /** False when the command certainly never reached the target; true when it may have executed. */
+  readonly sent: boolean;
+  /** 'down': the link failed; 'timeout': no answer within the command timeout. */
+  readonly kind: 'down' | 'timeout';
+
+  /** @param path - the path's name; @param kind - what happened; @param sent - whether the command may have executed */
+  constructor(path: string, kind: 'down' | 'timeout', sent: boolean) {
+    super('ERR_PATH_TRANSPORT', `path ${path}: ${kind === 'down' ? 'the link is down' : 'no answer within the command timeout'} (${sent ? 'the command may have executed' : 'the command was not sent'})`);
+    this.path = path;
+    this.kind = kind;
+    this.sent = sent;
+  }
+}
+
+/**
+ * All paths down (APD): no path of a multipath device could carry the command, and none came back
+ * within the device's APD timeout. The command was not executed on any path that answered.
+ */
+export class AllPathsDownError extends VaaiSimError {
+  /** The device. */
+  readonly device: string;
+  /** How long the device had been without a path, in ms. */
+  readonly waitedMs: number;
+
+  /** @param device - the device's name; @param waitedMs - how long it had been without a path */
+  constructor(device: string, waitedMs: number) {
+    super('ERR_ALL_PATHS_DOWN', `${device}: all paths down for ${waitedMs} ms (the APD timeout); the command was not completed`);
+    this.device = device;
+    this.waitedMs = waitedMs;
+  }
+}
+
+/**
+ * Permanent device loss (PDL): every path of a multipath device answered LOGICAL UNIT NOT
+ * SUPPORTED (05/25/00). The device takes no more commands.
+ */
+export class PermanentDeviceLossError extends VaaiSimError {
+  /** The device. */
+  readonly device: string;
+
+  /** @param device - the device's name */
+  constructor(device: string) {
+    super('ERR_PERMANENT_DEVICE_LOSS', `${device}: permanent device loss (LOGICAL UNIT NOT SUPPORTED on every path)`);
+    this.device = device;
+  }
+}
+
+/**
+ * A command that is not safe to re-issue (COMPARE AND WRITE, a reservation, an EXTENDED COPY onto its
+ * own source, ...) was lost in transport after it may have reached the target: whether it executed
+ * is unknown, and the multipath device does not replay it on another path, because a replay could
+ * change its result (a COMPARE AND WRITE that succeeded would miscompare). The caller finds out what
+ * happened (the lock manager re-reads the lock block) and decides.
+ */
+export class OutcomeUnknownError extends VaaiSimError {
+  /** The device. */
+  readonly device: string;
+  /** The path the command was lost on. */
+  readonly path: string;
+  /** The command. */
+  readonly cdb: Uint8Array;
+  /** The transport failure. */
+  override readonly cause: Error;
+
+  /** @param device - the device; @param path - the path; @param cdb - the command; @param cause - the transport failure */
+  constructor(device: string, path: string, cdb: Uint8Array, cause: Error) {
+    super('ERR_OUTCOME_UNKNOWN', `${device}: opcode ${hex2(cdb[0] ?? 0)}h was lost on path ${path} after it may have executed (${cause.message}); it is not re-issued because a replay could change its result`);
+    this.device = device;
+    this.path = path;
+    this.cdb = cdb.slice();
+    this.cause = cause;
+  }
+}

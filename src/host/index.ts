@@ -29,6 +29,15 @@ export type { LockManagerOptions, LockMethod, LockStats } from './lock-manager.j
 export { ThinHost } from './thin-host.js';
 export type { ThinHostOptions, ThinHostEvents, VmEvent } from './thin-host.js';
 export { HostIoError, LogicalUnitNotFoundError, formatSense } from './errors.js';
+export { PathClaimError, PathTransportError, AllPathsDownError, PermanentDeviceLossError, OutcomeUnknownError } from './errors.js';
+export { MultipathDevice } from './multipath/device.js';
+export type { MultipathDeviceOptions, PathSpec, PathState, PathInfo, PathStats, MultipathStats, MultipathEvents, PathStateChangedEvent, FailoverEvent, GroupStateChangedEvent } from './multipath/device.js';
+export { InProcessPath } from './multipath/in-process-path.js';
+export type { InProcessPathOptions } from './multipath/in-process-path.js';
+export type { PathSelectionPolicy, FixedPolicy, MruPolicy, RoundRobinPolicy } from './multipath/psp.js';
+export type { MultipathClock } from './multipath/timers.js';
+export { isIdempotent, classifyAnswer, checkVerdict } from './multipath/classify.js';
+export type { AnswerClass, CheckVerdict } from './multipath/classify.js';
 export { Fabric, FabricHost, FabricPort, FABRIC_PRESETS } from './fabric.js';
 export type { FabricModel, FabricPreset, FabricStats } from './fabric.js';
 export { SimClock, Resource } from './sim/clock.js';

@@ -12,7 +12,7 @@ import * as cdb from '../codec/cdb-encoder.js';
 import { decodeSense } from '../codec/sense-decoder.js';
 import { SenseKey } from '../spec/sense.js';
 import type { ScsiResult } from '../scsi/outcome.js';
-import { HostIoError } from './errors.js';
+import { HostIoError, OutcomeUnknownError } from './errors.js';
 import type { ScsiTarget } from './target.js';
 
 /** How locks are taken. */
@@ -63,6 +63,10 @@ function lockImage(blockSize: number, owner: number, generation: number): Uint8A
   writeU32(b, 4, owner);
   writeU32(b, 8, generation >>> 0);
   return b;
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 /** What {@link LockManager} accepts. */
@@ -130,7 +134,20 @@ export class LockManager {
     payload.set(expected, 0);
     payload.set(next, this.#bs);
     const c = cdb.compareAndWrite({ lba, blocks: 1 });
-    const r = await this.#run(c, payload);
+    let r: ScsiResult;
+    try {
+      r = await this.#run(c, payload);
+    } catch (e) {
+      if (!(e instanceof OutcomeUnknownError)) throw e;
+      // The path died after the array may have executed it (a multipath device does not replay a
+      // COMPARE AND WRITE): find out from the block itself, as VMFS does with ATS on a path failure.
+      // Only this host writes its own id with this generation, so the new image means it landed.
+      const now = await this.#readBlock(lba);
+      if (equalBytes(now, next)) return true;
+      if (equalBytes(now, expected)) return await this.#compareAndWrite(lba, expected, next);
+      this.stats.miscompares++;
+      return false;
+    }
     if (r.status === 0) return true;
     if (r.status === 2 && decodeSense(r.sense)?.key === SenseKey.MISCOMPARE) {
       this.stats.miscompares++;
