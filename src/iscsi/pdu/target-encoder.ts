@@ -10,8 +10,25 @@ import { crc32c } from './crc32c.js';
 import { BHS_LENGTH } from './framer.js';
 import { TargetOpcode } from './opcodes.js';
 
-/** Fields of a Data-In PDU; with `status` set it carries the command's status (phase collapse). */
-type DataInFields = { final: boolean; itt: number; dataSN: number; offset: number; lun: Uint8Array; status?: number; overflow: number; underflow: number } & Sequence;
+/** Fields of a Data-In PDU (RFC 7143 11.7); with `status` set it carries the command's status (phase collapse). */
+export interface DataInFields extends Sequence {
+  /** F bit: the last PDU of the sequence (or of the command). */
+  readonly final: boolean;
+  /** Initiator Task Tag of the command. */
+  readonly itt: number;
+  /** DataSN of this PDU within the command. */
+  readonly dataSN: number;
+  /** Buffer Offset of this PDU's data. */
+  readonly offset: number;
+  /** The LUN field of the command (8 bytes). */
+  readonly lun: Uint8Array;
+  /** The command's SCSI status, on the PDU that carries it (S bit). */
+  readonly status?: number;
+  /** Residual overflow count (O bit when non-zero; with a status only). */
+  readonly overflow: number;
+  /** Residual underflow count (U bit when non-zero; with a status only). */
+  readonly underflow: number;
+}
 
 /** The empty trailer of a Data-In whose data needs no padding and carries no digest. */
 const NO_TRAILER = new Uint8Array(0);
