@@ -124,15 +124,20 @@ describe('an iSCSI server with three portals', () => {
     expect(answer(await two.execute(cdb.testUnitReady()))).toEqual([0, null]);
   });
 
-  it('the LU designator of VPD 83h is the same through every portal (hosts group paths by it)', async () => {
+  it('VPD 83h through each portal: the same LU designator (hosts group paths by it), and the relative target port and target port group of that portal', async () => {
     const lus: number[][] = [];
     for (const portal of [0, 1, 2]) {
       const s = await open(server.url(A, 0, portal), Uint8Array.of(0x80, 0x50, 0x4f, 0x52, 0x01, portal));
       const r = await s.lun(0).execute(cdb.inquiry({ page: 0x83, allocationLength: 512 }));
       expect(r.status).toBe(0);
-      const lu = designators(r.data!).find(([association, type]) => association === 0 && type === 3);
+      const found = designators(r.data!);
+      const lu = found.find(([association, type]) => association === 0 && type === 3);
       expect(lu).toBeDefined();
       lus.push(lu![2]);
+      const port = server.targetPort(A, portal)!;
+      const ofPort = (type: number): number[] | undefined => found.find(([association, t]) => association === 1 && t === type)?.[2];
+      expect(ofPort(4)).toEqual([0, 0, port.relativeId >> 8, port.relativeId & 0xff]);
+      expect(ofPort(5)).toEqual([0, 0, 0, [1, 2, 2][portal]]);
     }
     expect(lus[1]).toEqual(lus[0]);
     expect(lus[2]).toEqual(lus[0]);
