@@ -155,6 +155,20 @@ describe('link faults of a target port, through its iSCSI portal', () => {
     expect(answer(await write.promise)).toEqual([0, null]);
   });
 
+  it("from black hole to down: the held command's connection is dropped; from down to black hole: TCP is accepted again and the login goes unanswered", async () => {
+    const s2 = await connect(1);
+    port(1).setLink('black-hole');
+    port(1, U).setLink('black-hole');
+    const held = s2.lun(0).execute(cdb.testUnitReady());
+    port(1).setLink('down');
+    port(1, U).setLink('down');
+    await expect(held).rejects.toMatchObject({ code: 'ERR_ISCSI_CONNECTION', during: 'session' });
+    await expect(connect(1)).rejects.toMatchObject({ cause: { code: 'ECONNREFUSED' } });
+    port(1).setLink('black-hole');
+    port(1, U).setLink('black-hole');
+    await expect(connect(1, { loginTimeoutMs: 100 })).rejects.toMatchObject({ message: expect.stringContaining('failed during login: no answer to the login within 100 ms') });
+  });
+
   it('a latency holds every answer through the port and no other: the write has landed and its status waits until the latency is lifted', async () => {
     const s2 = await connect(1);
     const s1 = (await connect(0)).lun(0);
