@@ -52,7 +52,7 @@ export type { MaybePromise } from './common/maybe-promise.js';
 export { COPY_LIMITS } from './scsi/xcopy/limits.js';
 
 // T10 constants and sense
-export { Opcode, ServiceAction, ScsiStatus, VpdPage } from './spec/opcodes.js';
+export { Opcode, ServiceAction, ScsiStatus, VpdPage, PrInServiceAction, PrOutServiceAction, PrType } from './spec/opcodes.js';
 export type { ScsiStatusCode } from './spec/opcodes.js';
 export { SenseKey, SENSE_TABLE, isSenseReason } from './spec/sense.js';
 export type { SenseCode, SenseReason } from './spec/sense.js';
@@ -66,4 +66,14 @@ export type { DecodedSense } from './codec/sense-decoder.js';
 export * as cdb from './codec/cdb-encoder.js';
 export { decodeReportTargetPortGroups } from './codec/rtpg-decoder.js';
 export type { ReportTargetPortGroupsData, TargetPortGroupDescriptor } from './codec/rtpg-decoder.js';
+export { decodePrReadKeys, decodePrReadReservation, decodePrReportCapabilities, decodePrReadFullStatus, decodeIscsiTransportId, prTypeMask } from './codec/pr-decoder.js';
+export type {
+  PrReadKeysData,
+  PrReadReservationData,
+  PrReportCapabilitiesData,
+  PrReadFullStatusData,
+  PrFullStatusDescriptor,
+  IscsiTransportId,
+  TransportIdProblem,
+} from './codec/pr-decoder.js';
 export type { DataInResult, DataInSuccess, DataInFailure } from './codec/data-in.js';

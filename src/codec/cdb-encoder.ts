@@ -599,3 +599,99 @@ export function extendedCopyParameterList(p: ExtendedCopyParameterList): Uint8Ar
   });
   return list;
 }
+
+/** PERSISTENT RESERVE IN (5Eh, SPC-4 6.13): SERVICE ACTION (byte 1 bits 4:0) and ALLOCATION LENGTH (bytes 7-8). */
+export function persistentReserveIn(f: { readonly serviceAction: number; readonly allocationLength: number }): Uint8Array {
+  const c = new Uint8Array(10);
+  c[0] = 0x5e;
+  c[1] = f.serviceAction & 0x1f;
+  writeU16(c, 7, f.allocationLength);
+  return c;
+}
+
+/**
+ * PERSISTENT RESERVE OUT (5Fh, SPC-4 6.14): SERVICE ACTION (byte 1 bits 4:0), SCOPE (byte 2 bits 7:4,
+ * default 0h LU_SCOPE) and TYPE (byte 2 bits 3:0, default 0), PARAMETER LIST LENGTH (bytes 5-8).
+ */
+export function persistentReserveOut(f: { readonly serviceAction: number; readonly type?: number; readonly scope?: number; readonly parameterListLength: number }): Uint8Array {
+  const c = new Uint8Array(10);
+  c[0] = 0x5f;
+  c[1] = f.serviceAction & 0x1f;
+  c[2] = ((f.scope ?? 0) << 4) | ((f.type ?? 0) & 0x0f);
+  writeU32(c, 5, f.parameterListLength);
+  return c;
+}
+
+/** An 8-byte reservation key at `at` (a bigint, or a number below 2^53). */
+function writeKey(list: Uint8Array, at: number, key: bigint | number): void {
+  new DataView(list.buffer, list.byteOffset, list.byteLength).setBigUint64(at, BigInt.asUintN(64, BigInt(key)));
+}
+
+/**
+ * An iSCSI TransportID (SPC-4 7.6.4.6, protocol identifier 5h): FORMAT CODE 00b with the iSCSI name
+ * alone, or 01b with `isid` (12 hex digits) as `name,i,0x<ISID>`; the name null-terminated and padded
+ * so the ADDITIONAL LENGTH (bytes 2-3) is a multiple of 4 and at least 20.
+ */
+export function iscsiTransportId(f: { readonly name: string; readonly isid?: string }): Uint8Array {
+  const text = new TextEncoder().encode(f.isid === undefined ? f.name : `${f.name},i,0x${f.isid}`);
+  const additional = Math.max(20, Math.ceil((text.length + 1) / 4) * 4);
+  const id = new Uint8Array(4 + additional);
+  id[0] = (f.isid === undefined ? 0x00 : 0x40) | 0x05;
+  writeU16(id, 2, additional);
+  id.set(text, 4);
+  return id;
+}
+
+/** The fields of the basic PERSISTENT RESERVE OUT parameter list (SPC-4 6.14.3). */
+export interface PrOutParameters {
+  /** RESERVATION KEY (bytes 0-7). @defaultValue 0 */
+  readonly key?: bigint | number;
+  /** SERVICE ACTION RESERVATION KEY (bytes 8-15). @defaultValue 0 */
+  readonly serviceActionKey?: bigint | number;
+  /** SPEC_I_PT (byte 20 bit 3); when set, `transportIds` follow the 24 bytes. */
+  readonly specIPt?: boolean;
+  /** ALL_TG_PT (byte 20 bit 2). */
+  readonly allTgPt?: boolean;
+  /** APTPL (byte 20 bit 0). */
+  readonly aptpl?: boolean;
+  /** TransportIDs (built with {@link iscsiTransportId}) after TRANSPORTID PARAMETER DATA LENGTH, with `specIPt`. */
+  readonly transportIds?: readonly Uint8Array[];
+}
+
+/** The basic PERSISTENT RESERVE OUT parameter list: 24 bytes, or with SPEC_I_PT 28 plus the TransportIDs. */
+export function prOutParameterList(p: PrOutParameters): Uint8Array {
+  const ids = p.specIPt === true ? (p.transportIds ?? []) : [];
+  const idBytes = ids.reduce((n, id) => n + id.length, 0);
+  const list = new Uint8Array(p.specIPt === true ? 28 + idBytes : 24);
+  writeKey(list, 0, p.key ?? 0);
+  writeKey(list, 8, p.serviceActionKey ?? 0);
+  list[20] = (p.specIPt === true ? 0x08 : 0) | (p.allTgPt === true ? 0x04 : 0) | (p.aptpl === true ? 0x01 : 0);
+  if (p.specIPt === true) {
+    writeU32(list, 24, idBytes);
+    let at = 28;
+    for (const id of ids) {
+      list.set(id, at);
+      at += id.length;
+    }
+  }
+  return list;
+}
+
+/** The REGISTER AND MOVE parameter list (SPC-4 6.14.4): keys, UNREG, APTPL, RELATIVE TARGET PORT IDENTIFIER and one TransportID. */
+export function registerAndMoveParameterList(p: {
+  readonly key: bigint | number;
+  readonly serviceActionKey: bigint | number;
+  readonly unreg?: boolean;
+  readonly aptpl?: boolean;
+  readonly relativeTargetPort: number;
+  readonly transportId: Uint8Array;
+}): Uint8Array {
+  const list = new Uint8Array(24 + p.transportId.length);
+  writeKey(list, 0, p.key);
+  writeKey(list, 8, p.serviceActionKey);
+  list[17] = (p.unreg === true ? 0x02 : 0) | (p.aptpl === true ? 0x01 : 0);
+  writeU16(list, 18, p.relativeTargetPort);
+  writeU32(list, 20, p.transportId.length);
+  list.set(p.transportId, 24);
+  return list;
+}

@@ -47,6 +47,14 @@ export function checkLbaRange(volume: Volume, lba: number, blocks: number, failu
   return undefined;
 }
 
+/**
+ * @internal True when the persistent reservation on `lun` refuses a command of access class `access`
+ * from `nexus` (SPC-4 5.13.1; the class is the opcode table row's `reservationAccess`).
+ */
+export function persistentConflict(lun: Lun, nexus: ItNexus, access: 'allowed' | 'read' | 'write' | undefined): boolean {
+  return lun.persistentReservations.conflicts(nexus, access ?? 'write');
+}
+
 /** @internal True when a SCSI-2 reservation of another I_T nexus stands on `lun` (SPC-2 5.5.1). */
 export function reservedByOther(lun: Lun, nexus: ItNexus): boolean {
   const holder = lun.reservation;
@@ -85,6 +93,7 @@ export function admitAddressed(
   const sanitizing = lun.sanitizeState.refusal(spec.opcode);
   if (sanitizing !== undefined) return sanitizing;
   if (spec.allowedUnderReservation !== true && reservedByOther(lun, nexus)) return RESERVATION_CONFLICT;
+  if (persistentConflict(lun, nexus, spec.reservationAccess)) return RESERVATION_CONFLICT;
   if (spec.writesMedium === true && lun.writeProtected) return WRITE_PROTECTED;
   return spec;
 }
@@ -115,6 +124,8 @@ export function admitTouched(nexus: ItNexus, touched: readonly TouchedLun[]): Re
     if (range !== undefined) return range;
   }
   for (const t of touched) if (reservedByOther(t.lun, nexus)) return RESERVATION_CONFLICT;
+  // The persistent reservation of each LUN, as a READ of a source or a WRITE of a destination from the nexus would meet it (SPC-4 6.4).
+  for (const t of touched) if (persistentConflict(t.lun, nexus, t.writes === true ? 'write' : 'read')) return RESERVATION_CONFLICT;
   for (const t of touched) if (t.writes === true && t.lun.writeProtected) return WRITE_PROTECTED;
   return undefined;
 }

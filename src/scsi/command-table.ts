@@ -24,6 +24,7 @@ import { MODE_SELECT_COMMANDS } from './spc/mode-select.js';
 import { MODE_SENSE_COMMANDS } from './spc/mode-sense.js';
 import { REPORT_SUPPORTED_OPERATION_CODES_COMMAND } from './spc/report-supported-operation-codes.js';
 import { TARGET_PORT_GROUPS_COMMANDS } from './spc/target-port-groups.js';
+import { PERSISTENT_RESERVE_COMMANDS } from './pr/commands.js';
 import { EXTENDED_COPY_COMMAND } from './xcopy/extended-copy.js';
 import { RECEIVE_COPY_RESULTS_COMMANDS } from './xcopy/receive-copy-results.js';
 
@@ -38,6 +39,7 @@ function build(): { readonly table: readonly CommandSpec[]; readonly byOpcode: I
     ...MODE_SENSE_COMMANDS,
     REPORT_SUPPORTED_OPERATION_CODES_COMMAND,
     ...TARGET_PORT_GROUPS_COMMANDS,
+    ...PERSISTENT_RESERVE_COMMANDS,
     ...READ_WRITE_COMMANDS,
     ...VERIFY_COMMANDS,
     ...PRE_FETCH_COMMANDS,

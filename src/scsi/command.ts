@@ -40,6 +40,14 @@ export interface CommandSpec<C extends Decoded = Decoded> {
   readonly usage: readonly number[] | ((lun: Lun) => readonly number[]);
   /** Allowed from other initiators while a SCSI-2 reservation is held (SPC-2 5.5.1). */
   readonly allowedUnderReservation?: boolean;
+  /**
+   * How a persistent reservation held by another I_T nexus treats the command (SPC-4 5.13.1 table 66,
+   * SBC-4 4.17 table 13; docs/decisions/persistent-reservations.md): `allowed` always runs; `read` runs
+   * under the Write Exclusive types and conflicts under Exclusive Access for a nexus that is not
+   * registered under a registrants type; `write` conflicts for such a nexus under every type. Left
+   * out, `write`: a command the tables do not allow conflicts.
+   */
+  readonly reservationAccess?: 'allowed' | 'read' | 'write';
   /** Executed without reporting a pending unit attention (SAM-5 5.14: INQUIRY, REPORT LUNS, REQUEST SENSE). */
   readonly ignoresUnitAttention?: boolean;
   /**

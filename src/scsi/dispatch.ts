@@ -22,6 +22,9 @@ export const DEFAULT_INITIATOR = 'default';
 
 const EMPTY = new Uint8Array(0);
 
+/** The answer of a delayed command that a PREEMPT AND ABORT aborted. */
+const TASK_ABORTED: ScsiResult = Object.freeze({ status: ScsiStatus.TASK_ABORTED });
+
 /** CHECK CONDITION with the sense for `reason`, in the format `lun` returns (its Control page's D_SENSE). */
 function checkCondition(lun: Lun, reason: SenseReason | Failure): ScsiResult {
   const failure = typeof reason === 'string' ? { fail: reason } : reason;
@@ -115,13 +118,25 @@ function run(lun: Lun, cdb: unknown, dataOut: unknown, options: ExecuteOptions |
       };
       if (effect.delayMs === undefined) return complete();
       return new Promise((resolve) => {
-        setTimeout(() => {
+        // A PREEMPT AND ABORT meanwhile aborts the task: it never runs, and settles as TASK ABORTED
+        // (docs/decisions/persistent-reservations.md).
+        const task = {
+          nexus: itNexus,
+          abort: (): void => {
+            clearTimeout(timer);
+            lun.delayedTasks.delete(task);
+            resolve(TASK_ABORTED);
+          },
+        };
+        const timer = setTimeout(() => {
+          lun.delayedTasks.delete(task);
           try {
             resolve(complete());
           } catch {
             resolve(checkCondition(lun, 'INTERNAL_TARGET_FAILURE'));
           }
         }, effect.delayMs);
+        lun.delayedTasks.add(task);
       });
     }
   }

@@ -15,6 +15,7 @@ import { isItNexus, type ItNexus } from './ports.js';
 import { ModePages } from './spc/mode-pages.js';
 import { DEFAULT_SANITIZE_OVERWRITE_RATE, SanitizeState } from './sbc/sanitize.js';
 import { checkPositiveInteger } from '../common/errors.js';
+import { PersistentReservations, registrationMatches, type Registration } from './pr/state.js';
 import type { StorageArray } from './storage-array.js';
 
 /** The nonOptimizedDelayMs a command to `lun` with `options` waits; 0 when its nexus is malformed (dispatch answers that). */
@@ -35,6 +36,10 @@ export class Lun extends Volume {
   #sanitizeOverwriteRate = DEFAULT_SANITIZE_OVERWRITE_RATE;
   /** @internal The sanitize in progress, or sanitize failure mode (SBC-4 4.11); a reset leaves it as it is. */
   readonly sanitizeState: SanitizeState = new SanitizeState(this);
+  /** @internal The persistent reservation state (SPC-4 5.13): it survives resets and I_T nexus loss. */
+  readonly persistentReservations = new PersistentReservations();
+  /** @internal Commands waiting to run (a fault rule's delay), each with the nexus it came on and how to abort it. */
+  readonly delayedTasks = new Set<{ readonly nexus: ItNexus; readonly abort: () => void }>();
   readonly #nexuses = new Map<string, NexusState>();
 
   /** @internal Use {@link StorageArray.createLun}. */
@@ -139,6 +144,20 @@ export class Lun extends Volume {
       this.#nexuses.set(nexus.key, state);
     }
     return state;
+  }
+
+  /**
+   * @internal Queues a unit attention for the I_T nexus of a persistent reservation registration (once):
+   * for a registration by iSCSI name, every nexus of that name through its port that has state here.
+   */
+  unitAttentionFor(reg: Registration, reason: NexusState['unitAttentions'][number]): void {
+    const states = reg.byName ? [...this.#nexuses.values()].filter((s) => registrationMatches(reg, s.nexus)) : [this.nexus(PersistentReservations.nexusOf(reg))];
+    for (const state of states) if (!state.unitAttentions.includes(reason)) state.unitAttentions.push(reason);
+  }
+
+  /** @internal Aborts the delayed commands of every nexus `match` accepts (PREEMPT AND ABORT, SPC-4 5.13.11.2.6). */
+  abortTasksOf(match: (nexus: ItNexus) => boolean): void {
+    for (const task of [...this.delayedTasks]) if (match(task.nexus)) task.abort();
   }
 
   /**

@@ -54,6 +54,10 @@ export const Opcode = {
   MODE_SELECT_10: 0x55,
   /** MODE SENSE(10) (SPC-4 6.12) */
   MODE_SENSE_10: 0x5a,
+  /** PERSISTENT RESERVE IN (SPC-4 6.13) */
+  PERSISTENT_RESERVE_IN: 0x5e,
+  /** PERSISTENT RESERVE OUT (SPC-4 6.14) */
+  PERSISTENT_RESERVE_OUT: 0x5f,
   /** EXTENDED COPY (SPC-4 6.4) */
   EXTENDED_COPY: 0x83,
   /** RECEIVE COPY RESULTS (SPC-4 6.18) */
@@ -120,6 +124,54 @@ export const ServiceAction = {
   SET_TARGET_PORT_GROUPS: 0x0a,
 } as const;
 
+/** PERSISTENT RESERVE IN service actions (SPC-4 6.13.1 table 167). */
+export const PrInServiceAction = {
+  /** READ KEYS */
+  READ_KEYS: 0x00,
+  /** READ RESERVATION */
+  READ_RESERVATION: 0x01,
+  /** REPORT CAPABILITIES */
+  REPORT_CAPABILITIES: 0x02,
+  /** READ FULL STATUS */
+  READ_FULL_STATUS: 0x03,
+} as const;
+
+/** PERSISTENT RESERVE OUT service actions (SPC-4 6.14.2 table 183). */
+export const PrOutServiceAction = {
+  /** REGISTER */
+  REGISTER: 0x00,
+  /** RESERVE */
+  RESERVE: 0x01,
+  /** RELEASE */
+  RELEASE: 0x02,
+  /** CLEAR */
+  CLEAR: 0x03,
+  /** PREEMPT */
+  PREEMPT: 0x04,
+  /** PREEMPT AND ABORT */
+  PREEMPT_AND_ABORT: 0x05,
+  /** REGISTER AND IGNORE EXISTING KEY */
+  REGISTER_AND_IGNORE_EXISTING_KEY: 0x06,
+  /** REGISTER AND MOVE */
+  REGISTER_AND_MOVE: 0x07,
+} as const;
+
+/** Persistent reservation TYPE codes (SPC-4 6.14.2 table 184). */
+export const PrType = {
+  /** Write Exclusive */
+  WRITE_EXCLUSIVE: 0x1,
+  /** Exclusive Access */
+  EXCLUSIVE_ACCESS: 0x3,
+  /** Write Exclusive – Registrants Only */
+  WRITE_EXCLUSIVE_REGISTRANTS_ONLY: 0x5,
+  /** Exclusive Access – Registrants Only */
+  EXCLUSIVE_ACCESS_REGISTRANTS_ONLY: 0x6,
+  /** Write Exclusive – All Registrants */
+  WRITE_EXCLUSIVE_ALL_REGISTRANTS: 0x7,
+  /** Exclusive Access – All Registrants */
+  EXCLUSIVE_ACCESS_ALL_REGISTRANTS: 0x8,
+} as const;
+
 /** SCSI status codes (SAM-5) that the array returns. */
 export const ScsiStatus = {
   /** GOOD: the command completed. */
@@ -132,6 +184,8 @@ export const ScsiStatus = {
   RESERVATION_CONFLICT: 0x18,
   /** TASK SET FULL (only by fault injection). */
   TASK_SET_FULL: 0x28,
+  /** TASK ABORTED: the settled answer of a command a PREEMPT AND ABORT aborted (in-process; docs/decisions/persistent-reservations.md). */
+  TASK_ABORTED: 0x40,
 } as const;
 
 /** One of the {@link ScsiStatus} values. */

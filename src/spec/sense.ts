@@ -123,6 +123,14 @@ export const SENSE_TABLE = senseTable({
   LOGICAL_UNIT_OFFLINE: { key: SenseKey.NOT_READY, asc: 0x04, ascq: 0x12 },
   /** ASYMMETRIC ACCESS STATE CHANGED (unit attention after an asymmetric access state change, SPC-4 5.16.2.6) */
   ASYMMETRIC_ACCESS_STATE_CHANGED: { key: SenseKey.UNIT_ATTENTION, asc: 0x2a, ascq: 0x06 },
+  /** RESERVATIONS PREEMPTED (unit attention: CLEAR, or a PREEMPT that changed the reservation, SPC-4 5.13.11) */
+  RESERVATIONS_PREEMPTED: { key: SenseKey.UNIT_ATTENTION, asc: 0x2a, ascq: 0x03 },
+  /** RESERVATIONS RELEASED (unit attention: a registrants-only or all-registrants reservation released, SPC-4 5.13.10) */
+  RESERVATIONS_RELEASED: { key: SenseKey.UNIT_ATTENTION, asc: 0x2a, ascq: 0x04 },
+  /** REGISTRATIONS PREEMPTED (unit attention: this nexus's registration was removed by PREEMPT, SPC-4 5.13.11.2) */
+  REGISTRATIONS_PREEMPTED: { key: SenseKey.UNIT_ATTENTION, asc: 0x2a, ascq: 0x05 },
+  /** INVALID RELEASE OF PERSISTENT RESERVATION (RELEASE by the holder with another TYPE or SCOPE, SPC-4 5.13.10) */
+  INVALID_RELEASE_OF_PERSISTENT_RESERVATION: { key: SenseKey.ILLEGAL_REQUEST, asc: 0x26, ascq: 0x04 },
   /** WRITE ERROR (medium error) */
   WRITE_ERROR: { key: SenseKey.MEDIUM_ERROR, asc: 0x0c, ascq: 0x00 },
   /** UNRECOVERED READ ERROR (medium error) */

@@ -46,6 +46,18 @@ const THIN_COMMANDS: readonly Listed[] = [
   { opcode: 0x56, serviceAction: undefined, cdbLength: 10 }, // RESERVE(10)
   { opcode: 0x57, serviceAction: undefined, cdbLength: 10 }, // RELEASE(10)
   { opcode: 0x5a, serviceAction: undefined, cdbLength: 10 }, // MODE SENSE(10)
+  { opcode: 0x5e, serviceAction: 0x00, cdbLength: 10 }, // PERSISTENT RESERVE IN(READ KEYS)
+  { opcode: 0x5e, serviceAction: 0x01, cdbLength: 10 }, // PERSISTENT RESERVE IN(READ RESERVATION)
+  { opcode: 0x5e, serviceAction: 0x02, cdbLength: 10 }, // PERSISTENT RESERVE IN(REPORT CAPABILITIES)
+  { opcode: 0x5e, serviceAction: 0x03, cdbLength: 10 }, // PERSISTENT RESERVE IN(READ FULL STATUS)
+  { opcode: 0x5f, serviceAction: 0x00, cdbLength: 10 }, // PERSISTENT RESERVE OUT(REGISTER)
+  { opcode: 0x5f, serviceAction: 0x01, cdbLength: 10 }, // PERSISTENT RESERVE OUT(RESERVE)
+  { opcode: 0x5f, serviceAction: 0x02, cdbLength: 10 }, // PERSISTENT RESERVE OUT(RELEASE)
+  { opcode: 0x5f, serviceAction: 0x03, cdbLength: 10 }, // PERSISTENT RESERVE OUT(CLEAR)
+  { opcode: 0x5f, serviceAction: 0x04, cdbLength: 10 }, // PERSISTENT RESERVE OUT(PREEMPT)
+  { opcode: 0x5f, serviceAction: 0x05, cdbLength: 10 }, // PERSISTENT RESERVE OUT(PREEMPT AND ABORT)
+  { opcode: 0x5f, serviceAction: 0x06, cdbLength: 10 }, // PERSISTENT RESERVE OUT(REGISTER AND IGNORE EXISTING KEY)
+  { opcode: 0x5f, serviceAction: 0x07, cdbLength: 10 }, // PERSISTENT RESERVE OUT(REGISTER AND MOVE)
   { opcode: 0x83, serviceAction: 0x00, cdbLength: 16 }, // EXTENDED COPY(LID1)
   { opcode: 0x84, serviceAction: 0x00, cdbLength: 16 }, // RECEIVE COPY RESULTS: COPY STATUS
   { opcode: 0x84, serviceAction: 0x03, cdbLength: 16 }, // RECEIVE COPY RESULTS: OPERATING PARAMETERS
@@ -74,7 +86,7 @@ const THIN_COMMANDS: readonly Listed[] = [
 ];
 /** A fully provisioned LUN has no UNMAP, no GET LBA STATUS (LBPME = 0) and no SANITIZE (its erases deallocate). */
 const THICK_COMMANDS = THIN_COMMANDS.filter((c) => !(c.opcode === 0x42 || c.opcode === 0x48 || (c.opcode === 0x9e && c.serviceAction === 0x12)));
-const SA_OPCODES = new Set([0x48, 0x83, 0x84, 0x9e, 0xa3, 0xa4]);
+const SA_OPCODES = new Set([0x48, 0x5e, 0x5f, 0x83, 0x84, 0x9e, 0xa3, 0xa4]);
 
 /** Parses the all-commands parameter data, checking each descriptor's reserved bytes and flags. */
 function parseAll(d: Uint8Array, rctd: boolean): Listed[] {

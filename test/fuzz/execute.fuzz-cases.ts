@@ -522,6 +522,33 @@ const setTargetPortGroups: Builder = (rng) => {
   return { cdb: c, dataOut: list };
 };
 
+/** Reservation keys the PR builders draw: mostly a few shared ones, so registrations meet again. */
+const prKey = (rng: Rng): bigint => BigInt(rng.pick([0, 0, 1, 2, 3, rng.u32()]));
+
+/** PERSISTENT RESERVE IN: the four service actions (and reserved ones), any ALLOCATION LENGTH. */
+const persistentReserveIn = noData((rng) => cdb.persistentReserveIn({ serviceAction: rng.chance(0.85) ? rng.int(4) : rng.u32() & 0x1f, allocationLength: allocationLength(rng, 0xffff) }));
+
+/**
+ * PERSISTENT RESERVE OUT: every service action (and reserved ones) with keys from a small set, any
+ * TYPE and sometimes a SCOPE; SPEC_I_PT with iSCSI TransportIDs of the fuzzed initiators (with and
+ * without ISID), ALL_TG_PT and APTPL; REGISTER AND MOVE lists to port 1 or another; then mostly a
+ * byte of the list flipped or PARAMETER LIST LENGTH wrong now and then.
+ */
+const persistentReserveOut: Builder = (rng) => {
+  const serviceAction = rng.chance(0.9) ? rng.int(8) : rng.u32() & 0x1f;
+  const ids = Array.from({ length: rng.int(3) }, () => cdb.iscsiTransportId(rng.chance(0.5) ? { name: rng.pick(INITIATORS) } : { name: rng.pick(INITIATORS), isid: '400001370000' }));
+  let list =
+    serviceAction === 0x07
+      ? cdb.registerAndMoveParameterList({ key: prKey(rng), serviceActionKey: prKey(rng), unreg: rng.chance(0.5), aptpl: rng.chance(0.1), relativeTargetPort: rng.pick([1, 1, 2, rng.u32() & 0xffff]), transportId: ids[0] ?? cdb.iscsiTransportId({ name: 'host-a' }) })
+      : cdb.prOutParameterList({ key: prKey(rng), serviceActionKey: prKey(rng), specIPt: rng.chance(0.15), allTgPt: rng.chance(0.2), aptpl: rng.chance(0.05), transportIds: ids });
+  if (rng.chance(0.2)) {
+    list = list.slice();
+    list[rng.int(list.length)]! ^= 1 << rng.int(8);
+  }
+  const c = cdb.persistentReserveOut({ serviceAction, type: rng.chance(0.9) ? rng.pick([1, 3, 5, 6, 7, 8]) : rng.int(16), scope: rng.chance(0.95) ? 0 : rng.int(16), parameterListLength: rng.chance(0.9) ? list.length : rng.pick([0, 23, 25, 28, rng.u32()]) });
+  return { cdb: c, dataOut: list };
+};
+
 /** Every implemented command, with its fields drawn from boundary values. */
 const IMPLEMENTED: ReadonlyArray<readonly [string, Builder]> = [
   ['TEST UNIT READY', noData(() => cdb.testUnitReady())],
@@ -586,6 +613,8 @@ const IMPLEMENTED: ReadonlyArray<readonly [string, Builder]> = [
   ['WRITE ATOMIC(16)', writeAtomic],
   ['REPORT TARGET PORT GROUPS', reportTargetPortGroups],
   ['SET TARGET PORT GROUPS', setTargetPortGroups],
+  ['PERSISTENT RESERVE IN', persistentReserveIn],
+  ['PERSISTENT RESERVE OUT', persistentReserveOut],
 ];
 
 /** Things that are not a `Uint8Array` CDB or Data-Out, or not a string initiator. */

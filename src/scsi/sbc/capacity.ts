@@ -107,6 +107,7 @@ export const CAPACITY_COMMANDS: readonly CommandSpec[] = [
   defineCommand<Decoded>({
     opcode: Opcode.READ_CAPACITY_10,
     name: 'READ CAPACITY(10)',
+    reservationAccess: 'allowed',
     cdbLength: 10,
     usage: [Opcode.READ_CAPACITY_10, 0x00, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x01, 0x00],
     decode: (cdb) => {
@@ -121,6 +122,7 @@ export const CAPACITY_COMMANDS: readonly CommandSpec[] = [
     opcode: Opcode.SERVICE_ACTION_IN_16,
     serviceAction: ServiceAction.READ_CAPACITY_16,
     name: 'READ CAPACITY(16)',
+    reservationAccess: 'allowed',
     cdbLength: 16,
     usage: [Opcode.SERVICE_ACTION_IN_16, 0x1f, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00],
     decode: (cdb) => ({ dataOutLength: 0, allocationLength: readU32(cdb, 10) }),
@@ -130,6 +132,7 @@ export const CAPACITY_COMMANDS: readonly CommandSpec[] = [
     opcode: Opcode.SERVICE_ACTION_IN_16,
     serviceAction: ServiceAction.GET_LBA_STATUS,
     name: 'GET LBA STATUS',
+    reservationAccess: 'read',
     cdbLength: 16,
     usage: [Opcode.SERVICE_ACTION_IN_16, 0x1f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00],
     supported: (lun) => lun.thin,

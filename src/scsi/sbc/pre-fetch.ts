@@ -41,6 +41,7 @@ export const PRE_FETCH_COMMANDS: readonly CommandSpec[] = [
   defineCommand<PreFetchCommand>({
     opcode: Opcode.PRE_FETCH_10,
     name: 'PRE-FETCH(10)',
+    reservationAccess: 'read',
     cdbLength: 10,
     // byte 1: IMMED (1); LBA; NUMBER OF LOGICAL BLOCKS
     usage: [Opcode.PRE_FETCH_10, 0x02, 0xff, 0xff, 0xff, 0xff, 0x00, 0xff, 0xff, 0x00],
@@ -50,6 +51,7 @@ export const PRE_FETCH_COMMANDS: readonly CommandSpec[] = [
   defineCommand<PreFetchCommand>({
     opcode: Opcode.PRE_FETCH_16,
     name: 'PRE-FETCH(16)',
+    reservationAccess: 'read',
     cdbLength: 16,
     usage: [Opcode.PRE_FETCH_16, 0x02, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00],
     decode: decode(true),

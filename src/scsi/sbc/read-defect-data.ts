@@ -74,7 +74,7 @@ function usage(opcode: number, l: DefectLayout): number[] {
 }
 
 function spec(opcode: number, name: string, l: DefectLayout): CommandSpec {
-  return defineCommand<ReadDefectDataCommand>({ opcode, name, cdbLength: l.cdbLength, usage: usage(opcode, l), decode: decode(l), execute: execute(l) });
+  return defineCommand<ReadDefectDataCommand>({ opcode, name, cdbLength: l.cdbLength, usage: usage(opcode, l), reservationAccess: 'read', decode: decode(l), execute: execute(l) });
 }
 
 /** @internal */

@@ -97,7 +97,7 @@ export function executeWrite(cmd: RwCommand, dataOut: Uint8Array, ctx: CommandCo
 }
 
 function readSpec(opcode: number, name: string, l: RwLayout): CommandSpec {
-  return defineCommand<RwCommand>({ opcode, name, cdbLength: l.cdbLength, usage: rwUsage(opcode, l), decode: decodeRw(l, false), execute: executeRead });
+  return defineCommand<RwCommand>({ opcode, name, cdbLength: l.cdbLength, usage: rwUsage(opcode, l), reservationAccess: 'read', decode: decodeRw(l, false), execute: executeRead });
 }
 
 function writeSpec(opcode: number, name: string, l: RwLayout): CommandSpec {
@@ -106,7 +106,7 @@ function writeSpec(opcode: number, name: string, l: RwLayout): CommandSpec {
 
 /** @internal */
 export const READ_WRITE_COMMANDS: readonly CommandSpec[] = [
-  defineCommand<RwCommand>({ opcode: Opcode.READ_6, name: 'READ(6)', cdbLength: 6, usage: usage6(Opcode.READ_6), decode: decodeRw6(false), execute: executeRead }),
+  defineCommand<RwCommand>({ opcode: Opcode.READ_6, name: 'READ(6)', cdbLength: 6, usage: usage6(Opcode.READ_6), reservationAccess: 'read', decode: decodeRw6(false), execute: executeRead }),
   defineCommand<RwCommand>({ opcode: Opcode.WRITE_6, name: 'WRITE(6)', cdbLength: 6, usage: usage6(Opcode.WRITE_6), writesMedium: true, decode: decodeRw6(true), execute: executeWrite }),
   readSpec(Opcode.READ_10, 'READ(10)', LAYOUT_10),
   readSpec(Opcode.READ_12, 'READ(12)', LAYOUT_12),

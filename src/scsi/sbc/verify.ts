@@ -107,7 +107,7 @@ function executeWriteAndVerify(cmd: VerifyCommand, dataOut: Uint8Array, ctx: Com
 }
 
 function verifySpec(opcode: number, name: string, l: RwLayout): CommandSpec {
-  return defineCommand<VerifyCommand>({ opcode, name, cdbLength: l.cdbLength, usage: usage(opcode, l), decode: decode(l, false), execute: executeVerify });
+  return defineCommand<VerifyCommand>({ opcode, name, cdbLength: l.cdbLength, usage: usage(opcode, l), reservationAccess: 'read', decode: decode(l, false), execute: executeVerify });
 }
 
 function writeAndVerifySpec(opcode: number, name: string, l: RwLayout): CommandSpec {

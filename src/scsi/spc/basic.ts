@@ -6,10 +6,11 @@
  */
 import { readU32, truncate, writeU32 } from '../../codec/bytes.js';
 import { encodeSense } from '../../codec/sense-encoder.js';
-import { Opcode } from '../../spec/opcodes.js';
+import { Opcode, ScsiStatus } from '../../spec/opcodes.js';
 import { NO_DATA, defineCommand, type CommandSpec, type Decoded } from '../command.js';
 import type { CommandContext } from '../context.js';
-import { GOOD, invalidCdbField, withData, type Failure, type Outcome } from '../outcome.js';
+import { GOOD, invalidCdbField, withData, type Failure, type Outcome, type ScsiResult } from '../outcome.js';
+import { isRegistrantsType } from '../pr/state.js';
 
 interface AllocationCommand extends Decoded {
   readonly allocationLength: number;
@@ -56,13 +57,33 @@ function reportLuns(cmd: ReportLunsCommand, _d: Uint8Array, ctx: CommandContext)
   return withData(truncate(data, cmd.allocationLength));
 }
 
+/**
+ * RESERVE and RELEASE beside persistent reservations (SPC-4 5.13.3, CRH = 1): from a holder of the
+ * persistent reservation, or from a registered nexus under a registrants-only or all-registrants
+ * type, GOOD with no effect (`'ignored'`); otherwise, while any I_T nexus is registered, RESERVATION
+ * CONFLICT (SPC-2 5.5.1). Without registrations, `undefined`: SPC-2 applies.
+ */
+function persistentInterplay(ctx: CommandContext): 'ignored' | typeof CONFLICT | undefined {
+  const pr = ctx.lun.persistentReservations;
+  if (pr.registrations.length === 0) return undefined;
+  const reg = pr.registrationOf(ctx.itNexus);
+  if (reg !== undefined && (pr.isHolder(reg) || (pr.reservation !== undefined && isRegistrantsType(pr.reservation.type)))) return 'ignored';
+  return CONFLICT;
+}
+
+const CONFLICT: ScsiResult = Object.freeze({ status: ScsiStatus.RESERVATION_CONFLICT });
+
 function reserve(_cmd: Decoded, _d: Uint8Array, ctx: CommandContext): Outcome {
+  const pr = persistentInterplay(ctx);
+  if (pr !== undefined) return pr === 'ignored' ? GOOD : pr;
   // A conflicting holder was already answered with RESERVATION CONFLICT by the dispatcher.
   ctx.lun.reservation = ctx.itNexus;
   return GOOD;
 }
 
 function release(_cmd: Decoded, _d: Uint8Array, ctx: CommandContext): Outcome {
+  const pr = persistentInterplay(ctx);
+  if (pr !== undefined) return pr === 'ignored' ? GOOD : pr;
   // RELEASE from a non-holder is GOOD and changes nothing (SPC-2 7.21.2).
   if (ctx.lun.reservation?.key === ctx.itNexus.key) ctx.lun.reservation = undefined;
   return GOOD;
@@ -86,6 +107,7 @@ export const BASIC_COMMANDS: readonly CommandSpec[] = [
   defineCommand<Decoded>({
     opcode: Opcode.TEST_UNIT_READY,
     name: 'TEST UNIT READY',
+    reservationAccess: 'allowed',
     cdbLength: 6,
     usage: [Opcode.TEST_UNIT_READY, 0, 0, 0, 0, 0],
     decode: () => NO_DATA,
@@ -94,6 +116,7 @@ export const BASIC_COMMANDS: readonly CommandSpec[] = [
   defineCommand<RequestSenseCommand>({
     opcode: Opcode.REQUEST_SENSE,
     name: 'REQUEST SENSE',
+    reservationAccess: 'allowed',
     cdbLength: 6,
     usage: [Opcode.REQUEST_SENSE, 0x01, 0, 0, 0xff, 0],
     allowedUnderReservation: true,
@@ -104,6 +127,7 @@ export const BASIC_COMMANDS: readonly CommandSpec[] = [
   defineCommand<ReportLunsCommand>({
     opcode: Opcode.REPORT_LUNS,
     name: 'REPORT LUNS',
+    reservationAccess: 'allowed',
     cdbLength: 12,
     usage: [Opcode.REPORT_LUNS, 0, 0xff, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0, 0],
     allowedUnderReservation: true,
@@ -120,6 +144,7 @@ export const BASIC_COMMANDS: readonly CommandSpec[] = [
   defineCommand<Decoded>({
     opcode: Opcode.RESERVE_6,
     name: 'RESERVE(6)',
+    reservationAccess: 'allowed',
     cdbLength: 6,
     usage: [Opcode.RESERVE_6, 0x01, 0, 0, 0, 0],
     decode: decodeReserve6,
@@ -128,6 +153,7 @@ export const BASIC_COMMANDS: readonly CommandSpec[] = [
   defineCommand<Decoded>({
     opcode: Opcode.RELEASE_6,
     name: 'RELEASE(6)',
+    reservationAccess: 'allowed',
     cdbLength: 6,
     usage: [Opcode.RELEASE_6, 0x01, 0, 0, 0, 0],
     allowedUnderReservation: true,
@@ -137,6 +163,7 @@ export const BASIC_COMMANDS: readonly CommandSpec[] = [
   defineCommand<Decoded>({
     opcode: Opcode.RESERVE_10,
     name: 'RESERVE(10)',
+    reservationAccess: 'allowed',
     cdbLength: 10,
     usage: [Opcode.RESERVE_10, 0x12, 0, 0, 0, 0, 0, 0, 0, 0],
     decode: decodeReserve10,
@@ -145,6 +172,7 @@ export const BASIC_COMMANDS: readonly CommandSpec[] = [
   defineCommand<Decoded>({
     opcode: Opcode.RELEASE_10,
     name: 'RELEASE(10)',
+    reservationAccess: 'allowed',
     cdbLength: 10,
     usage: [Opcode.RELEASE_10, 0x12, 0, 0, 0, 0, 0, 0, 0, 0],
     allowedUnderReservation: true,

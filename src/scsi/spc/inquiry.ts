@@ -190,12 +190,17 @@ function blockLimits(lun: Lun): Uint8Array {
 /**
  * Block Device Characteristics (B1h), PAGE LENGTH 3Ch: MEDIUM ROTATION RATE 1 (non-rotating); on a
  * thin LUN, where SANITIZE BLOCK ERASE and CRYPTOGRAPHIC ERASE are implemented, WABEREQ = WACEREQ =
- * 01b (a read after either erase completes GOOD; SBC-4 6.6.2).
+ * 01b (a read after either erase completes GOOD; SBC-4 6.6.2); VBULS = 1 on a thin LUN: VERIFY and
+ * WRITE AND VERIFY with BYTCHK 01b/11b compare an unmapped LBA as the zeros a read returns (LBPRZ)
+ * instead of answering MISCOMPARE VERIFY OF UNMAPPED LBA. A thick LUN has no unmapped LBA (VBULS 0).
  */
 function blockDeviceCharacteristics(lun: Lun): Uint8Array {
   const b = new Uint8Array(0x3c);
   writeU16(b, 0, 0x0001);
-  if (lun.thin) b[3] = 0x40 | 0x10; // page byte 7: WABEREQ 01b (7:6), WACEREQ 01b (5:4)
+  if (lun.thin) {
+    b[3] = 0x40 | 0x10; // page byte 7: WABEREQ 01b (7:6), WACEREQ 01b (5:4)
+    b[4] = 0x01; // page byte 8: VBULS
+  }
   return b;
 }
 
@@ -255,6 +260,7 @@ function execute(cmd: InquiryCommand, _d: Uint8Array, ctx: CommandContext): Outc
 export const INQUIRY_COMMAND: CommandSpec = defineCommand<InquiryCommand>({
   opcode: Opcode.INQUIRY,
   name: 'INQUIRY',
+  reservationAccess: 'allowed',
   cdbLength: 6,
   usage: [Opcode.INQUIRY, 0x03, 0xff, 0xff, 0xff, 0x00],
   allowedUnderReservation: true,

@@ -93,6 +93,7 @@ export const MODE_SENSE_COMMANDS: readonly CommandSpec[] = [
   defineCommand<ModeSenseCommand>({
     opcode: Opcode.MODE_SENSE_6,
     name: 'MODE SENSE(6)',
+    reservationAccess: 'read',
     cdbLength: 6,
     usage: [Opcode.MODE_SENSE_6, 0x08, 0xff, 0xff, 0xff, 0x00],
     decode: decode(false),
@@ -101,6 +102,7 @@ export const MODE_SENSE_COMMANDS: readonly CommandSpec[] = [
   defineCommand<ModeSenseCommand>({
     opcode: Opcode.MODE_SENSE_10,
     name: 'MODE SENSE(10)',
+    reservationAccess: 'read',
     cdbLength: 10,
     usage: [Opcode.MODE_SENSE_10, 0x18, 0xff, 0xff, 0, 0, 0, 0xff, 0xff, 0x00],
     decode: decode(true),

@@ -85,6 +85,7 @@ export const REPORT_SUPPORTED_OPERATION_CODES_COMMAND: CommandSpec = defineComma
   opcode: Opcode.MAINTENANCE_IN,
   serviceAction: ServiceAction.REPORT_SUPPORTED_OPERATION_CODES,
   name: 'REPORT SUPPORTED OPERATION CODES',
+  reservationAccess: 'read',
   cdbLength: 12,
   usage: [Opcode.MAINTENANCE_IN, 0x1f, 0x87, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00],
   decode,

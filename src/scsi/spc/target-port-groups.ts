@@ -144,6 +144,7 @@ export const TARGET_PORT_GROUPS_COMMANDS: readonly CommandSpec[] = [
     opcode: Opcode.MAINTENANCE_IN,
     serviceAction: ServiceAction.REPORT_TARGET_PORT_GROUPS,
     name: 'REPORT TARGET PORT GROUPS',
+    reservationAccess: 'allowed',
     cdbLength: 12,
     usage: [Opcode.MAINTENANCE_IN, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00],
     allowedUnderReservation: true,

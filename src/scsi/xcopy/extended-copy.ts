@@ -194,6 +194,8 @@ export const EXTENDED_COPY_COMMAND: CommandSpec = defineCommand<ExtendedCopyComm
   opcode: Opcode.EXTENDED_COPY,
   serviceAction: ServiceAction.EXTENDED_COPY_LID1,
   name: 'EXTENDED COPY(LID1)',
+  // The copy manager admits each source (as a read) and destination (as a write) through admitTouched.
+  reservationAccess: 'allowed',
   cdbLength: 16,
   usage: [Opcode.EXTENDED_COPY, 0x1f, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00],
   decode: (cdb) => ({ dataOutLength: readU32(cdb, 10) }),
