@@ -28,9 +28,10 @@ const ATTEMPTS = 12;
 
 /**
  * @internal Reads the port groups through `send`. `report` is undefined when the path answers with
- * an error other than a unit attention (or data that does not decode); transport failures reject.
+ * an error other than a unit attention (then in `refusal`) or data that does not decode; transport
+ * failures reject.
  */
-export async function readTargetPortGroups(send: Send, extended: boolean): Promise<{ report: GroupReport | undefined; extendedHeader: boolean }> {
+export async function readTargetPortGroups(send: Send, extended: boolean): Promise<{ report: GroupReport | undefined; extendedHeader: boolean; refusal?: ScsiResult }> {
   let allocation = FIRST_ALLOCATION;
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
     const r = await send(cdb.reportTargetPortGroups({ extended, allocationLength: allocation }));
@@ -41,7 +42,7 @@ export async function readTargetPortGroups(send: Send, extended: boolean): Promi
         extended = false;
         continue;
       }
-      return { report: undefined, extendedHeader: extended };
+      return { report: undefined, extendedHeader: extended, refusal: r };
     }
     if (r.status !== 0 || r.data === undefined) return { report: undefined, extendedHeader: extended };
     const decoded = decodeReportTargetPortGroups(r.data, extended ? 'extended' : 'length-only');

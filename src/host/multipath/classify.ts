@@ -15,9 +15,12 @@ import type { ScsiResult } from '../../scsi/outcome.js';
  * - `done`: hand it to the caller unchanged (GOOD, and every sense not listed below);
  * - `manual-intervention` (02/04/03), `transitioning` (02/04/0A), `standby` (02/04/0B),
  *   `state-changed` (06/2A/06): ESXi's failover triggers; the command did not execute;
+ * - `unavailable` (02/04/0C), `offline` (02/04/12): the port refuses I/O in that ALUA state; an
+ *   ALUA device that believed the port active learns of a change whose unit attention another
+ *   command on the same nexus received (docs/decisions/multipath.md), otherwise they are `done`;
  * - `not-supported` (05/25/00): the logical unit is gone through this path (PDL when on every path).
  */
-export type AnswerClass = 'done' | 'manual-intervention' | 'transitioning' | 'standby' | 'state-changed' | 'not-supported';
+export type AnswerClass = 'done' | 'manual-intervention' | 'transitioning' | 'standby' | 'unavailable' | 'offline' | 'state-changed' | 'not-supported';
 
 /** The class of `result` (fixed or descriptor sense alike). */
 export function classifyAnswer(result: ScsiResult): AnswerClass {
@@ -28,6 +31,8 @@ export function classifyAnswer(result: ScsiResult): AnswerClass {
     if (s.ascq === 0x03) return 'manual-intervention';
     if (s.ascq === 0x0a) return 'transitioning';
     if (s.ascq === 0x0b) return 'standby';
+    if (s.ascq === 0x0c) return 'unavailable';
+    if (s.ascq === 0x12) return 'offline';
   }
   if (s.key === SenseKey.UNIT_ATTENTION && s.asc === 0x2a && s.ascq === 0x06) return 'state-changed';
   if (s.key === SenseKey.ILLEGAL_REQUEST && s.asc === 0x25 && s.ascq === 0x00) return 'not-supported';

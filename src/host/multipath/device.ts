@@ -248,7 +248,7 @@ export class MultipathDevice extends TypedEmitter<MultipathEvents> implements Sc
   #closed = false;
   #apdSince: number | undefined;
   #activationTried = false;
-  #refreshing: Promise<void> | undefined;
+  #refreshing: Promise<boolean> | undefined;
   #waiters: Array<() => void> = [];
   #checker: Promise<void> | undefined;
   #cancelCheckerSleep: (() => void) | undefined;
@@ -387,7 +387,7 @@ export class MultipathDevice extends TypedEmitter<MultipathEvents> implements Sc
         continue;
       }
       const answer = classifyAnswer(result);
-      if (answer === 'done' || (this.satp === 'default' && (answer === 'standby' || answer === 'state-changed'))) {
+      if (answer === 'done' || (this.satp === 'default' && (answer === 'standby' || answer === 'state-changed')) || ((answer === 'unavailable' || answer === 'offline') && !this.#believedActive(path))) {
         if (path.pendingUntil !== undefined) this.#update([path], () => (path.pendingUntil = undefined), 'answered');
         return result;
       }
@@ -407,6 +407,16 @@ export class MultipathDevice extends TypedEmitter<MultipathEvents> implements Sc
         case 'state-changed':
           await this.#refreshVia(path);
           break;
+        case 'unavailable':
+          // The state changed and another command on this nexus took the unit attention.
+          this.#groupState(path.groupId, 'unavailable', reason);
+          await this.#refreshVia(path);
+          break;
+        case 'offline':
+          // Offline is a port's own state (SPC-4 5.16.2.4.7): this path is dead until the checker finds it back.
+          this.#update([path], () => (path.alive = false), reason);
+          await this.#refreshVia(path);
+          break;
         case 'not-supported':
           this.#update([path], () => (path.lost = true), reason);
           if (this.#paths.every((p) => p.lost)) this.#declareLost();
@@ -420,11 +430,12 @@ export class MultipathDevice extends TypedEmitter<MultipathEvents> implements Sc
     await Promise.all(this.#paths.map((p) => this.#check(p)));
   }
 
-  /** Reads the port groups (REPORT TARGET PORT GROUPS) through the first path that answers it. */
-  async refreshGroups(): Promise<void> {
+  /** Reads the port groups (REPORT TARGET PORT GROUPS) through the first path that answers it; false when none did. */
+  async refreshGroups(): Promise<boolean> {
     for (const p of this.#orderedForRefresh()) {
-      if (await this.#readGroupsVia(p)) return;
+      if (await this.#readGroupsVia(p)) return true;
     }
+    return false;
   }
 
   // ---- path choice ----------------------------------------------------------------------------
@@ -444,6 +455,13 @@ export class MultipathDevice extends TypedEmitter<MultipathEvents> implements Sc
     if (this.satp === 'default') return true;
     const state = this.#groups.get(p.groupId!)?.state;
     return state === undefined || state === 'active/optimized' || state === 'active/non-optimized';
+  }
+
+  /** With ALUA, the device's view has `p`'s group active (or in transition): a refusal contradicting it means the view is stale. */
+  #believedActive(p: PathRecord): boolean {
+    if (this.satp !== 'alua') return false;
+    const state = this.#groups.get(p.groupId!)?.state;
+    return state === undefined || state === 'active/optimized' || state === 'active/non-optimized' || state === 'transitioning';
   }
 
   #optimized(p: PathRecord): boolean {
@@ -472,8 +490,10 @@ export class MultipathDevice extends TypedEmitter<MultipathEvents> implements Sc
         // In transition: retry after a back-off (doubling to 2 s, Linux's ALUA_RTPG_RETRY_DELAY), on the same path.
         await this.#timers.after(Math.min(wait.backoffMs, pending.pendingUntil! - now)).fired;
         wait.backoffMs = Math.min(2 * wait.backoffMs, BACKOFF_MAX_MS);
-        if (this.satp === 'alua') await this.#refreshVia(pending);
-        if (pending.pendingUntil !== undefined && pending.alive && !pending.lost && this.#stateOf(pending) === 'active') return pending;
+        // With ALUA the command goes back only once the groups were read and still say in transition:
+        // a port whose state could not be read may have gone unavailable or offline meanwhile.
+        const known = this.satp !== 'alua' || (await this.#refreshVia(pending));
+        if (known && pending.pendingUntil !== undefined && pending.alive && !pending.lost && this.#stateOf(pending) === 'active') return pending;
         continue;
       }
       if (await this.#activate()) continue;
@@ -576,12 +596,12 @@ export class MultipathDevice extends TypedEmitter<MultipathEvents> implements Sc
   }
 
   /** Re-reads the port groups through `path` (falling back to any other), one read at a time. */
-  async #refreshVia(path: PathRecord): Promise<void> {
-    if (this.satp !== 'alua') return;
+  async #refreshVia(path: PathRecord): Promise<boolean> {
+    if (this.satp !== 'alua') return false;
     if (this.#refreshing !== undefined) return await this.#refreshing;
     this.#refreshing = (async () => {
       try {
-        if (!(await this.#readGroupsVia(path))) await this.refreshGroups();
+        return (await this.#readGroupsVia(path)) || (await this.refreshGroups());
       } finally {
         this.#refreshing = undefined;
       }
@@ -597,6 +617,9 @@ export class MultipathDevice extends TypedEmitter<MultipathEvents> implements Sc
       const read = await readTargetPortGroups((c) => this.#send(path, c), this.#extendedHeader);
       this.#extendedHeader = read.extendedHeader;
       report = read.report;
+      // RTPG is allowed in every state but offline (SPC-4 5.16.2.4): a port that refuses it with
+      // NOT READY (02/04/12, or 02/04/0C from a stricter target) cannot carry I/O either.
+      if (read.refusal !== undefined && checkVerdict(read.refusal) === 'down') this.#update([path], () => (path.alive = false), `REPORT TARGET PORT GROUPS: ${formatAnswer(read.refusal)}`);
     } catch (e) {
       this.#update([path], () => (path.alive = false), `transport: ${e instanceof Error ? e.message : String(e)}`);
       return false;

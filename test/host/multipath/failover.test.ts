@@ -26,8 +26,6 @@ const NOT_TRIGGERS: ReadonlyArray<readonly [string, readonly [number, number, nu
   ['06/29/00 POWER ON OR RESET', [0x06, 0x29, 0x00]],
   ['06/2A/01 MODE PARAMETERS CHANGED', [0x06, 0x2a, 0x01]],
   ['06/38/07 THIN PROVISIONING SOFT THRESHOLD', [0x06, 0x38, 0x07]],
-  ['02/04/0C TARGET PORT IN UNAVAILABLE STATE', [0x02, 0x04, 0x0c]],
-  ['02/04/12 OFFLINE', [0x02, 0x04, 0x12]],
   ['02/04/01 BECOMING READY', [0x02, 0x04, 0x01]],
   ['03/11/00 UNRECOVERED READ ERROR', [0x03, 0x11, 0x00]],
   ['04/44/00 INTERNAL TARGET FAILURE', [0x04, 0x44, 0x00]],
@@ -117,6 +115,35 @@ describe('multipath failover: the triggers', () => {
       expect(d.stats.failovers).toBe(1);
     }
   });
+});
+
+describe('multipath failover: ALUA refusals that contradict the known state', () => {
+  for (const [sense, state] of [[[0x02, 0x04, 0x0c], 'unavailable'], [[0x02, 0x04, 0x12], 'offline']] as Array<[[number, number, number], string]>) {
+    it(`ALUA: ${sense.map((b) => b.toString(16).padStart(2, '0')).join('/')} (${state}) where the groups said active: another command took the 06/2A/06; read again, retried elsewhere`, async () => {
+      const r = rig([1, 2]);
+      const scripted = r.paths.map((p) => new ScriptedPath(p));
+      const d = await MultipathDevice.create({ paths: scripted, clock: r.clock, checkerIntervalMs: 0, policy: { policy: 'fixed', preferred: 'p1' } });
+      await sim(r, async () => {
+        // The real array: group 1 goes unavailable, and the unit attention of p1's nexus is taken by another command.
+        await r.array.setTargetPortGroupState(1, 'unavailable');
+        expectAnswer(await r.paths[0]!.execute(new Uint8Array(6)), 2, [0x06, 0x2a, 0x06]);
+        if (state === 'offline') scripted[0]!.answer(checkCondition(...sense));
+        expectAnswer(await write(d, 3, 0x5a), 0);
+      });
+      expect(await readFirst(r.lun, 3)).toBe(0x5a);
+      expect(d.stats.failovers).toBe(1);
+      expect(d.paths.map((p) => [p.state, p.aluaState])).toEqual([['dead', 'unavailable'], ['active', 'active/optimized']]);
+    });
+
+    it(`default SATP: ${sense.map((b) => b.toString(16).padStart(2, '0')).join('/')} is passed up unchanged`, async () => {
+      const { r, scripted, d } = await scriptedRig('default');
+      await sim(r, async () => {
+        scripted[0]!.answer(checkCondition(...sense));
+        expectAnswer(await write(d, 3, 0x5a), 2, sense);
+      });
+      expect(d.stats.failovers).toBe(0);
+    });
+  }
 });
 
 describe('multipath failover: every other answer is passed up unchanged, on the same path', () => {
