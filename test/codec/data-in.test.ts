@@ -135,7 +135,7 @@ describe('VPD decoders, on the array', () => {
   it('B1h says non-rotating, and B2h thin or not', () => {
     const thin = setup(true).lun;
     const thick = setup(false).lun;
-    expect(value(decodeBlockDeviceCharacteristics(vpd(thin, 0xb1)))).toMatchObject({ mediumRotationRate: 1, nominalFormFactor: 0, fuab: false, vbuls: false });
+    expect(value(decodeBlockDeviceCharacteristics(vpd(thin, 0xb1)))).toMatchObject({ mediumRotationRate: 1, nominalFormFactor: 0, fuab: false, vbuls: true });
     expect(value(decodeLogicalBlockProvisioning(vpd(thin, 0xb2)))).toMatchObject({ lbpu: true, lbpws: true, lbpws10: true, lbprz: true, ancSup: false, dp: false, provisioningType: 2 });
     expect(value(decodeLogicalBlockProvisioning(vpd(thick, 0xb2)))).toMatchObject({ lbpu: false, lbpws: false, lbpws10: false, lbprz: false, provisioningType: 0 });
   });

@@ -289,16 +289,17 @@ describe('INQUIRY: VPD pages', () => {
   });
 
   it.each([
-    { kind: 'thin', byte7: 0x50 },
-    { kind: 'thick', byte7: 0x00 },
-  ])('INQUIRY/vpd-b1 block device characteristics ($kind): PAGE LENGTH 3Ch, non-rotating medium, WABEREQ/WACEREQ', async ({ kind, byte7 }) => {
+    { kind: 'thin', byte7: 0x50, byte8: 0x01 },
+    { kind: 'thick', byte7: 0x00, byte8: 0x00 },
+  ])('INQUIRY/vpd-b1 block device characteristics ($kind): PAGE LENGTH 3Ch, non-rotating medium, WABEREQ/WACEREQ, VBULS', async ({ kind, byte7, byte8 }) => {
     const { lun } = makeFixture({ thin: kind === 'thin' });
     const d = (await exec(lun, inquiry({ page: 0xb1 }))).data!;
     expect(be16(d, 2)).toBe(0x3c);
     expect(be16(d, 4)).toBe(1);
     expect(d[6]).toBe(0);
     expect(d[7]).toBe(byte7); // WABEREQ 01b, WACEREQ 01b where SANITIZE BLOCK/CRYPTOGRAPHIC ERASE are implemented
-    expect([...d.subarray(8)].every((b) => b === 0)).toBe(true);
+    expect(d[8], 'VBULS: unmapped LBAs verify as zeros').toBe(byte8);
+    expect([...d.subarray(9)].every((b) => b === 0)).toBe(true);
   });
 
   it.each([
