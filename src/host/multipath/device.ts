@@ -186,6 +186,8 @@ interface PathRecord {
   standby: boolean;
   /** It answered 02/04/0A (or its group is transitioning): retried after back-off until this time. */
   pendingUntil: number | undefined;
+  /** The checker's TEST UNIT READY under way on it. */
+  checking: Promise<void> | undefined;
 }
 
 interface GroupRecord {
@@ -317,6 +319,7 @@ export class MultipathDevice extends TypedEmitter<MultipathEvents> implements Sc
       lost: false,
       standby: false,
       pendingUntil: undefined,
+      checking: undefined,
     });
     if (id.groupId !== undefined && !this.#groups.has(id.groupId)) this.#groups.set(id.groupId, { state: undefined, preferred: false });
   }
@@ -343,7 +346,7 @@ export class MultipathDevice extends TypedEmitter<MultipathEvents> implements Sc
     return this.#lost;
   }
 
-  /** Stops the path checker (commands still run). Resolves when its last round has ended. */
+  /** Stops the path checker (commands still run). Checks already sent end with their answer or timeout. */
   async close(): Promise<void> {
     this.#closed = true;
     this.#cancelCheckerSleep?.();
@@ -386,6 +389,7 @@ export class MultipathDevice extends TypedEmitter<MultipathEvents> implements Sc
         reason = 'transport';
         continue;
       }
+      this.#selector.received(path.name, result.data?.length ?? 0);
       const answer = classifyAnswer(result);
       if (answer === 'done' || (this.satp === 'default' && (answer === 'standby' || answer === 'state-changed')) || ((answer === 'unavailable' || answer === 'offline') && !this.#believedActive(path))) {
         if (path.pendingUntil !== undefined) this.#update([path], () => (path.pendingUntil = undefined), 'answered');
@@ -425,9 +429,17 @@ export class MultipathDevice extends TypedEmitter<MultipathEvents> implements Sc
     }
   }
 
-  /** Sends TEST UNIT READY down every path now (what the checker does every interval) and updates their states. */
+  /**
+   * Sends TEST UNIT READY down every path now (what the checker does every interval) and updates
+   * their states; a path whose previous check is still waiting for its answer is not asked twice.
+   */
   async checkPaths(): Promise<void> {
-    await Promise.all(this.#paths.map((p) => this.#check(p)));
+    await Promise.all(this.#paths.map((p) => this.#checkOnce(p)));
+  }
+
+  #checkOnce(p: PathRecord): Promise<void> {
+    p.checking ??= this.#check(p).finally(() => (p.checking = undefined));
+    return p.checking;
   }
 
   /** Reads the port groups (REPORT TARGET PORT GROUPS) through the first path that answers it; false when none did. */
@@ -652,7 +664,8 @@ export class MultipathDevice extends TypedEmitter<MultipathEvents> implements Sc
       });
       await Promise.race([timer.fired, cancelled]);
       if (this.#closed) return;
-      await this.checkPaths();
+      // Each path is checked on its own: a black hole holds its own check until the timeout, not the others'.
+      for (const p of this.#paths) void this.#checkOnce(p);
     }
   }
 
@@ -712,25 +725,32 @@ export class MultipathDevice extends TypedEmitter<MultipathEvents> implements Sc
   /** Sends one command down `path` with the command timeout, counting it. */
   async #send(path: PathRecord, c: Uint8Array, dataOut?: Uint8Array, options?: ExecuteOptions): Promise<ScsiResult> {
     path.stats.commands++;
-    const timer = this.#timers.after(this.#commandTimeoutMs);
-    const answer = Promise.resolve().then(() => path.target.execute(c, dataOut, options));
-    answer.catch(() => undefined);
     try {
-      const result = await Promise.race([
-        answer,
-        timer.fired.then((): never => {
-          throw new PathTransportError(path.name, 'timeout', true);
-        }),
-      ]);
+      const result = await withTimeout(this.#timers, this.#commandTimeoutMs, path.name, path.target, c, dataOut, options);
       path.stats.bytesOut += dataOut?.length ?? 0;
       path.stats.bytesIn += result.data?.length ?? 0;
       return result;
     } catch (e) {
       path.stats.transportErrors++;
       throw e;
-    } finally {
-      timer.cancel();
     }
+  }
+}
+
+/** `target.execute(...)`, or a {@link PathTransportError} (`timeout`) when it has not answered within `ms`. */
+async function withTimeout(timers: Timers, ms: number, name: string, target: ScsiTarget, c: Uint8Array, dataOut?: Uint8Array, options?: ExecuteOptions): Promise<ScsiResult> {
+  const timer = timers.after(ms);
+  const answer = Promise.resolve().then(() => target.execute(c, dataOut, options));
+  answer.catch(() => undefined); // it may still reject after the timeout won
+  try {
+    return await Promise.race([
+      answer,
+      timer.fired.then((): never => {
+        throw new PathTransportError(name, 'timeout', true);
+      }),
+    ]);
+  } finally {
+    timer.cancel();
   }
 }
 
@@ -748,15 +768,10 @@ function formatAnswer(r: ScsiResult): string {
  */
 async function identify(name: string, target: ScsiTarget, timers: Timers, timeoutMs: number): Promise<Identity> {
   const ask = async (c: Uint8Array): Promise<ScsiResult> => {
-    const timer = timers.after(timeoutMs);
-    const answer = Promise.resolve().then(() => target.execute(c));
-    answer.catch(() => undefined);
     try {
-      return await Promise.race([answer, timer.fired.then((): never => { throw new PathTransportError(name, 'timeout', true); })]);
+      return await withTimeout(timers, timeoutMs, name, target, c);
     } catch (e) {
       throw new PathClaimError(name, `INQUIRY failed: ${e instanceof Error ? e.message : String(e)}`);
-    } finally {
-      timer.cancel();
     }
   };
   const std = await ask(cdb.inquiry({ allocationLength: 36 }));

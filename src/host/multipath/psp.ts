@@ -48,6 +48,8 @@ export interface SelectablePath {
 /** @internal A policy's state: picks one of `tier` (never empty) for a command of `bytes` bytes. */
 export interface PathSelector {
   select(tier: readonly SelectablePath[], others: readonly SelectablePath[], bytes: number): SelectablePath;
+  /** Counts `bytes` of Data-In the path `name` returned (Round Robin by bytes). */
+  received(name: string, bytes: number): void;
   /** The current path (for MRU and Round Robin), by name. */
   readonly current: string | undefined;
 }
@@ -94,6 +96,7 @@ class FixedSelector implements PathSelector {
     const preferred = this.current;
     return tier.find((p) => p.name === preferred) ?? tier[0]!;
   }
+  received(): void {}
 }
 
 class MruSelector implements PathSelector {
@@ -105,6 +108,7 @@ class MruSelector implements PathSelector {
     this.current = chosen.name;
     return chosen;
   }
+  received(): void {}
 }
 
 class RoundRobinSelector implements PathSelector {
@@ -136,7 +140,10 @@ class RoundRobinSelector implements PathSelector {
     }
     const chosen = ring[at]!;
     this.current = chosen.name;
-    this.#used += this.#byBytes ? Math.max(1, bytes) : 1;
+    this.#used += this.#byBytes ? bytes : 1;
     return chosen;
+  }
+  received(name: string, bytes: number): void {
+    if (this.#byBytes && name === this.current) this.#used += bytes;
   }
 }

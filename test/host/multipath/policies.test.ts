@@ -142,6 +142,20 @@ describe('path selection: Round Robin', () => {
     });
   });
 
+  it('bytes counts Data-In too: 2 KiB reads switch every other command at bytes = 4096', async () => {
+    const r = rig([1, 1]);
+    await sim(r, async () => {
+      const d = await make(r, { policy: { policy: 'round-robin', type: 'bytes', bytes: 4096 } });
+      const used: string[] = [];
+      for (let i = 0; i < 6; i++) {
+        const before = d.paths.map((p) => p.stats.bytesIn);
+        expect((await d.execute(cdb.read16({ lba: 0, blocks: 4 }))).status).toBe(0);
+        used.push(d.paths.find((p, j) => p.stats.bytesIn !== before[j])!.name);
+      }
+      expect(used).toEqual(['p1', 'p1', 'p2', 'p2', 'p1', 'p1']);
+    });
+  });
+
   it('skips a dead path and takes it back once it is up', async () => {
     const r = rig([1, 1, 1]);
     await sim(r, async () => {
