@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StorageArray, cdb, type Lun } from '../../../src/index.js';
 import { IscsiServer, IscsiSession } from '../../../src/iscsi/index.js';
 import { cloneRange } from '../../../src/host/data-mover.js';
+import { LockManager } from '../../../src/host/lock-manager.js';
 import { MultipathDevice } from '../../../src/host/multipath/device.js';
 import type { ScsiTarget } from '../../../src/host/target.js';
 
@@ -20,6 +21,15 @@ async function image(lun: Lun, lba: number, blocks: number): Promise<Uint8Array>
   // The observer's own nexus holds the unit attentions of the state changes: read past them.
   for (let i = 0; i < 3 && r.status === 2; i++) r = await lun.execute(cdb.read16({ lba, blocks }), undefined, { initiator: 'observer' });
   return r.data!.slice();
+}
+
+/** Waits, one event-loop turn at a time (at most 2000 turns), until `done()`; false if it never is. */
+async function until(done: () => Promise<boolean>): Promise<boolean> {
+  for (let i = 0; i < 2000; i++) {
+    if (await done()) return true;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  return false;
 }
 
 describe('multipath over iSCSI portals', () => {
@@ -71,6 +81,37 @@ describe('multipath over iSCSI portals', () => {
     expect(device.paths.map((p) => p.state)).toEqual(['dead', 'active']);
     expect(device.stats.failovers).toBeGreaterThan(0);
     expect(device.paths[1]!.stats.commands).toBeGreaterThan(0);
+    await device.close();
+  });
+
+  it("the replay rule over iSCSI: the lock manager's COMPARE AND WRITE executes and its answer dies with the connection; not replayed, the lock manager reads the block and holds the lock", async () => {
+    for (const p of [0, 1]) port(p).restore();
+    array.configureTargetPortGroup(1, { state: 'active/optimized' });
+    array.configureTargetPortGroup(2, { state: 'active/optimized' });
+    const [a, b] = [await connect(0), await connect(1)];
+    // Portal 1 holds what it sends from the moment a COMPARE AND WRITE goes through it.
+    const first: ScsiTarget = {
+      description: 'portal1',
+      execute: (c, d, o) => {
+        if (c[0] === 0x89) port(0).setLatency(60_000);
+        return a.lun(0).execute(c, d, o);
+      },
+    };
+    const device = await MultipathDevice.create({ paths: [first, { target: b.lun(0), name: 'portal2' }], checkerIntervalMs: 0, policy: { policy: 'fixed', preferred: 'portal1' } });
+    const locks = new LockManager({ target: device, hostId: 5, method: 'ats', sleep: async () => undefined });
+    const acquired = locks.acquire(90000);
+    // The array has executed it (the lock block names host 5); then the link goes down with the answer held.
+    expect(await until(async () => (await image(lun, 90000, 1))[7] === 5)).toBe(true);
+    port(0).setLink('down');
+    await acquired;
+    expect(locks.holds(90000)).toBe(true);
+    expect(locks.stats).toMatchObject({ acquisitions: 1, miscompares: 0 });
+    expect(device.stats.outcomeUnknown).toBe(1);
+    expect(device.paths.map((p) => p.state)).toEqual(['dead', 'active']);
+    // A blind replay of that COMPARE AND WRITE would now miscompare: the block no longer holds the free image.
+    const replay = new Uint8Array(1024);
+    expect((await device.execute(cdb.compareAndWrite({ lba: 90000, blocks: 1 }), replay)).status).toBe(2);
+    await locks.release(90000);
     await device.close();
   });
 
