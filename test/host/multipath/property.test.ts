@@ -9,16 +9,13 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { cdb, decodeSense, type ScsiResult } from '../../../src/index.js';
-import { VaaiSimError } from '../../../src/common/errors.js';
 import { OutcomeUnknownError } from '../../../src/host/errors.js';
 import { MultipathDevice } from '../../../src/host/multipath/device.js';
 import type { ScsiTarget } from '../../../src/host/target.js';
 import type { AluaState } from '../../../src/spec/alua.js';
-import { BLOCK, rig } from './helpers.js';
+import { rig } from './helpers.js';
+import { op, workload, type Op } from './workload.js';
 
-const COUNTER = 100;
-const DATA_LBAS = 8;
 const COMMAND_TIMEOUT = 40;
 const APD_TIMEOUT = 1500;
 const TRANSITION_TIMEOUT = 400;
@@ -30,7 +27,6 @@ type Fault =
   | { readonly at: number; readonly kind: 'latency'; readonly port: number; readonly ms: number }
   | { readonly at: number; readonly kind: 'state'; readonly group: number; readonly state: AluaState };
 
-type Op = { readonly kind: 'write'; readonly lba: number; readonly fill: number } | { readonly kind: 'read'; readonly lba: number } | { readonly kind: 'increment' };
 
 interface Scenario {
   readonly groups: readonly number[];
@@ -54,14 +50,7 @@ const scenario: fc.Arbitrary<Scenario> = fc.integer({ min: 2, max: 4 }).chain((n
       ),
       { maxLength: 10 },
     ),
-    ops: fc.array(
-      fc.oneof(
-        { arbitrary: fc.record({ kind: fc.constant('write' as const), lba: fc.integer({ min: 0, max: DATA_LBAS - 1 }), fill: fc.integer({ min: 1, max: 255 }) }), weight: 2 },
-        { arbitrary: fc.record({ kind: fc.constant('read' as const), lba: fc.integer({ min: 0, max: DATA_LBAS - 1 }) }), weight: 2 },
-        { arbitrary: fc.constant({ kind: 'increment' as const }), weight: 3 },
-      ),
-      { minLength: 1, maxLength: 30 },
-    ),
+    ops: fc.array(op, { minLength: 1, maxLength: 30 }),
     policy: fc.constantFrom('fixed' as const, 'mru' as const, 'rr' as const),
     restoreAt: fc.constantFrom(200, 2500),
   }),
@@ -112,81 +101,12 @@ async function run(s: Scenario, layer: { satp?: 'alua' | 'default'; wrap?: (d: M
       for (const g of [1, 2]) if (r.array.targetPortGroup(g) !== undefined) void r.array.setTargetPortGroupState(g, 'active/optimized');
     });
 
-    // What each data block may hold: one value once known, several while a failed write may or may not have landed.
-    const model = Array.from({ length: DATA_LBAS }, () => new Set([0]));
-    let counter = 0;
-    let violation: string | undefined;
-    const fail = (why: string): void => {
-      violation ??= why;
-    };
-    const timed = async (what: string, run: () => Promise<ScsiResult>): Promise<ScsiResult | VaaiSimError> => {
-      const started = r.clock.now;
-      try {
-        const result = await run();
-        if (r.clock.now - started > BOUND) fail(`${what} took ${r.clock.now - started} ms`);
-        if (result.status !== 0 && decodeSense(result.sense)?.key !== 0x0e) {
-          const sense = decodeSense(result.sense);
-          fail(`${what} answered status ${result.status}${sense === undefined ? '' : ` ${sense.key}/${sense.asc}/${sense.ascq}`}`);
-        }
-        return result;
-      } catch (e) {
-        if (!(e instanceof VaaiSimError)) fail(`${what} threw an untyped ${String(e)}`);
-        if (r.clock.now - started > BOUND) fail(`${what} failed after ${r.clock.now - started} ms`);
-        return e as VaaiSimError;
-      }
-    };
-    const readBlock = async (lba: number): Promise<number | undefined> => {
-      const res = await timed(`READ ${lba}`, async () => await target.execute(cdb.read16({ lba, blocks: 1 })));
-      if (res instanceof VaaiSimError || res.status !== 0) return undefined;
-      const v = res.data![0]!;
-      if (!res.data!.every((b) => b === v)) fail(`READ ${lba}: a torn block`);
-      return v;
-    };
-
-    for (const op of s.ops) {
-      if (violation !== undefined) break;
-      if (op.kind === 'write') {
-        const res = await timed(`WRITE ${op.lba}`, async () => await target.execute(cdb.write16({ lba: op.lba, blocks: 1 }), new Uint8Array(BLOCK).fill(op.fill)));
-        if (res instanceof VaaiSimError) model[op.lba]!.add(op.fill);
-        else if (res.status === 0) model[op.lba] = new Set([op.fill]);
-      } else if (op.kind === 'read') {
-        const v = await readBlock(op.lba);
-        if (v === undefined) continue;
-        if (!model[op.lba]!.has(v)) fail(`READ ${op.lba} returned ${v}, the model allows ${[...model[op.lba]!].join(', ')}`);
-        model[op.lba] = new Set([v]);
-      } else {
-        // One increment of the counter block with COMPARE AND WRITE; this host is its only writer.
-        for (let attempt = 0; attempt < 4 && violation === undefined; attempt++) {
-          const v = await readBlock(COUNTER);
-          if (v === undefined) break;
-          if (v !== counter % 256) {
-            fail(`the counter reads ${v}, ${counter} increments were acknowledged`);
-            break;
-          }
-          const payload = new Uint8Array(2 * BLOCK);
-          payload.fill(v, 0, BLOCK);
-          payload.fill((v + 1) % 256, BLOCK);
-          const res = await timed('COMPARE AND WRITE', async () => await target.execute(cdb.compareAndWrite({ lba: COUNTER, blocks: 1 }), payload));
-          if (res instanceof OutcomeUnknownError) {
-            // Find out, as the lock manager does.
-            const now = await readBlock(COUNTER);
-            if (now === (v + 1) % 256) counter++;
-            else if (now === v) continue;
-            else if (now !== undefined) fail(`after an unknown outcome the counter reads ${now}, not ${v} or ${v + 1}`);
-            break;
-          }
-          if (res instanceof VaaiSimError) break;
-          if (res.status === 0) counter++;
-          else fail('COMPARE AND WRITE miscompared: the counter has no other writer');
-          break;
-        }
-      }
-    }
+    const w = workload(target, () => r.clock.now, BOUND);
+    await w.run(s.ops);
     await r.clock.sleep(Math.max(0, s.restoreAt + 100 - r.clock.now)); // past the restore
-    const final = await readBlock(COUNTER);
-    if (violation === undefined && final !== undefined && final !== counter % 256) fail(`the counter ends at ${final} after ${counter} acknowledged increments`);
+    await w.finish();
     await device.close();
-    return violation;
+    return w.violation;
   });
 }
 
