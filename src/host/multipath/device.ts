@@ -346,7 +346,10 @@ export class MultipathDevice extends TypedEmitter<MultipathEvents> implements Sc
     return this.#lost;
   }
 
-  /** Stops the path checker (commands still run). Checks already sent end with their answer or timeout. */
+  /**
+   * Stops the path checker (commands still run). Checks already sent end with their answer or
+   * timeout. On real timers the checker alone does not keep a process alive.
+   */
   async close(): Promise<void> {
     this.#closed = true;
     this.#cancelCheckerSleep?.();
@@ -655,7 +658,7 @@ export class MultipathDevice extends TypedEmitter<MultipathEvents> implements Sc
 
   async #checkLoop(): Promise<void> {
     while (!this.#closed) {
-      const timer = this.#timers.after(this.#checkerIntervalMs);
+      const timer = this.#timers.after(this.#checkerIntervalMs, true);
       const cancelled = new Promise<void>((resolve) => {
         this.#cancelCheckerSleep = () => {
           timer.cancel();

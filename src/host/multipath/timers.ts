@@ -21,15 +21,17 @@ export interface Timer {
 /** @internal What the device uses: the time, and cancellable timers. */
 export interface Timers {
   now(): number;
-  after(ms: number): Timer;
+  /** A timer of `ms`; a `background` one (the path checker's) does not keep a process alive on its own. */
+  after(ms: number, background?: boolean): Timer;
 }
 
 /** @internal Real time: `Date.now` and `setTimeout`, cleared on cancel so that nothing holds the process. */
 export const realTimers: Timers = {
   now: () => Date.now(),
-  after(ms) {
+  after(ms, background = false) {
     let handle: ReturnType<typeof setTimeout> | undefined;
     const fired = new Promise<void>((resolve) => (handle = setTimeout(resolve, Math.max(0, ms))));
+    if (background) handle?.unref?.();
     return { fired, cancel: () => clearTimeout(handle) };
   },
 };
