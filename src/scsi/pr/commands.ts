@@ -205,10 +205,14 @@ function tell(ctx: CommandContext, regs: readonly Registration[], reason: SenseR
   for (const r of regs) ctx.lun.unitAttentionFor(r, reason);
 }
 
-/** New registrations of `initiator` with `key`: through `port`, or (ALL_TG_PT) through every target port of the array. */
+/**
+ * New registrations of `initiator` with `key`: through `port`, or (ALL_TG_PT) through every target
+ * port of the array that admits the initiator to this LUN (its LUN map and ACL; LIO likewise registers
+ * through each target portal group where the initiator's ACL maps the LUN).
+ */
 function newRegistrations(ctx: CommandContext, initiator: InitiatorPort, byName: boolean, port: TargetPort, key: bigint, allTgPt: boolean): Registration[] {
   const group: Registration[] = [];
-  const ports = allTgPt ? ctx.array.targetPorts : [port];
+  const ports = allTgPt ? ctx.array.targetPorts.filter((p) => p === port || p.admits(initiator, ctx.lun)) : [port];
   for (const target of ports) group.push({ initiator, byName, target, key, allTgPt, group });
   return group;
 }
