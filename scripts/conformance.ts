@@ -2,7 +2,7 @@
  * `npm run conformance`: the whole of libiscsi's `iscsi-test-cu`. Every family `iscsi-test-cu
  * --list` prints runs against a freshly started `vaai-sim serve` (a thin 1 GiB LUN with 512-byte
  * logical and physical blocks, the 512n profile; `--dataloss`, and `--allow-sanitize` for Sanitize; a
- * second session URL for MultipathIO) and, where Debian's tgt is installed, against a fresh tgt
+ * second portal, `--portals 2`, for MultipathIO's second path) and, where Debian's tgt is installed, against a fresh tgt
  * target per family. One fresh target per family, so that no family inherits what another left.
  * The families that skip a test with "LBPPB < 2" run a second time on a fresh serve of the 512e
  * profile (4096-byte physical blocks), which can run those tests.
@@ -16,7 +16,9 @@
  * persistent-reservation families Prin and Prout, in any vaai-sim run), `--timeout <s>` per family
  * (default 120), `--sanitize-timeout <s>` for the Sanitize family (default 360: a sanitize in
  * progress and libiscsi's Sanitize.Reset, which waits 60 s after one), `--only <regexp>` (the
- * families to run), `--no-tgt`, `--json <file>` (default conformance-results/all.json).
+ * families to run), `--no-tgt`, `--json <file>` (default conformance-results/all.json), `--test-tool
+ * <path>` (default `iscsi-test-cu` on PATH, or the ISCSI_TEST_CU environment variable: a libiscsi
+ * newer than Debian's 1.19 adds families such as ReportTargetPortGroups).
  * Exit status: 0 when every vaai-sim test that ran passed or skipped (and, with `--strict`, no
  * violation), 1 otherwise, 2 when it could not run (no iscsi-test-cu, a bad option). tgt's
  * results never change the exit status.
@@ -43,6 +45,7 @@ function options() {
         only: { type: 'string' },
         'no-tgt': { type: 'boolean', default: false },
         json: { type: 'string', default: 'conformance-results/all.json' },
+        'test-tool': { type: 'string', default: process.env['ISCSI_TEST_CU'] ?? 'iscsi-test-cu' },
       },
     }).values;
   } catch (e) {
@@ -63,9 +66,11 @@ const seconds = (name: string, text: string): number => {
 const timeouts = { default: seconds('--timeout', opts.timeout), Sanitize: seconds('--sanitize-timeout', opts['sanitize-timeout']) };
 const timeoutOf = (family: string): number => (family === 'Sanitize' ? timeouts.Sanitize : timeouts.default);
 
-const list = spawnSync('iscsi-test-cu', ['--list'], { encoding: 'utf8' });
+/** The test tool: Debian's, or a newer libiscsi's (`--test-tool`, or ISCSI_TEST_CU; master adds ReportTargetPortGroups among others). */
+const testTool = opts['test-tool'];
+const list = spawnSync(testTool, ['--list'], { encoding: 'utf8' });
 if (list.error !== undefined) {
-  console.error("conformance: iscsi-test-cu not found; install Debian's libiscsi-bin (apt-get install -y libiscsi-bin)");
+  console.error(`conformance: ${testTool} not found; install Debian's libiscsi-bin (apt-get install -y libiscsi-bin)`);
   process.exit(2);
 }
 let only: RegExp | undefined;
@@ -76,7 +81,8 @@ try {
   process.exit(2);
 }
 const families = [...parseList(list.stdout)].filter(([f]) => only === undefined || only.test(f));
-const libiscsi = spawnSync('dpkg-query', ['-W', '-f', '${Version}', 'libiscsi-bin'], { encoding: 'utf8' }).stdout || 'unknown';
+const libiscsi =
+  testTool === 'iscsi-test-cu' ? spawnSync('dpkg-query', ['-W', '-f', '${Version}', 'libiscsi-bin'], { encoding: 'utf8' }).stdout || 'unknown' : `${testTool} (not Debian's)`;
 const cli = cliCommand(root);
 const notes: string[] = [];
 console.log(
@@ -84,12 +90,12 @@ console.log(
 );
 
 /** Runs `which` families against a fresh target from `start`, one target per family. */
-async function runAll(target: string, which: ReadonlyArray<readonly [string, readonly string[]]>, start: () => Promise<RunningTarget | undefined>): Promise<FamilyResult[]> {
+async function runAll(target: string, which: ReadonlyArray<readonly [string, readonly string[]]>, start: (family: string) => Promise<RunningTarget | undefined>): Promise<FamilyResult[]> {
   const out: FamilyResult[] = [];
   for (const [family, listed] of which) {
     let running: RunningTarget | undefined;
     try {
-      running = await start();
+      running = await start(family);
     } catch (e) {
       notes.push(`${target} ${family}: the target did not start: ${e instanceof Error ? e.message : String(e)}`);
     }
@@ -98,9 +104,10 @@ async function runAll(target: string, which: ReadonlyArray<readonly [string, rea
       continue;
     }
     const args = ['--dataloss', ...(/Sanitize/.test(family) ? ['--allow-sanitize'] : []), `--test=ALL.${family}`, running.url];
-    // MultipathIO needs two paths: a second session to the same LUN.
-    if (family === 'MultipathIO') args.push(running.url);
-    const run = await runBounded('iscsi-test-cu', args, timeoutOf(family) * 1000);
+    // MultipathIO needs two paths to the same LUN: the second portal where the target has one (vaai-sim
+    // serve --portals 2), else a second session through the same portal (tgt).
+    if (family === 'MultipathIO') args.push(running.urls[1] ?? running.url);
+    const run = await runBounded(testTool, args, timeoutOf(family) * 1000);
     const died = running.died();
     if (died !== undefined) notes.push(`${target} ${family}: the target ${died}`);
     await running.stop();
@@ -113,12 +120,14 @@ async function runAll(target: string, which: ReadonlyArray<readonly [string, rea
     const r = familyResult(family, listed, parsed, run.timedOut, run.ms);
     out.push(r);
     const mark = r.incomplete === undefined ? '' : ` [${r.incomplete}${run.timedOut ? '' : `, exit ${run.code}`}]`;
-    console.log(`  ${target} ${family}: ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped of ${r.tests.length} (${(run.ms / 1000).toFixed(1)} s)${mark}`);
+    const paths = family === 'MultipathIO' ? ` through ${args.slice(-2).join(' and ')}` : '';
+    console.log(`  ${target} ${family}: ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped of ${r.tests.length} (${(run.ms / 1000).toFixed(1)} s)${paths}${mark}`);
   }
   return out;
 }
 
-const serveOn = (p: Profile) => () => startVaaiSim(root, cli.argv, p.serveArgs);
+/** Serves the profile; MultipathIO on two portals (target port groups 1 and 2), so that its two paths are two target ports. */
+const serveOn = (p: Profile) => (family: string) => startVaaiSim(root, cli.argv, family === 'MultipathIO' ? [...p.serveArgs, '--portals', '2'] : p.serveArgs);
 const started = performance.now();
 const base = await runAll(`vaai-sim ${BASE_PROFILE.name}`, families, serveOn(BASE_PROFILE));
 const again = new Set(familiesForBlockProfile(base));

@@ -12,6 +12,8 @@ import { startTgt } from '../../src/bench/suites/iscsi.js';
 /** A running target: the URL of the LUN under test, and how to stop it. */
 export interface RunningTarget {
   readonly url: string;
+  /** Every URL of the LUN, one per portal (the first is `url`); a target with one portal has one. */
+  readonly urls: readonly string[];
   /** Set once the target's process has exited on its own (a crash), with what it said last. */
   readonly died: () => string | undefined;
   readonly stop: () => Promise<void>;
@@ -59,18 +61,26 @@ export async function startVaaiSim(root: string, cli: readonly string[], extra: 
       resolve();
     }),
   );
+  // `serve --portals N` prints one URL per portal (portal 1's first): read as many as there are portals.
+  const at = extra.indexOf('--portals');
+  const portals = at < 0 ? 1 : Number(extra[at + 1]);
   const lines = createInterface({ input: child.stdout });
-  const url = await new Promise<string | undefined>((resolve) => {
+  const urls = await new Promise<string[] | undefined>((resolve) => {
+    const got: string[] = [];
     const timer = setTimeout(() => resolve(undefined), waitMs);
-    lines.once('line', (l) => {
-      clearTimeout(timer);
-      resolve(l.trim());
+    lines.on('line', (l) => {
+      got.push(l.trim());
+      if (got.length === portals) {
+        clearTimeout(timer);
+        resolve(got);
+      }
     });
     void exited.then(() => {
       clearTimeout(timer);
       resolve(undefined);
     });
   });
+  const url = urls?.[0];
   const stop = async (): Promise<void> => {
     if (exit !== undefined) return;
     child.kill('SIGTERM');
@@ -78,13 +88,14 @@ export async function startVaaiSim(root: string, cli: readonly string[], extra: 
     await exited;
     clearTimeout(timer);
   };
-  if (url === undefined || !url.startsWith('iscsi://')) {
+  if (url === undefined || urls === undefined || !urls.every((u) => u.startsWith('iscsi://'))) {
     await stop();
-    throw new Error(`vaai-sim serve did not print a URL: ${exit ?? stderr.trim()}`);
+    throw new Error(`vaai-sim serve did not print ${portals === 1 ? 'a URL' : `${portals} URLs`}: ${exit ?? stderr.trim()}`);
   }
   let stopping = false;
   return {
     url,
+    urls,
     died: () => (stopping ? undefined : exit),
     stop: async () => {
       stopping = true;
@@ -104,6 +115,7 @@ export async function startTgtTarget(): Promise<RunningTarget | undefined> {
   if (tgt === undefined) return undefined;
   return {
     url: tgt.url(1),
+    urls: [tgt.url(1)],
     died: () => undefined,
     stop: async () => {
       tgt.stop();

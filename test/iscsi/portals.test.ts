@@ -112,6 +112,27 @@ describe('an iSCSI server with three portals', () => {
     expect(await n.text([['SendTargets', '']])).toEqual([['TargetName', B], ...listing]);
   });
 
+  it('SendTargets: a request without the key, with an invalid value or a miscased key is refused with a Reject PDU (PROTOCOL ERROR); an unknown key beside it is NotUnderstood; a name of no target here answers nothing (libiscsi iSCSISendTargets.Invalid)', async () => {
+    const c = await raw(1);
+    await c.login({ targetName: A });
+    const bad: Array<[Array<[string, string]>, boolean]> = [
+      [[['SendTargetsPlease', 'All']], true],
+      [[['SendTargets', 'Alle']], true],
+      [[['SendTargets', 'A']], false],
+      [[['sENDtARGETS', 'aLL']], true],
+    ];
+    for (const [pairs, immediate] of bad) {
+      c.sendText(pairs, immediate);
+      const r = await c.nextReject();
+      expect(r.reason, JSON.stringify(pairs)).toBe(0x04);
+      expect(r.header[0]! & 0x3f, 'the rejected header is the Text Request').toBe(0x04);
+    }
+    expect(await c.text([['SendTargets', 'iqn.2026-11.dev.vaai-sim:nobody']])).toEqual([]);
+    expect(await c.text([['SendTargets', A], ['X-Vendor', 'y']])).toEqual([['TargetName', A], ...server.portals.map((p, i) => ['TargetAddress', `127.0.0.1:${p.port},${[1, 2, 7][i]}`]), ['X-Vendor', 'NotUnderstood']]);
+    // The session goes on: the last request, a valid one, is answered as ever.
+    expect((await c.text([['SendTargets', 'All']]))[0]).toEqual(['TargetName', A]);
+  });
+
   it('one initiator port through two portals is two I_T nexuses: a reservation through one conflicts through the other', async () => {
     const isid = Uint8Array.of(0x80, 0x50, 0x4f, 0x52, 0x00, 0x01);
     const one = (await open(server.url(A, 1, 0), isid)).lun(1);

@@ -287,13 +287,16 @@ export class RawClient {
     return { pdu, itt, cmdSN };
   }
 
-  /** Sends a Text Request (final, one PDU) with `pairs` and resolves with the pairs of its Text Response. */
-  async text(pairs: ReadonlyArray<[string, string]>): Promise<Array<[string, string]>> {
+  /**
+   * Sends a Text Request (final, one PDU) with `pairs`: non-immediate, taking the next CmdSN, or
+   * immediate with the current one (as libiscsi's text tests send it). Returns its ITT.
+   */
+  sendText(pairs: ReadonlyArray<[string, string]>, immediate = false): number {
     const itt = this.itt++;
     const cmdSN = this.cmdSN;
-    this.cmdSN = (this.cmdSN + 1) >>> 0;
+    if (!immediate) this.cmdSN = (this.cmdSN + 1) >>> 0;
     this.send(
-      assemblePdu(0x04, encodeText(pairs), this.digests, (b) => {
+      assemblePdu(immediate ? 0x44 : 0x04, encodeText(pairs), this.digests, (b) => {
         b[1] = 0x80;
         writeU32(b, 16, itt);
         writeU32(b, 20, 0xffffffff);
@@ -301,6 +304,12 @@ export class RawClient {
         writeU32(b, 28, this.expStatSN);
       }),
     );
+    return itt;
+  }
+
+  /** Sends a Text Request (final, one PDU) with `pairs` and resolves with the pairs of its Text Response. */
+  async text(pairs: ReadonlyArray<[string, string]>): Promise<Array<[string, string]>> {
+    const itt = this.sendText(pairs);
     const r = await this.next();
     if (r.opcode !== TargetOpcode.TEXT_RESPONSE || readU32(r.bhs, 16) !== itt) throw new Error(`text: opcode 0x${r.opcode.toString(16)} instead of the Text Response for ${itt}`);
     this.#status(r);

@@ -244,7 +244,7 @@ export class TargetConnection {
       case 'nop-out':
         return this.#nop(pdu, done);
       case 'text':
-        return this.#text(pdu, done);
+        return this.#text(bhs, pdu, done);
       case 'task-management':
         return this.#taskManagement(pdu, done);
       case 'logout': {
@@ -301,8 +301,15 @@ export class TargetConnection {
     if (this.#nexus === undefined) this.close(); // the server is closing: its target ports are gone
   }
 
-  #text(pdu: TextRequestPdu, done: () => void): void {
+  #text(bhs: Uint8Array, pdu: TextRequestPdu, done: () => void): void {
     const answers = answerText(pdu.data, { targets: this.#host.targets, addresses: (t) => this.#host.targetAddresses(t), initiatorName: this.#login.initiatorName, sessionTarget: this.#login.target });
+    if (answers === 'reject') {
+      const header = bhs.slice();
+      return this.#enqueue(() => {
+        done();
+        this.#reject(RejectReason.PROTOCOL_ERROR, header);
+      });
+    }
     const { itt } = pdu;
     const lun = pdu.lun.slice();
     this.#enqueue(() => {
