@@ -306,6 +306,20 @@ export class MultipathDevice extends TypedEmitter<MultipathEvents> implements Sc
     this.#notify();
   }
 
+  /**
+   * Removes the path named `name` (an iSCSI session that will not come back, to be replaced by a
+   * new one with {@link MultipathDevice.addPath}); commands under way on it end as they would. False
+   * when the device has no such path; the last path cannot be removed ({@link PathClaimError}).
+   */
+  removePath(name: string): boolean {
+    const at = this.#paths.findIndex((p) => p.name === name);
+    if (at < 0) return false;
+    if (this.#paths.length === 1) throw new PathClaimError(name, 'it is the device\'s last path');
+    this.#paths.splice(at, 1);
+    this.#notify();
+    return true;
+  }
+
   #claim(name: string, target: ScsiTarget, id: Identity): void {
     if (id.designator !== this.designator) throw new PathClaimError(name, `it reaches logical unit ${id.designator}, not ${this.designator}`);
     if (this.satp === 'alua' && id.groupId === undefined) throw new PathClaimError(name, 'VPD 83h names no target port group (designator type 5), which ALUA needs');

@@ -42,6 +42,24 @@ describe('claiming', () => {
     await expect(d.addPath({ target: new InProcessPath(r.lun, r.ports[0]!), name: 'second' })).rejects.toThrow(/another path has the same name/);
   });
 
+  it('removes a path, and takes a new one to the same logical unit in its place (a session replaced after its portal came back)', async () => {
+    const r = rig([1, 2]);
+    const d = await MultipathDevice.create({ paths: r.paths, clock: r.clock, checkerIntervalMs: 0, policy: { policy: 'fixed', preferred: 'p1' } });
+    await sim(r, async () => {
+      r.ports[0]!.setLink('down');
+      expectAnswer(await write(d, 1, 3), 0);
+      expect(d.removePath('p1')).toBe(true);
+      expect(d.removePath('p1')).toBe(false);
+      expect(() => d.removePath('p2')).toThrow(/path p2 cannot be claimed: it is the device's last path/);
+      r.ports[0]!.restore();
+      await d.addPath(new InProcessPath(r.lun, r.ports[0]!, { clock: r.clock, name: 'p1-again' }));
+      expect(d.paths.map((p) => [p.name, p.state, p.aluaState])).toEqual([
+        ['p2', 'active', 'active/optimized'],
+        ['p1-again', 'active', 'active/optimized'],
+      ]);
+    });
+  });
+
   it('refuses a path that cannot be identified (down at claim time)', async () => {
     const r = rig([1, 2]);
     r.ports[1]!.setLink('down');
