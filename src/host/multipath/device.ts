@@ -289,7 +289,8 @@ export class MultipathDevice extends TypedEmitter<MultipathEvents> implements Sc
     const identities = await Promise.all(specs.map((s) => identify(s.name, s.target, timers, commandTimeoutMs)));
     const device = new MultipathDevice(options, identities[0]!, timers);
     specs.forEach((s, i) => device.#claim(s.name, s.target, identities[i]!));
-    if (device.satp === 'alua') await device.refreshGroups();
+    // REPORT TARGET PORT GROUPS down every path at claim, as ESXi's SATP_ALUA does (one view: each answer is the whole picture).
+    if (device.satp === 'alua') for (const p of device.#paths) await device.#readGroupsVia(p);
     if (device.#checkerIntervalMs > 0) device.#checker = device.#checkLoop();
     return device;
   }
@@ -302,7 +303,7 @@ export class MultipathDevice extends TypedEmitter<MultipathEvents> implements Sc
     if (this.#paths.some((p) => p.target === spec.target)) throw new PathClaimError(name, 'it is already a path of this device');
     if (this.#paths.some((p) => p.name === name)) throw new PathClaimError(name, 'another path has the same name');
     this.#claim(name, spec.target, await identify(name, spec.target, this.#timers, this.#commandTimeoutMs));
-    if (this.satp === 'alua') await this.refreshGroups();
+    if (this.satp === 'alua') await this.#readGroupsVia(this.#paths.at(-1)!);
     this.#notify();
   }
 

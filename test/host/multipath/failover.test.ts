@@ -66,7 +66,7 @@ describe('multipath failover: the triggers', () => {
       await r.array.setTargetPortGroupState(2, 'standby');
       expectAnswer(await write(d, 3, 0x5a), 0);
     });
-    expect(d.stats).toMatchObject({ failovers: 0, retries: 1, groupReads: 2 });
+    expect(d.stats).toMatchObject({ failovers: 0, retries: 1, groupReads: 3 }); // one down each path at claim, one after the unit attention
     expect(scripted[0]!.sent).toEqual([0x12, 0x12, 0xa3, 0x8a, 0xa3, 0x8a]);
     expect(d.paths.map((p) => p.state)).toEqual(['active', 'standby']);
   });

@@ -43,7 +43,7 @@ describe('the replay rule', () => {
     expect((error as OutcomeUnknownError).cause.message).toMatch(/may have executed/);
     // It executed once (the block holds the new image) and was not sent again: p2 carried no command.
     expect(await readFirst(r.lun, 9)).toBe(0x77);
-    expect(d.paths[1]!.stats.commands).toBe(0);
+    expect(d.paths[1]!.stats.commands).toBe(1); // its REPORT TARGET PORT GROUPS at claim, no COMPARE AND WRITE
     expect(d.stats).toMatchObject({ outcomeUnknown: 1, failovers: 0 });
   });
 
