@@ -492,7 +492,10 @@ describe('PERSISTENT RESERVE OUT: RESERVE, RELEASE, CLEAR', () => {
     expectGood(await prOut(s.lun, s.a1, SA.RESERVE, { key: 1n, type: T.WE }));
     expectGood(await prOut(s.lun, s.b1, SA.RELEASE, { key: 2n, type: T.WE }));
     expect(await reservation(s.lun, s.c1)).toEqual({ key: 1n, type: T.WE });
+    // A non-holder's RELEASE is GOOD whatever its key (SPC-4 5.13.10; LIO checks the key after); the holder's needs its key.
+    expectGood(await prOut(s.lun, s.b1, SA.RELEASE, { key: 9n, type: T.WE }));
     await expectPrUnchanged(s, () => prOut(s.lun, s.a1, SA.RELEASE, { key: 2n, type: T.WE }), 'conflict');
+    await expectPrUnchanged(s, () => prOut(s.lun, s.c1, SA.RELEASE, { key: 0n, type: T.WE }), 'conflict');
   });
 
   it.each([
@@ -571,6 +574,22 @@ describe('PERSISTENT RESERVE OUT: PREEMPT and PREEMPT AND ABORT', () => {
     expect(await pendingUa(s.lun, s.a2)).toEqual(Pr.REGISTRATIONS_PREEMPTED);
   });
 
+  it('PERSISTENT RESERVE OUT(PREEMPT)/of a key no holder has removes the caller\'s own registration too when it has that key (no unit attention for it); under an all-registrants type it stays', async () => {
+    const s = setup();
+    await threeRegistrants(s, 1n);
+    expectGood(await prOut(s.lun, s.b1, SA.RESERVE, { key: 2n, type: T.WE }));
+    expectGood(await prOut(s.lun, s.a1, SA.PREEMPT, { key: 1n, sark: 1n, type: T.WE }));
+    expect(await keys(s.lun, s.c1)).toEqual({ generation: 4, keys: [2n] });
+    expect(await pendingUa(s.lun, s.a1)).toBe('none');
+    expect(await pendingUa(s.lun, s.a2)).toEqual(Pr.REGISTRATIONS_PREEMPTED);
+    const t = setup();
+    await threeRegistrants(t, 1n);
+    expectGood(await prOut(t.lun, t.b1, SA.RESERVE, { key: 2n, type: T.WEAR }));
+    expectGood(await prOut(t.lun, t.a1, SA.PREEMPT, { key: 1n, sark: 1n, type: T.WE }));
+    expect(await keys(t.lun, t.c1)).toEqual({ generation: 4, keys: [1n, 2n] });
+    expect(await reservation(t.lun, t.c1)).toEqual({ key: 0n, type: T.WEAR });
+  });
+
   it('PERSISTENT RESERVE OUT(PREEMPT)/under an all-registrants type, SERVICE ACTION RESERVATION KEY 0 removes every other registration and gives the caller the reservation', async () => {
     const s = setup();
     await threeRegistrants(s);
@@ -645,18 +664,28 @@ describe('PERSISTENT RESERVE OUT(REGISTER AND MOVE)', () => {
     expect(d.ok && d.value.descriptors.map((x) => [x.key, x.reservationHolder, x.type, x.relativeTargetPort])).toEqual([[0xbn, true, T.EA, 2]]);
   });
 
-  it('PERSISTENT RESERVE OUT(REGISTER AND MOVE)/without UNREG the source stays registered; an already registered destination keeps its key', async () => {
+  it('PERSISTENT RESERVE OUT(REGISTER AND MOVE)/without UNREG the source stays registered; an already registered destination takes SARK as its key', async () => {
     const s = setup();
     await register(s.lun, s.a1, 1n);
     await register(s.lun, s.b1, 2n);
     expectGood(await prOut(s.lun, s.a1, SA.RESERVE, { key: 1n, type: T.WE }));
     expectGood(await move(s.lun, s.a1, moveList({ key: 1n, sark: 0xbn, port: 1, id: idB() })));
-    expect(await keys(s.lun, s.c1)).toEqual({ generation: 3, keys: [1n, 2n] });
-    expect(await reservation(s.lun, s.c1)).toEqual({ key: 2n, type: T.WE });
+    expect(await keys(s.lun, s.c1)).toEqual({ generation: 3, keys: [1n, 0xbn] });
+    expect(await reservation(s.lun, s.c1)).toEqual({ key: 0xbn, type: T.WE });
+    expectGood(await run(s.lun, s.b1, write10(), filled(1, 4)));
+    expectStatusOnly(await run(s.lun, s.a1, write10(), filled(1, 4)), Status.RESERVATION_CONFLICT);
+  });
+
+  it('PERSISTENT RESERVE OUT(REGISTER AND MOVE)/with no persistent reservation: INVALID FIELD IN CDB (no field pointer), nothing registered', async () => {
+    const s = setup();
+    await register(s.lun, s.a1, 1n);
+    await expectPrUnchanged(s, () => move(s.lun, s.a1, moveList({ key: 1n, sark: 5n, port: 1, id: idB() })), { ...Sense.INVALID_FIELD_IN_CDB, fieldPointer: null });
   });
 
   it.each([
     { what: 'the destination is the source I_T nexus', f: { sark: 5n, port: 1, id: cdb.iscsiTransportId({ name: HOST_A, isid: '000000000001' }) }, at: paramField(24) },
+    { what: 'the destination is the source initiator port through another target port', f: { sark: 5n, port: 2, id: cdb.iscsiTransportId({ name: HOST_A, isid: '000000000001' }) }, at: paramField(24) },
+    { what: 'the destination is the source initiator by name (format 00b)', f: { sark: 5n, port: 2, id: cdb.iscsiTransportId({ name: HOST_A }) }, at: paramField(24) },
     { what: 'RELATIVE TARGET PORT IDENTIFIER names no port', f: { sark: 5n, port: 9, id: cdb.iscsiTransportId({ name: HOST_B, isid: '000000000001' }) }, at: paramField(18) },
     { what: 'SERVICE ACTION RESERVATION KEY 0', f: { sark: 0n, port: 1, id: cdb.iscsiTransportId({ name: HOST_B, isid: '000000000001' }) }, at: paramField(8) },
     { what: 'APTPL = 1', f: { sark: 5n, port: 1, id: cdb.iscsiTransportId({ name: HOST_B }), aptpl: true }, at: paramField(17, 0) },
@@ -671,11 +700,11 @@ describe('PERSISTENT RESERVE OUT(REGISTER AND MOVE)', () => {
     await expectPrUnchanged(s, () => move(s.lun, s.a1, moveList({ key: 1n, ...f })), { ...Sense.INVALID_FIELD_IN_PARAMETER_LIST, fieldPointer: at });
   });
 
-  it('PERSISTENT RESERVE OUT(REGISTER AND MOVE)/from a registrant that does not hold the reservation, with no reservation, or under an all-registrants type: RESERVATION CONFLICT', async () => {
+  it('PERSISTENT RESERVE OUT(REGISTER AND MOVE)/unregistered, with a wrong key, from a registrant that does not hold the reservation, or under an all-registrants type: RESERVATION CONFLICT', async () => {
     const s = setup();
     await register(s.lun, s.a1, 1n);
     await register(s.lun, s.c1, 3n);
-    await expectPrUnchanged(s, () => move(s.lun, s.a1, moveList({ key: 1n, sark: 5n, port: 1, id: idB() })), 'conflict');
+    await expectPrUnchanged(s, () => move(s.lun, s.b1, moveList({ key: 0n, sark: 5n, port: 1, id: idB() })), 'conflict');
     expectGood(await prOut(s.lun, s.a1, SA.RESERVE, { key: 1n, type: T.WE }));
     await expectPrUnchanged(s, () => move(s.lun, s.c1, moveList({ key: 3n, sark: 5n, port: 1, id: idB() })), 'conflict');
     await expectPrUnchanged(s, () => move(s.lun, s.a1, moveList({ key: 2n, sark: 5n, port: 1, id: idB() })), 'conflict');
@@ -715,19 +744,29 @@ describe('PERSISTENT RESERVE OUT(REGISTER): SPEC_I_PT and ALL_TG_PT', () => {
     ]);
   });
 
-  it('SPEC_I_PT/a TransportID naming a registered I_T nexus, named twice, or malformed: INVALID FIELD IN PARAMETER LIST at the TransportID, nothing registered', async () => {
+  it('SPEC_I_PT/a malformed TransportID is INVALID FIELD IN PARAMETER LIST at its field, nothing registered', async () => {
+    const s = setup();
+    const c = cdb.iscsiTransportId({ name: HOST_C });
+    for (const [ids, at] of [
+      [[c, c.map((x, i) => (i === 0 ? 0x01 : x))], 28 + c.length],
+      [[c.map((x, i) => (i === 0 ? 0xc5 : x))], 28],
+      [[c.map((x, i) => (i === 3 ? 18 : x))], 30],
+      [[c.map((x, i) => (i >= 4 ? 0x41 : x))], 32],
+    ] as const) {
+      await expectPrUnchanged(s, () => prOut(s.lun, s.a1, SA.REGISTER, { sark: 7n, specIPt: true, transportIds: ids }), { ...Sense.INVALID_FIELD_IN_PARAMETER_LIST, fieldPointer: paramField(at) });
+    }
+  });
+
+  it('SPEC_I_PT/TransportIDs naming a registered I_T nexus, named twice, or naming the issuer are skipped (LIO); the rest are registered', async () => {
     const s = setup();
     await register(s.lun, s.b1, 2n);
     const b = cdb.iscsiTransportId({ name: HOST_B, isid: '000000000001' });
     const c = cdb.iscsiTransportId({ name: HOST_C });
-    for (const [ids, at] of [
-      [[c, b], 28 + c.length],
-      [[c, c], 28 + c.length],
-      [[cdb.iscsiTransportId({ name: HOST_B })], 28],
-      [[c, c.map((x, i) => (i === 0 ? 0x01 : x))], 28 + c.length],
-    ] as const) {
-      await expectPrUnchanged(s, () => prOut(s.lun, s.a1, SA.REGISTER, { sark: 7n, specIPt: true, transportIds: ids }), { ...Sense.INVALID_FIELD_IN_PARAMETER_LIST, fieldPointer: paramField(at) });
-    }
+    const a = cdb.iscsiTransportId({ name: HOST_A, isid: '000000000001' });
+    await register(s.lun, s.a1, 7n, { specIPt: true, transportIds: [b, c, c, a] });
+    expect(await keys(s.lun, s.a1)).toEqual({ generation: 2, keys: [2n, 7n, 7n] });
+    const d = decodePrReadFullStatus(await fullStatus(s.lun, s.a1));
+    expect(d.ok && d.value.descriptors.map((x) => ('format' in x.transportId ? `${x.transportId.name}/${x.transportId.format}` : ''))).toEqual([`${HOST_B}/1`, `${HOST_A}/1`, `${HOST_C}/0`]);
   });
 
   it('SPEC_I_PT/TRANSPORTID PARAMETER DATA LENGTH other than the rest of the list is PARAMETER LIST LENGTH ERROR', async () => {

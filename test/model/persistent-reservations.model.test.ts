@@ -138,6 +138,17 @@ class Model {
         this.generation++;
         return good;
       }
+      case 'release': {
+        // No reservation, or not its holder: GOOD whatever the key; the holder's key must match.
+        const res = this.res;
+        if (mine === undefined) return conflict;
+        if (res === undefined || !this.holds(c.n)) return good;
+        if (mine.key !== c.key) return conflict;
+        if (res.type !== c.type) return { status: 0x02, key: 0x05, asc: 0x26, ascq: 0x04 };
+        this.res = undefined;
+        if (RO_OR_AR(res.type)) this.ua(this.regs.filter((r) => r.n !== c.n).map((r) => r.n), 'RESERVATIONS_RELEASED');
+        return good;
+      }
       default:
         break;
     }
@@ -147,12 +158,6 @@ class Model {
       case 'reserve':
         if (res !== undefined) return this.holds(c.n) && res.type === c.type ? good : conflict;
         this.res = { holder: c.n, type: c.type };
-        return good;
-      case 'release':
-        if (res === undefined || !this.holds(c.n)) return good;
-        if (res.type !== c.type) return { status: 0x02, key: 0x05, asc: 0x26, ascq: 0x04 };
-        this.res = undefined;
-        if (RO_OR_AR(res.type)) this.ua(this.regs.filter((r) => r.n !== c.n).map((r) => r.n), 'RESERVATIONS_RELEASED');
         return good;
       case 'clear':
         this.ua(this.regs.filter((r) => r.n !== c.n).map((r) => r.n), 'RESERVATIONS_PREEMPTED');
@@ -164,9 +169,12 @@ class Model {
         const all = res !== undefined && AR(res.type);
         const takes = res !== undefined && (all ? c.sark === 0n : c.sark === this.reg(res.holder)!.key);
         if (c.sark === 0n && !takes) return { status: 0x02, key: 0x05, asc: 0x26, ascq: 0x00 };
-        const victims = this.regs.filter((r) => r.n !== c.n && (all && c.sark === 0n ? true : r.key === c.sark)).map((r) => r.n);
-        if (!takes && victims.length === 0) return conflict;
-        this.regs = this.regs.filter((r) => !victims.includes(r.n));
+        // The caller's own registration goes too when it has a key no holder has (and the type is not all-registrants).
+        const keepsCaller = takes || all;
+        const removed = this.regs.filter((r) => (r.n !== c.n || !keepsCaller) && (all && c.sark === 0n ? true : r.key === c.sark)).map((r) => r.n);
+        const victims = removed.filter((n) => n !== c.n);
+        if (!takes && !this.regs.some((r) => r.key === c.sark)) return conflict;
+        this.regs = this.regs.filter((r) => !removed.includes(r.n));
         if (takes) {
           const changed = res.type !== c.type;
           this.res = { holder: c.n, type: c.type };
@@ -179,10 +187,14 @@ class Model {
         return good;
       }
       case 'move': {
-        if (res === undefined || AR(res.type) || res.holder !== c.n) return conflict;
         if (c.sark === 0n) return { status: 0x02, key: 0x05, asc: 0x26, ascq: 0x00 };
-        if (c.dest === c.n) return { status: 0x02, key: 0x05, asc: 0x26, ascq: 0x00 };
-        if (this.reg(c.dest) === undefined) this.regs.push({ n: c.dest, key: c.sark });
+        // The destination's initiator port is the caller's (through whichever target port).
+        if (this.nexuses[c.dest]!.name === this.nexuses[c.n]!.name) return { status: 0x02, key: 0x05, asc: 0x26, ascq: 0x00 };
+        if (res === undefined) return { status: 0x02, key: 0x05, asc: 0x24, ascq: 0x00 };
+        if (AR(res.type) || res.holder !== c.n) return conflict;
+        const dest = this.reg(c.dest);
+        if (dest === undefined) this.regs.push({ n: c.dest, key: c.sark });
+        else dest.key = c.sark;
         res.holder = c.dest;
         if (c.unreg) this.regs = this.regs.filter((r) => r.n !== c.n);
         this.generation++;

@@ -217,6 +217,13 @@ function newRegistrations(ctx: CommandContext, initiator: InitiatorPort, byName:
   return group;
 }
 
+/** Those of `regs` (one group) that name no registered I_T nexus and none of `made`; the group keeps only them. */
+function unregisteredOf(pr: PersistentReservations, regs: Registration[], made: readonly Registration[]): Registration[] {
+  const kept = regs.filter((r) => !pr.isRegistered(r) && !made.some((m) => overlaps(m, r)));
+  regs[0]?.group.splice(0, Infinity, ...kept);
+  return kept;
+}
+
 function register(cmd: PrOutCommand, ctx: CommandContext): Outcome {
   const pr = ctx.lun.persistentReservations;
   const nexus = ctx.itNexus;
@@ -225,22 +232,19 @@ function register(cmd: PrOutCommand, ctx: CommandContext): Outcome {
   if (reg === undefined) {
     if (!ignoreKey && cmd.key !== 0n) return CONFLICT;
     if (cmd.serviceActionKey === 0n) return GOOD; // nothing to register (SPC-4 5.13.7)
-    const made = newRegistrations(ctx, nexus.initiator, false, nexus.target, cmd.serviceActionKey, cmd.allTgPt).filter((r) => !pr.isRegistered(r));
-    for (const { id, at } of cmd.transportIds) {
+    const made = unregisteredOf(pr, newRegistrations(ctx, nexus.initiator, false, nexus.target, cmd.serviceActionKey, cmd.allTgPt), []);
+    // Each TransportID's I_T nexuses, but those already registered or named before (the issuing one
+    // included), which are skipped as LIO skips them (docs/decisions/persistent-reservations.md).
+    for (const { id } of cmd.transportIds) {
       const { port, byName } = initiatorOf(id);
-      // The issuing initiator port named again: this command registers it anyway (LIO skips it too).
-      if (!byName && port.name.toLowerCase() === nexus.initiator.name.toLowerCase()) continue;
-      const more = newRegistrations(ctx, port, byName, nexus.target, cmd.serviceActionKey, cmd.allTgPt);
-      // A TransportID naming a registered I_T nexus, or one named before, is refused (docs/decisions/persistent-reservations.md).
-      if (more.some((r) => pr.isRegistered(r) || made.some((m) => overlaps(m, r)))) return invalidParameterField(at);
-      made.push(...more);
+      made.push(...unregisteredOf(pr, newRegistrations(ctx, port, byName, nexus.target, cmd.serviceActionKey, cmd.allTgPt), made));
     }
     pr.registrations.push(...made);
     pr.bump();
     return GOOD;
   }
-  if (cmd.specIPt) return invalidParameterField(20, 3); // SPEC_I_PT from a registered I_T nexus (SPC-4 6.14.3)
   if (!ignoreKey && cmd.key !== reg.key) return CONFLICT;
+  if (cmd.specIPt) return invalidParameterField(20, 3); // SPEC_I_PT from a registered I_T nexus (SPC-4 6.14.3)
   // An ALL_TG_PT registration changes only as a whole (LIO).
   if (reg.allTgPt && !cmd.allTgPt) return invalidParameterField(20, 2);
   const all = reg.allTgPt ? [...reg.group] : [reg];
@@ -292,9 +296,15 @@ function reserve(cmd: PrOutCommand, ctx: CommandContext, reg: Registration, pr: 
   return GOOD;
 }
 
-function release(cmd: PrOutCommand, ctx: CommandContext, reg: Registration, pr: PersistentReservations): Outcome {
+function release(cmd: PrOutCommand, ctx: CommandContext): Outcome {
+  const pr = ctx.lun.persistentReservations;
+  const reg = pr.registrationOf(ctx.itNexus);
+  if (reg === undefined) return CONFLICT;
   const r = pr.reservation;
-  if (r === undefined || !pr.isHolder(reg)) return GOOD; // SPC-4 5.13.10: nothing to release
+  // SPC-4 5.13.10: with no reservation, or from a registered nexus that does not hold it, GOOD and
+  // nothing changes, whatever RESERVATION KEY says (LIO checks the key only after this too).
+  if (r === undefined || !pr.isHolder(reg)) return GOOD;
+  if (reg.key !== cmd.key) return CONFLICT;
   if (r.type !== cmd.type || r.scope !== cmd.scope) return fail('INVALID_RELEASE_OF_PERSISTENT_RESERVATION');
   pr.reservation = undefined;
   if (isRegistrantsType(r.type)) tell(ctx, pr.registrations.filter((x) => x !== reg && !x.group.includes(reg)), 'RESERVATIONS_RELEASED');
@@ -316,9 +326,14 @@ function preempt(cmd: PrOutCommand, ctx: CommandContext, reg: Registration, pr: 
   const allRegistrants = r !== undefined && isAllRegistrants(r.type);
   const takesReservation = r !== undefined && (allRegistrants ? sark === 0n : sark === r.holder.key);
   if (sark === 0n && !takesReservation) return invalidParameterField(8); // SPC-4 5.13.11.2.3
-  const victims = pr.registrations.filter((x) => x !== reg && (allRegistrants && sark === 0n ? true : x.key === sark));
-  if (!takesReservation && victims.length === 0) return CONFLICT;
-  pr.remove(victims);
+  // Taking the reservation, or under an all-registrants type, the caller's own registration stays;
+  // removing the registrations of a key no holder has, the caller's goes too when it has that key
+  // (SPC-4 5.13.11.2.3 names every I_T nexus with the key; LIO likewise), with no unit attention for it.
+  const keepsCaller = takesReservation || allRegistrants;
+  const removed = pr.registrations.filter((x) => (x !== reg || !keepsCaller) && (allRegistrants && sark === 0n ? true : x.key === sark));
+  const victims = removed.filter((x) => x !== reg);
+  if (!takesReservation && !pr.registrations.some((x) => x.key === sark)) return CONFLICT;
+  pr.remove(removed);
   if (takesReservation) {
     const changed = r.type !== cmd.type || r.scope !== cmd.scope;
     pr.reservation = { holder: reg, type: cmd.type, scope: cmd.scope };
@@ -336,21 +351,25 @@ function preempt(cmd: PrOutCommand, ctx: CommandContext, reg: Registration, pr: 
 }
 
 function registerAndMove(cmd: PrOutCommand, ctx: CommandContext, reg: Registration, pr: PersistentReservations): Outcome {
-  const r = pr.reservation;
-  // Only the holder of a reservation that is not all-registrants may move it (SPC-4 5.13.8).
-  if (r === undefined || isAllRegistrants(r.type) || r.holder !== reg) return CONFLICT;
+  // The parameter list first, then the reservation, in LIO's order (SPC-4 5.13.8, 6.14.4).
   if (cmd.serviceActionKey === 0n) return invalidParameterField(8);
   const target = ctx.array.targetPorts.find((p) => p.relativeId === cmd.relativeTargetPort);
   if (target === undefined) return invalidParameterField(18);
   const { port, byName } = initiatorOf(cmd.moveTo!);
+  // A TransportID naming the initiator port the command came from (through any target port) is refused (SPC-4 6.14.4).
+  const self = ctx.itNexus.initiator;
+  if (byName ? port.deviceName.toLowerCase() === self.deviceName.toLowerCase() : port.name.toLowerCase() === self.name.toLowerCase()) return invalidParameterField(24);
+  const r = pr.reservation;
+  // No persistent reservation to move: INVALID FIELD IN CDB (SPC-4 5.13.8; LIO the same).
+  if (r === undefined) return fail('INVALID_FIELD_IN_CDB');
+  // Only the holder of a reservation that is not all-registrants may move it.
+  if (isAllRegistrants(r.type) || r.holder !== reg) return CONFLICT;
   const dest: Registration = newRegistrations(ctx, port, byName, target, cmd.serviceActionKey, false)[0]!;
-  // The I_T nexus the command came through cannot be the destination (SPC-4 5.13.8).
-  if (registrationMatches(dest, ctx.itNexus)) return invalidParameterField(24);
-  // An already registered destination keeps its key (LIO).
+  // The destination is registered with SARK; one already registered takes SARK as its key (SPC-4 5.13.8 c), LIO).
   const existing = pr.registrations.find((x) => overlaps(x, dest));
-  const to = existing ?? dest;
   if (existing === undefined) pr.registrations.push(dest);
-  pr.reservation = { holder: to, type: r.type, scope: r.scope };
+  else existing.key = cmd.serviceActionKey;
+  pr.reservation = { holder: existing ?? dest, type: r.type, scope: r.scope };
   if (cmd.unreg) pr.remove(reg.allTgPt ? [...reg.group] : [reg]);
   pr.bump();
   return GOOD;
@@ -359,7 +378,7 @@ function registerAndMove(cmd: PrOutCommand, ctx: CommandContext, reg: Registrati
 const PR_OUT_EXECUTE: Record<number, (cmd: PrOutCommand, ctx: CommandContext) => Outcome> = {
   [Out.REGISTER]: register,
   [Out.RESERVE]: keyed(reserve),
-  [Out.RELEASE]: keyed(release),
+  [Out.RELEASE]: release,
   [Out.CLEAR]: keyed(clear),
   [Out.PREEMPT]: keyed(preempt),
   [Out.PREEMPT_AND_ABORT]: keyed(preempt),
