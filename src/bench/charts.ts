@@ -43,7 +43,7 @@ function isTimeline(r: ScenarioResult): boolean {
 
 /** The scenarios drawn in the figure charts: whole-disk work both ways (not the per-command iSCSI rates, ATS or timelines). */
 function isWork(r: ScenarioResult): boolean {
-  return r.bytes > 512 && !isTimeline(r) && !/^iscsi-(read|caw)/.test(r.scenario);
+  return r.bytes > 512 && !isTimeline(r) && !/^(iscsi-(read|caw)|multipath-)/.test(r.scenario);
 }
 
 /** The facet of one row per scenario, headed by its name, in the order of the run. */
@@ -248,10 +248,99 @@ export function chartSpecs(results: readonly ScenarioResult[]): ChartSpec[] {
   if (work.some((r) => r.fabricBytes > 0)) {
     specs.push(figureChart('fabric-bytes.svg', 'Payload bytes over the fabric', 'Data the host moved over the fabric (read and written back); less is better. Log scale; 0 B has no bar.', work, 'fabricBytes', 'payload bytes (log scale)'));
   }
+  specs.push(...multipathCharts(results));
   if (locking.length > 0) {
     specs.push(lockingChart('locking-lock-ops.svg', 'Lock operations per simulated second', locking, 'lockOpsPerSecond', 'lock operations per simulated second'));
     specs.push(lockingChart('locking-vm-io.svg', 'VM I/O per simulated second while the hosts lock', locking, 'vmIoPerSecond', 'VM I/Os (64 KiB reads) per simulated second'));
   }
+  return specs;
+}
+
+/** Colours of the multipath policies and faults. */
+const MULTIPATH_COLOURS = ['#ff7f0e', '#aec7e8', '#1f77b4', '#08306b'];
+
+/** Round Robin against Fixed: simulated MB/s of streaming 1 MiB reads and writes, one row each, a bar per policy and path count. */
+function multipathThroughputChart(rows: readonly ScenarioResult[]): ChartSpec {
+  const fixed = (scenario: string): number => rows.find((r) => r.scenario === scenario && r.variant?.startsWith('Fixed'))?.metrics?.['mbPerSecond'] ?? NaN;
+  const values = rows.map((r) => {
+    const mb = r.metrics!['mbPerSecond']!;
+    const base = fixed(r.scenario);
+    return { scenario: r.scenario, how: r.variant ?? r.path, at: mb, base: 0, text: `${Math.round(mb).toLocaleString('en-US')} MB/s${Number.isFinite(base) ? ` (×${(mb / base).toFixed(2)} Fixed)` : ''}` };
+  });
+  const top = Math.max(...values.map((v) => v.at));
+  const hows = [...new Set(values.map((v) => v.how))];
+  const title = 'Multipath: Round Robin over 1, 2 and 4 paths against Fixed';
+  const link = rows[0]?.metrics?.['linkMbPerSecond'];
+  const subtitle = `Streaming 1 MiB commands at queue depth ${rows[0]?.metrics?.['queueDepth'] ?? '?'}, simulated; each path its own ${link === undefined ? '' : `${Math.round(link).toLocaleString('en-US')} MB/s `}link. Round Robin switches every command.`;
+  const x = { field: 'at', type: 'quantitative', scale: { domain: [0, top * 1.6] }, title: 'throughput (MB/s, simulated)', axis: { grid: true, format: ',d' } };
+  const y = { field: 'how', type: 'nominal', sort: hows, title: null, axis: { labelLimit: LABEL_LIMIT, ticks: false, domain: false } };
+  const color = { field: 'how', type: 'nominal', scale: { domain: hows, range: MULTIPATH_COLOURS.slice(0, hows.length) }, legend: null };
+  return { file: 'multipath-throughput.svg', title, spec: barRows({ title, subtitle, values, x, y, color, hasBar: 'datum.at > 0' }) };
+}
+
+/** The I/O pause of each fault: simulated on the fabric, and measured on the loopback iSCSI clone. Log scale. */
+function multipathFailoverChart(rows: readonly ScenarioResult[]): ChartSpec {
+  const values = rows.map((r) => {
+    const pause = r.metrics!['pauseMs']!;
+    const scenario = r.simulatedMs === null ? `${r.scenario} (measured, real time)` : `${r.scenario} (simulated)`;
+    return { scenario, how: r.variant ?? r.path, at: pause, base: 0, text: formatMs(pause) };
+  });
+  const ticks = logTicks(values.map((v) => v.at).filter((v) => v > 0), 10);
+  for (const v of values) v.base = ticks[0]!;
+  const hows = [...new Set(values.map((v) => v.how))];
+  const title = 'Multipath: the I/O pause when a path fails';
+  const subtitle = 'Longest time with no command completing after the fault. Link down and standby are reported at once; a black hole waits out the 30 s command timeout. Log scale.';
+  const x = { field: 'at', type: 'quantitative', scale: { type: 'log', domain: [ticks[0]!, ticks.at(-1)!] }, title: 'I/O pause (log scale)', axis: { values: ticks, labelExpr: MS_LABEL, grid: true, labelFlush: false } };
+  const y = { field: 'how', type: 'nominal', sort: hows, title: null, axis: { labelLimit: LABEL_LIMIT, ticks: false, domain: false } };
+  const color = { field: 'how', type: 'nominal', scale: { domain: hows, range: ['#2ca02c', '#1f77b4', '#d62728', '#9467bd'].slice(0, hows.length) }, legend: null };
+  return { file: 'multipath-failover.svg', title, spec: barRows({ title, subtitle, values, x, y, color, hasBar: 'datum.at > 0' }) };
+}
+
+/** A black-holed path: the I/O pause against the command timeout, and the time the checker takes to find it dead with no I/O, per checker interval. */
+function multipathBlackHoleChart(rows: readonly ScenarioResult[]): ChartSpec {
+  const values: Array<{ timeout: number; seconds: number; series: string }> = [];
+  const series: string[] = [`I/O pause under streaming reads (checker every ${formatMs(rows[0]!.metrics!['checkerIntervalMs']!)})`];
+  for (const r of rows) values.push({ timeout: r.metrics!['commandTimeoutMs']! / 1000, seconds: r.metrics!['pauseMs']! / 1000, series: series[0]! });
+  const intervals = [...new Set(rows.flatMap((r) => Object.keys(r.metrics!).filter((k) => k.startsWith('idleDetectionMs@')).map((k) => Number(k.slice('idleDetectionMs@'.length)))))].sort((a, b) => a - b);
+  for (const interval of intervals) {
+    const name = `checker finds it dead with no I/O, interval ${formatMs(interval)} (worst case)`;
+    series.push(name);
+    for (const r of rows) values.push({ timeout: r.metrics!['commandTimeoutMs']! / 1000, seconds: r.metrics![`idleDetectionMs@${interval}`]! / 1000, series: name });
+  }
+  const title = 'Multipath: a black-holed path costs the command timeout';
+  return {
+    file: 'multipath-black-hole.svg',
+    title,
+    spec: {
+      $schema: SCHEMA,
+      title: { text: title, subtitle: ['Simulated. Commands in flight on the path wait out the command timeout, then move to the other path;', 'with no I/O, the path checker needs up to one interval more to send the TEST UNIT READY that times out.'] },
+      config: CONFIG,
+      width: 520,
+      height: 300,
+      data: { values },
+      layer: [
+        {
+          mark: { type: 'line', point: { size: 60 }, tooltip: true },
+          encoding: {
+            x: { field: 'timeout', type: 'quantitative', title: 'command timeout (s)', axis: { values: [...new Set(values.map((v) => v.timeout))], format: 'd' } },
+            y: { field: 'seconds', type: 'quantitative', title: 'time (s, simulated)', axis: { format: '~g' } },
+            color: { field: 'series', type: 'nominal', title: null, sort: series, scale: { domain: series, range: ['#d62728', '#aec7e8', '#1f77b4', '#08306b'].slice(0, series.length) }, legend: { orient: 'bottom', direction: 'vertical' } },
+          },
+        },
+      ],
+    },
+  };
+}
+
+/** The multipath suite's charts, for those of its scenarios the run has. */
+function multipathCharts(results: readonly ScenarioResult[]): ChartSpec[] {
+  const specs: ChartSpec[] = [];
+  const streaming = results.filter((r) => /^multipath-(read|write)-/.test(r.scenario) && r.metrics?.['mbPerSecond'] !== undefined);
+  if (streaming.length > 0) specs.push(multipathThroughputChart(streaming));
+  const faults = results.filter((r) => (r.scenario === 'multipath-failover' || r.scenario === 'multipath-iscsi-clone') && r.metrics?.['pauseMs'] !== undefined);
+  if (faults.length > 0) specs.push(multipathFailoverChart(faults));
+  const holes = results.filter((r) => r.scenario === 'multipath-black-hole' && r.metrics?.['pauseMs'] !== undefined);
+  if (holes.length >= 2) specs.push(multipathBlackHoleChart(holes));
   return specs;
 }
 

@@ -73,6 +73,49 @@ function readTargets(results: readonly ScenarioResult[]): TargetCheck[] {
   return out;
 }
 
+/**
+ * The multipath targets (issue 13), each from this one run: Round Robin over two link-bound paths
+ * at least 1.8x Fixed's throughput (reads and writes); a failover whose error is reported (link
+ * down, group standby) pauses I/O no longer than one checker interval and one round trip; the iSCSI
+ * clone with a portal killed half-way completes and equals its source.
+ */
+function multipathTargets(results: readonly ScenarioResult[]): TargetCheck[] {
+  const out: TargetCheck[] = [];
+  for (const op of ['read', 'write']) {
+    const rows = results.filter((r) => r.scenario === `multipath-${op}-1MiB`);
+    const fixed = rows.find((r) => r.variant?.startsWith('Fixed'))?.metrics?.['mbPerSecond'];
+    const rr2 = rows.find((r) => r.variant === 'Round Robin, 2 paths')?.metrics?.['mbPerSecond'];
+    if (fixed === undefined || rr2 === undefined) continue;
+    out.push({
+      name: `multipath, streaming 1 MiB ${op}s (fabric model): Round Robin over 2 paths, each its own link, vs Fixed`,
+      target: 'at least 1.8x',
+      measured: `${(rr2 / fixed).toFixed(2)}x (${formatCount(Math.round(rr2))} vs ${formatCount(Math.round(fixed))} MB/s)`,
+      met: rr2 >= 1.8 * fixed,
+    });
+  }
+  for (const r of results.filter((x) => x.scenario === 'multipath-failover' && x.variant !== 'black hole' && x.metrics !== undefined)) {
+    const m = r.metrics!;
+    const bound = m['checkerIntervalMs']! + m['roundTripMs']!;
+    out.push({
+      name: `multipath failover, ${r.variant} under streaming reads (fabric model): the I/O pause`,
+      target: `at most the checker interval + one round trip (${formatMs(bound)})`,
+      measured: formatMs(m['pauseMs']!),
+      met: m['pauseMs']! <= bound,
+    });
+  }
+  const clone = find(results, 'multipath-iscsi-clone', 'host');
+  if (clone?.metrics !== undefined) {
+    const m = clone.metrics;
+    out.push({
+      name: `multipath over iSCSI: a ${formatBytes(clone.bytes)} host READ/WRITE clone over two portals with portal 1 killed half-way`,
+      target: 'completes, and the copy equals its source',
+      measured: `${m['verified'] === 1 ? 'verified' : 'NOT verified'} in ${formatMs(clone.wallMs)}; I/O pause ${formatMs(m['pauseMs']!)}, ${m['failovers']} failovers`,
+      met: m['verified'] === 1,
+    });
+  }
+  return out;
+}
+
 /** Checks the project's performance targets against this run's results. */
 export function checkTargets(results: readonly ScenarioResult[], inputs: TargetInputs): TargetCheck[] {
   const out: TargetCheck[] = [];
@@ -127,6 +170,7 @@ export function checkTargets(results: readonly ScenarioResult[], inputs: TargetI
     });
   }
   out.push(...readTargets(results));
+  out.push(...multipathTargets(results));
   const iscsiClone = results.find((r) => r.scenario.startsWith('iscsi-clone-'))?.scenario ?? '';
   const xcopy = find(results, iscsiClone, 'offload');
   const hostSame = find(results, iscsiClone, 'host', 'vaai-sim, host READ/WRITE');
@@ -191,6 +235,14 @@ export function reportedFigures(results: readonly ScenarioResult[], memory: Memo
         value: `${formatCount(m['clientStreamMbPerSecond'])} MB/s (${(m['clientStreamMbPerSecond'] / m['mbPerSecond']!).toFixed(2)}x the ceiling's 1 MiB rate), the client at ${m['clientStreamCpuPercent']} % of a core`,
       });
     }
+  }
+  for (const r of results.filter((x) => x.scenario === 'multipath-black-hole' && x.metrics !== undefined)) {
+    const m = r.metrics!;
+    const idle = Object.keys(m).filter((k) => k.startsWith('idleDetectionMs@')).map((k) => `${formatMs(m[k]!)} at a ${formatMs(Number(k.slice('idleDetectionMs@'.length)))} checker interval`);
+    out.push({ name: `multipath, black-holed path, ${r.variant} (fabric model)`, value: `I/O pause ${formatMs(m['pauseMs']!)}; with no I/O the checker finds the path dead in ${idle.join(', ')} (worst case)` });
+  }
+  for (const r of results.filter((x) => /^multipath-(read|write)-/.test(x.scenario) && x.variant?.endsWith('4 paths'))) {
+    out.push({ name: `multipath, streaming 1 MiB ${r.scenario.includes('read') ? 'reads' : 'writes'}, Round Robin over 4 paths (fabric model)`, value: `${formatCount(Math.round(r.metrics!['mbPerSecond']!))} MB/s (the host's CPU and the array's media bound it, not the links)` });
   }
   const small = readRates(results, '64KiB');
   if (small.ours !== undefined && (small.tgt !== undefined || small.ceiling !== undefined)) {

@@ -20,13 +20,14 @@ import { zeroSuite } from './suites/zero.js';
 import { backupSuite } from './suites/backup.js';
 import { replicationSuite } from './suites/replication.js';
 import { iscsiSuite, remoteSuite } from './suites/iscsi.js';
+import { multipathSuite } from './suites/multipath.js';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
 const TiB = 1024 * GiB;
 
 /** The suites, one per primitive. */
-export const SUITES = ['clone', 'zero', 'ats', 'locking', 'thin', 'backup', 'replication', 'iscsi'] as const;
+export const SUITES = ['clone', 'zero', 'ats', 'locking', 'thin', 'backup', 'replication', 'iscsi', 'multipath'] as const;
 /** One of {@link SUITES}. */
 export type SuiteName = (typeof SUITES)[number];
 
@@ -137,6 +138,16 @@ export async function runBenchmark(options: BenchOptions = {}): Promise<BenchRes
     const remote = await remoteSuite(ctx, options.remote, quick ? 2 : 5);
     scenarios.push(...remote.results);
     notes.push(...remote.notes);
+  }
+  if (suites.has('multipath')) {
+    scenarios.push(
+      ...(await multipathSuite(
+        ctx,
+        quick
+          ? { streamBytes: 256 * MiB, cloneBytes: 128 * MiB, commandTimeoutsMs: [1000, 5000, 30_000], checkerIntervalsMs: [1000, 5000] }
+          : { streamBytes: GiB, cloneBytes: GiB, commandTimeoutsMs: [1000, 5000, 10_000, 30_000], checkerIntervalsMs: [1000, 5000, 20_000] },
+      )),
+    );
   }
   if (suites.has('backup')) {
     const diskBytes = options.backupDiskBytes ?? d.backupDiskBytes;

@@ -6,6 +6,12 @@
  * sends and the Data-In it gets back, the array's back end for the work the array reports it did
  * (the result's `work` record; the model never decodes a CDB). The same host code that drives a
  * plain LUN drives a {@link FabricPort}.
+ *
+ * A host reaches the array over its own link ({@link FabricHost.port}) or over paths
+ * ({@link FabricHost.path}): a path is host port -> its own link -> one target port of the array,
+ * so a multipath device over several paths spreads its transfers over several links. A path honours
+ * its target port's link faults as a transport does: `down` refuses a command at once and loses the
+ * answer of one under way, `black-hole` never answers, and the port's latency delays every answer.
  * @module
  */
 import { InvalidArgumentError, checkOptionKeys } from '../common/errors.js';
@@ -15,6 +21,8 @@ import type { ExecuteOptions } from '../scsi/context.js';
 import type { CommandWork, ScsiResult } from '../scsi/outcome.js';
 import { Resource, SimClock } from './sim/clock.js';
 import type { ScsiTarget } from './target.js';
+import { itNexus, type ItNexus, type TargetPort } from '../scsi/ports.js';
+import { PathTransportError } from './errors.js';
 
 /** Parameters of the cost model. Every field is documented with the default's source in the README. */
 export interface FabricModel {
@@ -167,8 +175,7 @@ export class FabricHost {
   readonly #fabric: Fabric;
   readonly #queue: Resource;
   readonly #cpu: Resource;
-  readonly #tx: Resource;
-  readonly #rx: Resource;
+  readonly #link: Link;
 
   /** @internal Use {@link Fabric.host}. */
   constructor(fabric: Fabric, name: string) {
@@ -177,8 +184,7 @@ export class FabricHost {
     const clock = fabric.clock;
     this.#queue = new Resource(clock, fabric.model.queueDepth);
     this.#cpu = new Resource(clock, 1);
-    this.#tx = new Resource(clock, 1);
-    this.#rx = new Resource(clock, 1);
+    this.#link = newLink(clock, fabric.model.linkBytesPerSecond);
   }
 
   /** A port through which this host reaches `lun`. */
@@ -186,35 +192,132 @@ export class FabricHost {
     return new FabricPort(this.#fabric, this, lun);
   }
 
-  /** @internal Runs one command through the model. */
-  async run(lun: Lun, cdb: Uint8Array, dataOut: Uint8Array | undefined, options: ExecuteOptions | undefined): Promise<ScsiResult> {
+  /**
+   * A path from this host to `lun` through the array's target port `port`, over a link of its own
+   * (the host's queue depth and CPU are shared by all its paths and ports).
+   */
+  path(lun: Lun, port: TargetPort, options: FabricPathOptions = {}): FabricPath {
+    checkOptionKeys(options, ['linkBytesPerSecond', 'name'], 'FabricHost.path');
+    const bandwidth = options.linkBytesPerSecond ?? this.#fabric.model.linkBytesPerSecond;
+    if (typeof bandwidth !== 'number' || !Number.isFinite(bandwidth) || bandwidth <= 0) throw new InvalidArgumentError(`FabricHost.path: linkBytesPerSecond must be a positive number, got ${String(bandwidth)}`);
+    const nexus = itNexus(this.name, port);
+    return new FabricPath(this, lun, nexus, newLink(this.#fabric.clock, bandwidth), options.name ?? `${this.name}->${port.name}`);
+  }
+
+  /** @internal Runs one command through the model, over the host's own link or a path's. */
+  async run(lun: Lun, cdb: Uint8Array, dataOut: Uint8Array | undefined, options: ExecuteOptions | undefined, via?: PathRoute): Promise<ScsiResult> {
     const fabric = this.#fabric;
     const m = fabric.model;
     const clock = fabric.clock;
     const out = dataOut?.length ?? 0;
+    const link = via?.link ?? this.#link;
+    const port = via?.nexus.target;
+    if (port?.link === 'down') throw new PathTransportError(via!.name, 'down', false);
+    if (port?.link === 'black-hole') return await never;
+    let lost: TargetPort['link'] = 'up';
+    let result: ScsiResult;
     await this.#queue.acquire();
     try {
       const cpuOut = m.hostCpuPerCommandUs / 1000 + (out * m.hostCpuPerByteNs) / 1e6;
       await this.#cpu.use(cpuOut);
-      await this.#tx.use((out / m.linkBytesPerSecond) * 1000);
+      await link.tx.use((out / link.bytesPerSecond) * 1000);
       await clock.sleep(m.commandLatencyMs / 2);
       // The command executes when it reaches the array, so concurrent hosts race as on a real fabric.
-      const result = await lun.execute(cdb, dataOut, { ...options, initiator: this.name });
+      result = await lun.execute(cdb, dataOut, via === undefined ? { ...options, initiator: this.name } : { ...options, nexus: via.nexus });
       await fabric.backEnd.use(arrayServiceMs(m, fabric.array.pool.unitBytes, result.work));
-      await clock.sleep(m.commandLatencyMs / 2);
+      await clock.sleep(m.commandLatencyMs / 2 + (port?.latencyMs ?? 0));
       const inBytes = result.work?.dataInBytes ?? 0;
-      await this.#rx.use((inBytes / m.linkBytesPerSecond) * 1000);
-      const cpuIn = (inBytes * m.hostCpuPerByteNs) / 1e6;
+      await link.rx.use((inBytes / link.bytesPerSecond) * 1000);
+      // The answer came back over the path's link: a fault meanwhile loses it (its slot is freed).
+      lost = port === undefined ? 'up' : linkOf(port);
+      const cpuIn = lost === 'up' ? (inBytes * m.hostCpuPerByteNs) / 1e6 : 0;
       await this.#cpu.use(cpuIn);
       for (const s of [this.stats, fabric.stats]) {
         s.commands++;
         s.fabricBytes += out + inBytes;
         s.hostCpuMs += cpuOut + cpuIn;
       }
-      return result;
     } finally {
       this.#queue.release();
     }
+    if (lost === 'down') throw new PathTransportError(via!.name, 'down', true);
+    if (lost === 'black-hole') return await never;
+    return result;
+  }
+}
+
+/** @internal One direction each way, with its bandwidth. */
+interface Link {
+  readonly tx: Resource;
+  readonly rx: Resource;
+  readonly bytesPerSecond: number;
+}
+
+function newLink(clock: SimClock, bytesPerSecond: number): Link {
+  return { tx: new Resource(clock, 1), rx: new Resource(clock, 1), bytesPerSecond };
+}
+
+/** @internal How a path's command travels: its link, its nexus, its name. */
+interface PathRoute {
+  readonly link: Link;
+  readonly nexus: ItNexus;
+  readonly name: string;
+}
+
+const never = new Promise<never>(() => undefined);
+
+/** The port's link now (read through a call: it changes while a command is under way). */
+function linkOf(port: TargetPort): TargetPort['link'] {
+  return port.link;
+}
+
+/** Options of {@link FabricHost.path}. */
+export interface FabricPathOptions {
+  /** Payload bandwidth of this path's link, per direction, in bytes per second. @defaultValue the model's `linkBytesPerSecond` */
+  readonly linkBytesPerSecond?: number;
+  /** The path's name in reports and errors. @defaultValue `<host>-><target port name>` */
+  readonly name?: string;
+}
+
+/**
+ * One path through the fabric: host port -> its own link -> one target port of the array, as one
+ * I_T nexus (the {@link ScsiTarget} contract, on simulated time). Give several to a multipath
+ * device. Rejects with `PathTransportError` when the port's link is down (`sent` false before the
+ * command left, true when its answer was lost); never settles on a black hole.
+ */
+export class FabricPath implements ScsiTarget {
+  /** The path's name. */
+  readonly description: string;
+  /** The host whose queue depth and CPU the path uses. */
+  readonly host: FabricHost;
+  /** The LUN behind it. */
+  readonly lun: Lun;
+  /** The I_T nexus its commands arrive on. */
+  readonly nexus: ItNexus;
+  readonly #route: PathRoute;
+
+  /** @internal Use {@link FabricHost.path}. */
+  constructor(host: FabricHost, lun: Lun, nexus: ItNexus, link: Link, name: string) {
+    this.host = host;
+    this.lun = lun;
+    this.nexus = nexus;
+    this.description = name;
+    this.#route = { link, nexus, name };
+  }
+
+  /** Payload bandwidth of this path's link, per direction, in bytes per second. */
+  get linkBytesPerSecond(): number {
+    return this.#route.link.bytesPerSecond;
+  }
+
+  /** Simulated ms this path's link carried data: Data-Out (`tx`) and Data-In (`rx`). */
+  get linkBusyMs(): { readonly tx: number; readonly rx: number } {
+    return { tx: this.#route.link.tx.busyTime, rx: this.#route.link.rx.busyTime };
+  }
+
+  /** Executes one command through the fabric model over this path (always asynchronous). */
+  execute(cdb: Uint8Array, dataOut?: Uint8Array, options?: ExecuteOptions): Promise<ScsiResult> {
+    return this.host.run(this.lun, cdb, dataOut, options, this.#route);
   }
 }
 
