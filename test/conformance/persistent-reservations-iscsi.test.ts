@@ -29,8 +29,8 @@ describe('persistent reservations through two iSCSI portals', () => {
     const list = cdb.prOutParameterList({ key: f.key, serviceActionKey: f.sark, allTgPt: f.allTgPt });
     return [cdb.persistentReserveOut({ serviceAction: sa, type, parameterListLength: list.length }), list] as const;
   };
-  // The initiator sizes Data-In from the CDB for the commands it knows; PR IN's is given as a buffer.
-  const prIn = (sa: number) => [cdb.persistentReserveIn({ serviceAction: sa, allocationLength: 1024 }), undefined, { dataIn: new Uint8Array(1024) }] as const;
+  // The initiator sizes PR IN's Data-In from its ALLOCATION LENGTH, as for the other commands it knows.
+  const prIn = (sa: number) => [cdb.persistentReserveIn({ serviceAction: sa, allocationLength: 1024 })] as const;
 
   beforeAll(async () => {
     await server.listen();

@@ -168,7 +168,11 @@ function expectedDataIn(cdb: Uint8Array, blockSize: number): number {
     case 0x1a:
       return cdb[4]!;
     case 0x5a:
+    case 0x5e: // PERSISTENT RESERVE IN
+    case 0x37: // READ DEFECT DATA(10)
       return readU16(cdb, 7);
+    case 0xb7: // READ DEFECT DATA(12)
+      return readU32(cdb, 6);
     case 0x25:
       return 8;
     case 0xa0:
