@@ -24,7 +24,7 @@ import {
 } from './helpers.js';
 
 /** The Control page with D_SENSE (byte 2 bit 2) as given and every other field at its default. */
-const control = (dSense: boolean): number[] => [0x0a, 0x0a, dSense ? 0x04 : 0x00, 0x10, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0x00, 0x00];
+const control = (dSense: boolean): number[] => [0x0a, 0x0a, dSense ? 0x04 : 0x00, 0x10, 0x00, 0x40, 0x00, 0x00, 0xff, 0xff, 0x00, 0x00];
 
 async function setDSense(lun: Lun, on: boolean, initiator?: string): Promise<ScsiResult> {
   const list = Uint8Array.from([0, 0, 0, 0, ...control(on)]);

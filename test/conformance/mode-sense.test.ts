@@ -8,7 +8,7 @@ import { cdb } from '../../src/index.js';
 import { Sense, TiB, be16, be32, be64, cdbField, exec, expectGood, expectRawFixedSense, expectSense, makeArray, makeFixture } from './helpers.js';
 
 const CACHING = [0x08, 0x12, ...new Array<number>(18).fill(0)];
-const CONTROL_CURRENT = [0x0a, 0x0a, 0x00, 0x10, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0x00, 0x00];
+const CONTROL_CURRENT = [0x0a, 0x0a, 0x00, 0x10, 0x00, 0x40, 0x00, 0x00, 0xff, 0xff, 0x00, 0x00];
 /** Changeable: D_SENSE (byte 2 bit 2) and SWP (byte 4 bit 3). */
 const CONTROL_CHANGEABLE = [0x0a, 0x0a, 0x04, 0x00, 0x08, ...new Array<number>(7).fill(0)];
 /** Changeable: WCE (byte 2 bit 2) only. */
@@ -65,7 +65,7 @@ describe('MODE SENSE(6)', () => {
   });
 
   it.each([
-    { pc: 0, what: 'current', control: [0x0a, 0x0a, 0x00, 0x10, 0x08, 0x00, 0x00, 0x00, 0xff, 0xff, 0x00, 0x00], wp: 0x80 },
+    { pc: 0, what: 'current', control: [0x0a, 0x0a, 0x00, 0x10, 0x08, 0x40, 0x00, 0x00, 0xff, 0xff, 0x00, 0x00], wp: 0x80 },
     { pc: 1, what: 'changeable', control: CONTROL_CHANGEABLE, wp: 0x80 },
     { pc: 2, what: 'default', control: CONTROL_CURRENT, wp: 0x80 },
   ])('MODE SENSE(6)/after MODE SELECT set SWP: PAGE CONTROL $pc ($what values), WP in every header', async ({ pc, control, wp }) => {

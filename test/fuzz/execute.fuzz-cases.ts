@@ -363,7 +363,7 @@ const extendedCopy: Builder = (rng, lun, luns) => {
  */
 function modeSelect(ten: boolean): Builder {
   return (rng, lun) => {
-    const control = [0x0a, 0x0a, 0, 0x10, rng.chance(0.1) ? 0x08 : 0, 0, 0, 0, 0xff, 0xff, 0, 0];
+    const control = [0x0a, 0x0a, 0, 0x10, rng.chance(0.1) ? 0x08 : 0, 0x40, 0, 0, 0xff, 0xff, 0, 0];
     const caching = [0x08, 0x12, rng.chance(0.5) ? 0x04 : 0, ...new Array<number>(17).fill(0)];
     const pages = rng.pick([[control], [caching], [caching, control], [control, caching], []]).flat();
     const bd = new Uint8Array(rng.chance(0.3) ? 8 : 0);

@@ -48,11 +48,13 @@ function page(pageCode: number, length: number, fields: Readonly<Record<number, 
 /**
  * @internal The pages, by ascending page code (the order MODE SENSE returns them in for page 3Fh).
  * Caching (20 bytes): all zero by default (WCE = 0, RCD = 0, no pre-fetch). Control (12 bytes):
- * QUEUE ALGORITHM MODIFIER 1 (unrestricted reordering), BUSY TIMEOUT PERIOD FFFFh (unlimited).
+ * QUEUE ALGORITHM MODIFIER 1 (unrestricted reordering), TAS 1 (a command aborted by another I_T
+ * nexus's action, PREEMPT AND ABORT, ends with TASK ABORTED status, SAM-5 5.6; LIO's default too),
+ * BUSY TIMEOUT PERIOD FFFFh (unlimited).
  */
 export const MODE_PAGES: readonly ModePageDefinition[] = Object.freeze([
   page(PAGE_CACHING, 20, {}, { [CACHING_WCE.byte]: CACHING_WCE.mask }),
-  page(PAGE_CONTROL, 12, { 3: 0x10, 8: 0xff, 9: 0xff }, { [CONTROL_D_SENSE.byte]: CONTROL_D_SENSE.mask, [CONTROL_SWP.byte]: CONTROL_SWP.mask }),
+  page(PAGE_CONTROL, 12, { 3: 0x10, 5: 0x40, 8: 0xff, 9: 0xff }, { [CONTROL_D_SENSE.byte]: CONTROL_D_SENSE.mask, [CONTROL_SWP.byte]: CONTROL_SWP.mask }),
 ]);
 
 /** @internal The definition of page `pageCode`, if the array has that page. */
