@@ -154,3 +154,44 @@ export class OutcomeUnknownError extends VaaiSimError {
     this.cause = cause;
   }
 }
+
+/** A fencing step failed with an answer the node cannot act on (the step, its status and sense are kept). */
+export class FencingError extends VaaiSimError {
+  /** The node. */
+  readonly node: string;
+  /** The step: `register`, `reserve`, `preempt`, `read keys`, ... */
+  readonly step: string;
+  /** The status the target answered. */
+  readonly status: number;
+  /** The sense, decoded, when there was sense. */
+  readonly sense: DecodedSense | undefined;
+
+  /** @param node - the node's name; @param step - what it was doing; @param result - the answer */
+  constructor(node: string, step: string, result: ScsiResult) {
+    const sense = decodeSense(result.sense);
+    super('ERR_FENCING', `${node}: ${step} answered status ${result.status.toString(16).padStart(2, '0')}h${sense === undefined ? '' : ` sense ${formatSense(sense)}`}`);
+    this.node = node;
+    this.step = step;
+    this.status = result.status;
+    this.sense = sense;
+  }
+}
+
+/**
+ * This node has been fenced: its key is no longer registered, so the target refused a
+ * persistent-reservation command of it with RESERVATION CONFLICT (SPC-4 5.13.11: PREEMPT, RESERVE
+ * and RELEASE need a registered I_T nexus). It must register again.
+ */
+export class NodeFencedError extends VaaiSimError {
+  /** The node. */
+  readonly node: string;
+  /** The step that found out. */
+  readonly step: string;
+
+  /** @param node - the node's name; @param step - the step that was refused */
+  constructor(node: string, step: string) {
+    super('ERR_NODE_FENCED', `${node}: ${step} got RESERVATION CONFLICT: this node's key is not registered (it was fenced); register again before using the disk`);
+    this.node = node;
+    this.step = step;
+  }
+}
