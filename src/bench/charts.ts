@@ -289,7 +289,8 @@ function multipathFailoverChart(rows: readonly ScenarioResult[]): ChartSpec {
   for (const v of values) v.base = ticks[0]!;
   const hows = [...new Set(values.map((v) => v.how))];
   const title = 'Multipath: the I/O pause when a path fails';
-  const subtitle = 'Longest time with no command completing after the fault. Link down and standby are reported at once; a black hole waits out the 30 s command timeout. Log scale.';
+  const timeout = rows.find((r) => r.variant === 'black hole')?.metrics?.['commandTimeoutMs'];
+  const subtitle = `Longest time with no command completing after the fault. Link down and standby are reported at once; a black hole waits out the ${timeout === undefined ? '' : `${formatMs(timeout)} `}command timeout. Log scale.`;
   const x = { field: 'at', type: 'quantitative', scale: { type: 'log', domain: [ticks[0]!, ticks.at(-1)!] }, title: 'I/O pause (log scale)', axis: { values: ticks, labelExpr: MS_LABEL, grid: true, labelFlush: false } };
   const y = { field: 'how', type: 'nominal', sort: hows, title: null, axis: { labelLimit: LABEL_LIMIT, ticks: false, domain: false } };
   const color = { field: 'how', type: 'nominal', scale: { domain: hows, range: ['#2ca02c', '#1f77b4', '#d62728', '#9467bd'].slice(0, hows.length) }, legend: null };

@@ -311,7 +311,12 @@ export class FabricPath implements ScsiTarget {
   }
 
   /** Simulated ms this path's link carried data: Data-Out (`tx`) and Data-In (`rx`). */
-  get linkBusyMs(): { readonly tx: number; readonly rx: number } {
+  get linkBusyMs(): {
+    /** Host to array (Data-Out). */
+    readonly tx: number;
+    /** Array to host (Data-In). */
+    readonly rx: number;
+  } {
     return { tx: this.#route.link.tx.busyTime, rx: this.#route.link.rx.busyTime };
   }
 
