@@ -249,6 +249,8 @@ export function chartSpecs(results: readonly ScenarioResult[]): ChartSpec[] {
     specs.push(figureChart('fabric-bytes.svg', 'Payload bytes over the fabric', 'Data the host moved over the fabric (read and written back); less is better. Log scale; 0 B has no bar.', work, 'fabricBytes', 'payload bytes (log scale)'));
   }
   specs.push(...multipathCharts(results));
+  const fencing = results.filter((r) => r.scenario.startsWith('fencing-') && r.metrics?.['takeoverMs'] !== undefined);
+  if (fencing.length > 0) specs.push(fencingChart(fencing));
   if (locking.length > 0) {
     specs.push(lockingChart('locking-lock-ops.svg', 'Lock operations per simulated second', locking, 'lockOpsPerSecond', 'lock operations per simulated second'));
     specs.push(lockingChart('locking-vm-io.svg', 'VM I/O per simulated second while the hosts lock', locking, 'vmIoPerSecond', 'VM I/Os (64 KiB reads) per simulated second'));
@@ -343,6 +345,24 @@ function multipathCharts(results: readonly ScenarioResult[]): ChartSpec[] {
   const holes = results.filter((r) => r.scenario === 'multipath-black-hole' && r.metrics?.['pauseMs'] !== undefined);
   if (holes.length >= 2) specs.push(multipathBlackHoleChart(holes));
   return specs;
+}
+
+/** Fencing: the time from node 1's failure until a survivor owns the disk and node 1 is refused, a bar per method in a row per cluster size. */
+function fencingChart(rows: readonly ScenarioResult[]): ChartSpec {
+  const values = rows.map((r) => {
+    const m = r.metrics!;
+    const text = `${formatMs(m['takeoverMs']!)}: ${m['survivorsWithAccess']} of ${m['nodes']! - 1} survivors write; ${m['unsafeWrites']} of node 1's writes landed after it failed`;
+    return { scenario: r.scenario.replace(/^fencing-(\d+)-nodes$/, '$1-node cluster'), how: r.variant ?? r.path, at: m['takeoverMs']! / 1000, base: 0, text };
+  });
+  const top = Math.max(...values.map((v) => v.at));
+  const hows = [...new Set(values.map((v) => v.how))];
+  const detection = rows[0]?.metrics?.['detectionMs'] ?? 0;
+  const title = 'Fencing a failed node: persistent reservations against SCSI-2 RESERVE';
+  const subtitle = `Simulated. Node 1 holds the disk and fails (heartbeats stop, its writes go on); the survivors notice after ${formatMs(detection)}. Shorter is better.`;
+  const x = { field: 'at', type: 'quantitative', scale: { domain: [0, top * 2.8] }, title: 'time from the failure until a survivor owns the disk and node 1 is refused (s)', axis: { grid: true, format: '~g' } };
+  const y = { field: 'how', type: 'nominal', sort: hows, title: null, axis: { labelLimit: LABEL_LIMIT, ticks: false, domain: false } };
+  const color = { field: 'how', type: 'nominal', scale: { domain: hows, range: PATH_COLOURS.range.slice(0, hows.length) }, legend: null };
+  return { file: 'fencing.svg', title, spec: barRows({ title, subtitle, values, x, y, color, hasBar: 'datum.at > 0' }) };
 }
 
 /** The Vega and Vega-Lite modules, or `undefined` when either cannot be imported. */

@@ -207,6 +207,11 @@ export async function simulate(ctx: SuiteContext, array: StorageArray, work: (fa
   };
 }
 
+/** The figures of one simulated run as a scenario result carries them (one wall-clock sample: the simulator's own cost). */
+export function simulatedFields(sim: SimulatedRun): Pick<ScenarioResult, 'wallMs' | 'wallSamples' | 'simulatedMs' | 'fabricBytes' | 'commands' | 'hostCpuMs'> {
+  return { wallMs: sim.wallMs, wallSamples: 1, simulatedMs: sim.simulatedMs, fabricBytes: sim.fabricBytes, commands: sim.commands, hostCpuMs: sim.hostCpuMs };
+}
+
 /** The port of host `name` to `lun` on `fabric`. */
 export function portOf(fabric: Fabric, name: string, lun: Lun): FabricPort {
   return fabric.host(name).port(lun);

@@ -74,6 +74,29 @@ function readTargets(results: readonly ScenarioResult[]): TargetCheck[] {
 }
 
 /**
+ * The fencing targets (issue 14), one per cluster size: with persistent reservations a survivor owns
+ * the disk, every survivor can still write, and the failed node is refused within 100 ms of the
+ * membership timeout (one PREEMPT AND ABORT; the rest is detection, which fencing cannot shorten);
+ * SCSI-2 needs the challenge wait on top and leaves one survivor with the disk.
+ */
+function fencingTargets(results: readonly ScenarioResult[]): TargetCheck[] {
+  const out: TargetCheck[] = [];
+  for (const pr of results.filter((r) => r.scenario.startsWith('fencing-') && r.path === 'offload' && r.metrics !== undefined)) {
+    const m = pr.metrics!;
+    const scsi2 = find(results, pr.scenario, 'host')?.metrics;
+    const nodes = m['nodes']!;
+    const action = Math.max(m['takeoverMs']!, m['failedNodeRefusedAfterMs']!) - m['detectionMs']!;
+    out.push({
+      name: `fencing, ${nodes} nodes, the holder fails (fabric model): survivors own the disk, the failed node is refused`,
+      target: 'PR: within 100 ms of the membership timeout, every survivor writing',
+      measured: `PR ${formatMs(m['takeoverMs']!)} after the failure (${formatMs(action)} after detection), ${m['survivorsWithAccess']} of ${nodes - 1} survivors writing${scsi2 === undefined ? '' : `; SCSI-2 ${formatMs(scsi2['takeoverMs']!)}, ${scsi2['survivorsWithAccess']} of ${nodes - 1}`}`,
+      met: action <= 100 && m['survivorsWithAccess'] === nodes - 1,
+    });
+  }
+  return out;
+}
+
+/**
  * The multipath targets (issue 13), each from this one run: Round Robin over two link-bound paths
  * at least 1.8x Fixed's throughput (reads and writes); a failover whose error is reported (link
  * down, group standby) pauses I/O no longer than one checker interval and one round trip; the iSCSI
@@ -171,6 +194,7 @@ export function checkTargets(results: readonly ScenarioResult[], inputs: TargetI
   }
   out.push(...readTargets(results));
   out.push(...multipathTargets(results));
+  out.push(...fencingTargets(results));
   const iscsiClone = results.find((r) => r.scenario.startsWith('iscsi-clone-'))?.scenario ?? '';
   const xcopy = find(results, iscsiClone, 'offload');
   const hostSame = find(results, iscsiClone, 'host', 'vaai-sim, host READ/WRITE');

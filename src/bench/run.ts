@@ -21,13 +21,14 @@ import { backupSuite } from './suites/backup.js';
 import { replicationSuite } from './suites/replication.js';
 import { iscsiSuite, remoteSuite } from './suites/iscsi.js';
 import { multipathSuite } from './suites/multipath.js';
+import { fencingSuite } from './suites/fencing.js';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
 const TiB = 1024 * GiB;
 
 /** The suites, one per primitive. */
-export const SUITES = ['clone', 'zero', 'ats', 'locking', 'thin', 'backup', 'replication', 'iscsi', 'multipath'] as const;
+export const SUITES = ['clone', 'zero', 'ats', 'locking', 'thin', 'backup', 'replication', 'iscsi', 'multipath', 'fencing'] as const;
 /** One of {@link SUITES}. */
 export type SuiteName = (typeof SUITES)[number];
 
@@ -138,6 +139,10 @@ export async function runBenchmark(options: BenchOptions = {}): Promise<BenchRes
     const remote = await remoteSuite(ctx, options.remote, quick ? 2 : 5);
     scenarios.push(...remote.results);
     notes.push(...remote.notes);
+  }
+  if (suites.has('fencing')) {
+    ctx.progress('fencing');
+    scenarios.push(...(await fencingSuite(ctx, [2, 4])));
   }
   if (suites.has('multipath')) {
     scenarios.push(

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { chartSpecs, offloadGains, renderCharts } from '../../src/bench/charts.js';
 import type { BenchResults, ScenarioResult } from '../../src/bench/index.js';
 import { inspectChart } from './scenegraph.js';
+import { FENCING_VARIANTS } from '../../src/bench/suites/fencing.js';
 
 /** A real `--quick` run of every suite (iSCSI included), as results.json wrote it. */
 const results = JSON.parse(readFileSync(new URL('./fixtures/quick-results.json', import.meta.url), 'utf8')) as BenchResults;
@@ -105,5 +106,22 @@ describe('the chart checker', () => {
   it('finds a line of one point', async () => {
     const scene = await inspectChart({ data: { values: [{ x: 1, y: 1 }] }, mark: 'line', encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' } } });
     expect(scene.empty).toEqual(['line marks with 1 distinct point(s)']);
+  });
+});
+
+describe('the fencing chart, rendered by Vega from a real `--suite fencing` run', () => {
+  const results = JSON.parse(readFileSync(new URL('./fixtures/fencing-results.json', import.meta.url), 'utf8')) as BenchResults;
+  const fencingSpecs = chartSpecs(results.scenarios);
+
+  it('is the one chart of the suite: a positive bar per method and cluster size, each labelled with its time and who writes', async () => {
+    expect(fencingSpecs.map((s) => s.file)).toEqual(['fencing.svg']);
+    const scene = await inspectChart(fencingSpecs[0]!.spec);
+    expect(scene.empty).toEqual([]);
+    expect(scene.marks['rect']).toBe(4);
+    for (const t of ['2-node cluster', '4-node cluster', FENCING_VARIANTS.pr, FENCING_VARIANTS.scsi2]) expect(scene.texts).toContain(t);
+    expect(scene.texts).toContain("3.00 s: 3 of 3 survivors write; 296 of node 1's writes landed after it failed");
+    expect(scene.texts).toContain("13.0 s: 1 of 3 survivors write; 1283 of node 1's writes landed after it failed");
+    expect(scene.axisTitles['bottom']?.join(' ')).toMatch(/until a survivor owns the disk and node 1 is refused \(s\)/);
+    expect(scene.texts.some((t) => t.includes('…'))).toBe(false);
   });
 });
