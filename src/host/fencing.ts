@@ -58,6 +58,22 @@ export interface PrFencingNodeOptions {
   readonly name?: string;
 }
 
+/** The registered keys, as READ KEYS reports them. */
+export interface RegisteredKeys {
+  /** PRGENERATION. */
+  readonly generation: number;
+  /** One key per registered I_T nexus, in the target's order. */
+  readonly keys: readonly bigint[];
+}
+
+/** The persistent reservation, as READ RESERVATION reports it. */
+export interface HeldReservation {
+  /** The holder's reservation key. */
+  readonly key: bigint;
+  /** The reservation TYPE (5h for fencing). */
+  readonly type: number;
+}
+
 /** What {@link PrFencingNode.fence} did. */
 export interface FenceReport {
   /** The fenced key. */
@@ -186,7 +202,7 @@ export class PrFencingNode extends TypedEmitter<PrFencingEvents> implements Scsi
   }
 
   /** The registered keys (READ KEYS, SPC-4 6.13.2), one per registered I_T nexus, and PRGENERATION. */
-  async readKeys(): Promise<{ readonly generation: number; readonly keys: readonly bigint[] }> {
+  async readKeys(): Promise<RegisteredKeys> {
     const r = await this.#prIn(PrInServiceAction.READ_KEYS);
     if (r.status !== ScsiStatus.GOOD || r.data === undefined) throw new FencingError(this.description, 'read keys', r);
     const d = decodePrReadKeys(r.data);
@@ -195,7 +211,7 @@ export class PrFencingNode extends TypedEmitter<PrFencingEvents> implements Scsi
   }
 
   /** The persistent reservation (READ RESERVATION, SPC-4 6.13.3): its holder's key and type, or undefined. */
-  async readReservation(): Promise<{ readonly key: bigint; readonly type: number } | undefined> {
+  async readReservation(): Promise<HeldReservation | undefined> {
     const r = await this.#prIn(PrInServiceAction.READ_RESERVATION);
     if (r.status !== ScsiStatus.GOOD || r.data === undefined) throw new FencingError(this.description, 'read reservation', r);
     const d = decodePrReadReservation(r.data);

@@ -32,7 +32,7 @@ export { HostIoError, LogicalUnitNotFoundError, formatSense } from './errors.js'
 export { PathClaimError, PathTransportError, AllPathsDownError, PermanentDeviceLossError, OutcomeUnknownError } from './errors.js';
 export { FencingError, NodeFencedError } from './errors.js';
 export { PrFencingNode, Scsi2FencingNode, FENCING_RESERVATION_TYPE } from './fencing.js';
-export type { PrFencingNodeOptions, PrFencingEvents, FenceReport, RegistrationMode, Scsi2FencingNodeOptions, Scsi2FencingEvents } from './fencing.js';
+export type { PrFencingNodeOptions, PrFencingEvents, FenceReport, RegisteredKeys, HeldReservation, RegistrationMode, Scsi2FencingNodeOptions, Scsi2FencingEvents } from './fencing.js';
 export { MultipathDevice } from './multipath/device.js';
 export type { MultipathDeviceOptions, PathSpec, PathState, PathInfo, PathStats, MultipathStats, MultipathEvents, PathStateChangedEvent, FailoverEvent, GroupStateChangedEvent } from './multipath/device.js';
 export { InProcessPath } from './multipath/in-process-path.js';
