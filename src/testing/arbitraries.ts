@@ -8,7 +8,20 @@
  */
 import fc from 'fast-check';
 import { InvalidArgumentError, checkOptions, is, type ValueCheck } from '../common/errors.js';
-import { encodeCommand, type BlockRange, type CopySegment, type Defect, type EncodedCommand, type KitCommand, type KitGeometry, type MalformedCommand, type VerifyBytchk } from './commands.js';
+import { encodeCommand, prKey, type BlockRange, type CopySegment, type Defect, type EncodedCommand, type KitCommand, type KitGeometry, type MalformedCommand, type VerifyBytchk } from './commands.js';
+import type { PrInAction, PrOutAction, PrType } from './reference-pr.js';
+
+/** What a target offers of persistent reservations, as the kit found it (REPORT SUPPORTED OPERATION CODES, REPORT CAPABILITIES). */
+export interface PrSpace {
+  /** The PERSISTENT RESERVE OUT service actions it lists. */
+  readonly outActions: ReadonlySet<PrOutAction>;
+  /** The PERSISTENT RESERVE IN service actions it lists. */
+  readonly inActions: ReadonlySet<PrInAction>;
+  /** The TYPEs it supports (the type mask of REPORT CAPABILITIES, or all six without TMV). */
+  readonly types: readonly PrType[];
+  /** PTPL_C: it can persist through power loss (APTPL = 1 is then no defect). */
+  readonly ptplC: boolean;
+}
 
 /** Where commands may go, and which the LUN offers. */
 export interface CommandSpace extends KitGeometry {
@@ -31,6 +44,11 @@ export interface CommandSpace extends KitGeometry {
    * LENGTH 0) are generated only where it and the space allow 256. @defaultValue 0
    */
   readonly maxTransferBlocks?: number;
+  /**
+   * Persistent reservations, where the target offers them (and the check has two or more nexuses):
+   * {@link prCommandArbitrary} generates them, since each nexus uses its own keys.
+   */
+  readonly pr?: PrSpace;
 }
 
 const seed = fc.integer({ min: 1, max: 0x7fffffff });
@@ -162,6 +180,45 @@ export function commandArbitrary(space: CommandSpace): fc.Arbitrary<KitCommand> 
   return fc.oneof(...choices);
 }
 
+/** A reservation key nexus `nexus` of `nexusCount` might send: mostly its own, sometimes another's or 0. */
+function prKeyArbitrary(nexus: number, nexusCount: number, weights: { own: number; changed: number; zero: number; other: number }): fc.Arbitrary<bigint> {
+  const choices: Array<fc.WeightedArbitrary<bigint>> = [
+    { arbitrary: fc.constant(prKey(nexus, 0)), weight: weights.own },
+    { arbitrary: fc.constant(prKey(nexus, 1)), weight: weights.changed },
+    { arbitrary: fc.constant(0n), weight: weights.zero },
+  ];
+  if (nexusCount > 1) {
+    choices.push({ arbitrary: fc.tuple(fc.integer({ min: 1, max: nexusCount - 1 }), fc.constantFrom<0 | 1>(0, 0, 0, 1)).map(([k, v]) => prKey((nexus + k) % nexusCount, v)), weight: weights.other });
+  }
+  return fc.oneof(...choices.filter((c) => c.weight > 0));
+}
+
+/**
+ * PERSISTENT RESERVE OUT and IN commands of nexus `nexus` (of `nexusCount`), of the service actions
+ * and TYPEs `space.pr` offers. Each nexus registers only its own two keys ({@link prKey}), so a key
+ * names one nexus; its RESERVATION KEY is mostly its own (a wrong one must meet RESERVATION
+ * CONFLICT), PREEMPT's SERVICE ACTION RESERVATION KEY mostly another nexus's.
+ */
+export function prCommandArbitrary(space: CommandSpace, nexus: number, nexusCount: number): fc.Arbitrary<KitCommand> {
+  const pr = space.pr;
+  if (pr === undefined) throw new RangeError('prCommandArbitrary: the space offers no persistent reservations');
+  const type = fc.constantFrom(...pr.types);
+  const key = prKeyArbitrary(nexus, nexusCount, { own: 6, changed: 1, zero: 1, other: 1 });
+  // REGISTER from an unregistered nexus needs RESERVATION KEY 0.
+  const registerRk = prKeyArbitrary(nexus, nexusCount, { own: 3, changed: 1, zero: 3, other: 1 });
+  const registerKey = prKeyArbitrary(nexus, nexusCount, { own: 4, changed: 1, zero: 2, other: 0 });
+  const victimKey = prKeyArbitrary(nexus, nexusCount, { own: 1, changed: 0, zero: 2, other: 5 });
+  const weights: Readonly<Record<PrOutAction, number>> = { REGISTER: 3, 'REGISTER AND IGNORE EXISTING KEY': 2, RESERVE: 3, RELEASE: 2, CLEAR: 1, PREEMPT: 2, 'PREEMPT AND ABORT': 1 };
+  const choices: Array<fc.WeightedArbitrary<KitCommand>> = [];
+  for (const action of pr.outActions) {
+    const sark = action === 'REGISTER' || action === 'REGISTER AND IGNORE EXISTING KEY' ? registerKey : action === 'PREEMPT' || action === 'PREEMPT AND ABORT' ? victimKey : fc.constant(0n);
+    choices.push({ weight: weights[action], arbitrary: fc.tuple(action === 'REGISTER' ? registerRk : key, sark, type).map(([k, sa, t]) => ({ op: 'PERSISTENT RESERVE OUT', action, key: k, serviceActionKey: sa, type: t })) });
+  }
+  for (const action of pr.inActions) choices.push({ weight: 1, arbitrary: fc.constant<KitCommand>({ op: 'PERSISTENT RESERVE IN', action }) });
+  if (choices.length === 0) throw new RangeError('prCommandArbitrary: the space offers no persistent reservation service action');
+  return fc.oneof(...choices);
+}
+
 /** The defects that apply to `command` on a LUN with `space`'s limits. */
 export function defectsFor(command: KitCommand, space: CommandSpace): Defect[] {
   const room = space.blockCount - space.first;
@@ -201,6 +258,14 @@ export function defectsFor(command: KitCommand, space: CommandSpace): Defect[] {
       return space.maxUnmapDescriptors !== undefined && space.maxUnmapDescriptors < 64 ? ['lba-beyond-end', 'too-many-descriptors', 'short-parameter-list'] : ['lba-beyond-end', 'short-parameter-list'];
     case 'EXTENDED COPY':
       return ['bad-segment-type', 'bad-cscd-type', 'cscd-index-beyond-list'];
+    case 'PERSISTENT RESERVE OUT': {
+      const a = command.action;
+      return [
+        'pr-parameter-list-length',
+        ...(a === 'RESERVE' || a === 'PREEMPT' || a === 'PREEMPT AND ABORT' ? (['pr-unknown-type'] as const) : []),
+        ...((a === 'REGISTER' || a === 'REGISTER AND IGNORE EXISTING KEY') && space.pr?.ptplC === false ? (['pr-unsupported-aptpl'] as const) : []),
+      ];
+    }
     default:
       return [];
   }

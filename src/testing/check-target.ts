@@ -18,7 +18,7 @@ import { checkOptions, is } from '../common/errors.js';
 import { CHECK_TARGET_OPTIONS, type CheckTargetOptions } from './check/options.js';
 import { setUp } from './check/probe.js';
 import type { CheckReport, Counterexample } from './check/report.js';
-import { kitCommands, startKitRun } from './check/run.js';
+import { clearPersistentReservations, kitCommands, startKitRun } from './check/run.js';
 import type { Real } from './check/steps.js';
 
 export type { CheckTargetOptions, Invariant, KitSetupOptions } from './check/options.js';
@@ -28,11 +28,14 @@ export { KitModel } from './check/model.js';
 export { StepCommand, type KitNexus, type KitSystem } from './check/steps.js';
 export { RaceCommand, type RaceStep } from './check/races.js';
 export { kitSetup, type KitSetup } from './check/probe.js';
-export { kitCommands, kitSyncCommands, startKitRun } from './check/run.js';
+export { kitCommands, kitSyncCommands, startKitRun, clearPersistentReservations } from './check/run.js';
+export { accessClass } from './check/model.js';
+export { prSpaceOf } from './check/probe.js';
 
 /**
  * Runs the model-based suite against `target`, limited to what it advertises (VPD B0h, B2h, 83h,
- * the copy manager's operating parameters, REPORT SUPPORTED OPERATION CODES). Changes only the
+ * the copy manager's operating parameters, REPORT SUPPORTED OPERATION CODES; with two or more
+ * nexuses and PERSISTENT RESERVE IN/OUT listed, persistent reservations, each run starting from none). Changes only the
  * last `windowBlocks` blocks of the LUN. Resolves with a report; it never throws for a target that
  * misbehaves (only when READ CAPACITY fails, or for a bad option).
  *
@@ -73,8 +76,9 @@ export async function checkTarget(target: ScsiTarget, options: CheckTargetOption
   });
   const seed = options.seed ?? (Date.now() ^ 0x5eed) >>> 0;
   const details = await fc.check(property, { numRuns: options.numRuns ?? 100, seed });
-  // Leave no reservation behind.
+  // Leave no reservation (or registration) behind.
   if (ops.has('RELEASE(6)')) for (const n of nexuses) await n.execute(cdb.release6());
+  if (space.pr !== undefined) await clearPersistentReservations({ nexuses, space, invariants: [], log: [], count: 0 }).catch(() => undefined);
   return {
     passed: !details.failed,
     runs,

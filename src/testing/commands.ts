@@ -8,6 +8,7 @@
 import * as cdb from '../codec/cdb-encoder.js';
 import type { Designator } from '../host/probe.js';
 import { Mulberry32 } from '../common/prng.js';
+import { PR_IN_ACTIONS, PR_OUT_ACTIONS, PR_TYPE_NAMES, type PrInAction, type PrOutAction, type PrType } from './reference-pr.js';
 
 /** An LBA range. */
 export interface BlockRange {
@@ -238,6 +239,32 @@ export interface Release6Command {
   readonly op: 'RELEASE(6)';
 }
 
+/**
+ * PERSISTENT RESERVE OUT (SPC-4 6.14) with the basic 24-byte parameter list: SPEC_I_PT, ALL_TG_PT
+ * and APTPL zero, SCOPE LU_SCOPE. A wrong `key` is a well-formed command the target must answer
+ * with RESERVATION CONFLICT; the malformed fields are {@link Defect}s.
+ */
+export interface PersistentReserveOutCommand {
+  /** Operation, as T10 names it. */
+  readonly op: 'PERSISTENT RESERVE OUT';
+  /** The service action. */
+  readonly action: PrOutAction;
+  /** RESERVATION KEY. */
+  readonly key: bigint;
+  /** SERVICE ACTION RESERVATION KEY. */
+  readonly serviceActionKey: bigint;
+  /** TYPE (RESERVE, RELEASE, PREEMPT and PREEMPT AND ABORT look at it; sent with every action). */
+  readonly type: PrType;
+}
+
+/** PERSISTENT RESERVE IN (SPC-4 6.13) with an ALLOCATION LENGTH that holds the whole answer. */
+export interface PersistentReserveInCommand {
+  /** Operation, as T10 names it. */
+  readonly op: 'PERSISTENT RESERVE IN';
+  /** The service action. */
+  readonly action: PrInAction;
+}
+
 /** A well-formed command of the kit. */
 export type KitCommand =
   | TestUnitReadyCommand
@@ -264,7 +291,9 @@ export type KitCommand =
   | WriteAndVerifyCommand
   | OrWrite16Command
   | PreFetchCommand
-  | SanitizeBlockEraseCommand;
+  | SanitizeBlockEraseCommand
+  | PersistentReserveOutCommand
+  | PersistentReserveInCommand;
 
 /**
  * Every {@link KitCommand} operation name, as T10 names it (the names `checkTarget`'s `ops` option
@@ -299,6 +328,8 @@ export const KIT_OPS = Object.freeze([
   'PRE-FETCH(10)',
   'PRE-FETCH(16)',
   'SANITIZE BLOCK ERASE',
+  'PERSISTENT RESERVE IN',
+  'PERSISTENT RESERVE OUT',
 ] as const satisfies readonly KitCommand['op'][]);
 
 // Every op is listed: a KitCommand op missing from KIT_OPS fails to compile here.
@@ -321,7 +352,13 @@ void everyOpListed;
  * - `reserved-bytchk`: a reserved BYTCHK value, 10b for VERIFY and 11b for WRITE AND VERIFY (SBC-4,
  *   VERIFY(10) and WRITE AND VERIFY(10) commands: INVALID FIELD IN CDB);
  * - `nonzero-parameter-list-length`: SANITIZE BLOCK ERASE with PARAMETER LIST LENGTH 1 (SBC-4
- *   5.30.1: it shall be zero for BLOCK ERASE; INVALID FIELD IN CDB).
+ *   5.30.1: it shall be zero for BLOCK ERASE; INVALID FIELD IN CDB);
+ * - `pr-parameter-list-length`: PERSISTENT RESERVE OUT with PARAMETER LIST LENGTH 20 and 20 bytes
+ *   of Data-Out instead of 24 (SPC-4 6.14.1: PARAMETER LIST LENGTH ERROR);
+ * - `pr-unknown-type`: RESERVE or PREEMPT (AND ABORT) with TYPE 2h, which SPC-4 6.14.2 leaves
+ *   reserved (INVALID FIELD IN CDB);
+ * - `pr-unsupported-aptpl`: REGISTER (AND IGNORE EXISTING KEY) with APTPL = 1 to a target whose
+ *   REPORT CAPABILITIES says PTPL_C = 0 (SPC-4 6.14.3: INVALID FIELD IN PARAMETER LIST).
  */
 export type Defect =
   | 'lba-beyond-end'
@@ -333,7 +370,10 @@ export type Defect =
   | 'cscd-index-beyond-list'
   | 'unsupported-ndob'
   | 'reserved-bytchk'
-  | 'nonzero-parameter-list-length';
+  | 'nonzero-parameter-list-length'
+  | 'pr-parameter-list-length'
+  | 'pr-unknown-type'
+  | 'pr-unsupported-aptpl';
 
 /** A command made malformed by one {@link Defect}. */
 export interface MalformedCommand {
@@ -529,6 +569,14 @@ export function encodeCommand(original: KitCommand, g: KitGeometry, current?: (r
       return { cdb: cdb.preFetch10(command), dataOut: undefined };
     case 'PRE-FETCH(16)':
       return { cdb: cdb.preFetch16(command), dataOut: undefined };
+    case 'PERSISTENT RESERVE OUT': {
+      const list = cdb.prOutParameterList({ key: command.key, serviceActionKey: command.serviceActionKey, aptpl: defect === 'pr-unsupported-aptpl' });
+      const dataOut = defect === 'pr-parameter-list-length' ? list.subarray(0, 20) : list;
+      const type = defect === 'pr-unknown-type' ? 0x2 : command.type;
+      return { cdb: cdb.persistentReserveOut({ serviceAction: PR_OUT_ACTIONS[command.action], type, parameterListLength: dataOut.length }), dataOut };
+    }
+    case 'PERSISTENT RESERVE IN':
+      return { cdb: cdb.persistentReserveIn({ serviceAction: PR_IN_ACTIONS[command.action], allocationLength: PR_IN_ALLOCATION_LENGTH }), dataOut: undefined };
     case 'SANITIZE BLOCK ERASE':
       return { cdb: cdb.sanitize({ serviceAction: 0x02, parameterListLength: defect === 'nonzero-parameter-list-length' ? 1 : 0 }), dataOut: undefined };
     case 'WRITE SAME(10)': {
@@ -578,6 +626,25 @@ export function encodeCommand(original: KitCommand, g: KitGeometry, current?: (r
       return { cdb: cdb.extendedCopy(list.length), dataOut: list };
     }
   }
+}
+
+/**
+ * The ALLOCATION LENGTH of the kit's PERSISTENT RESERVE IN: room for READ FULL STATUS of 32
+ * registrations with 256-byte TransportIDs (the kit registers one per nexus).
+ */
+export const PR_IN_ALLOCATION_LENGTH = 8192;
+
+/**
+ * The reservation key of nexus `nexus` (variant 0 or 1: a nexus changes between its two keys). Keys
+ * use all 8 bytes, so a target that keeps fewer is caught; each names one nexus.
+ */
+export function prKey(nexus: number, variant: 0 | 1 = 0): bigint {
+  return 0x5641_4149_0000_0000n | (BigInt(nexus + 1) << 8n) | BigInt(variant + 1);
+}
+
+/** A reservation key as the counterexample shows it. */
+function keyText(key: bigint): string {
+  return key === 0n ? '0' : `${key.toString(16)}h`;
 }
 
 /** `n:` for a segment that names CSCD `n`, nothing for the default (the LUN under test). */
@@ -636,6 +703,16 @@ export function describeCommand(original: KitCommand, defect?: Defect, g?: KitGe
       break;
     case 'COMPARE AND WRITE':
       text = `COMPARE AND WRITE ${range(command)} ${command.miscompareAt === null ? 'verify = medium' : `verify = medium but byte ${command.miscompareAt}`} write seed ${command.seed}`;
+      break;
+    case 'PERSISTENT RESERVE OUT': {
+      const a = command.action;
+      const typed = a === 'RESERVE' || a === 'RELEASE' || a === 'PREEMPT' || a === 'PREEMPT AND ABORT';
+      const sark = a === 'REGISTER' || a === 'REGISTER AND IGNORE EXISTING KEY' || a === 'PREEMPT' || a === 'PREEMPT AND ABORT';
+      text = `PERSISTENT RESERVE OUT ${a} key ${keyText(command.key)}${sark ? ` sa-key ${keyText(command.serviceActionKey)}` : ''}${typed ? ` type ${PR_TYPE_NAMES[command.type]}` : ''}`;
+      break;
+    }
+    case 'PERSISTENT RESERVE IN':
+      text = `PERSISTENT RESERVE IN ${command.action}`;
       break;
     case 'EXTENDED COPY':
       text = `EXTENDED COPY ${command.segments.map((s) => `[${cscd(s.source)}${s.srcLba} -> ${cscd(s.destination)}${s.dstLba} x${s.blocks}]`).join(' ')}`;

@@ -19,11 +19,13 @@
  * @module vaai-sim/testing
  */
 
-export { checkTarget, formatReport, describeResult, kitCommands, kitSyncCommands, kitSetup, startKitRun, KitModel, StepCommand, RaceCommand } from './check-target.js';
+export { checkTarget, formatReport, describeResult, kitCommands, kitSyncCommands, kitSetup, startKitRun, clearPersistentReservations, accessClass, prSpaceOf, KitModel, StepCommand, RaceCommand } from './check-target.js';
 export type { CheckTargetOptions, KitSetupOptions, CheckReport, Counterexample, StepRecord, TargetCapabilities, Invariant, KitNexus, KitSystem, KitSetup, RaceStep } from './check-target.js';
-export { commandArbitrary, malformedCommandArbitrary, encodedCommandArbitrary, rangeArbitrary, defectsFor, workloadArbitrary } from './arbitraries.js';
-export type { CommandSpace, WorkloadOptions, WorkloadStep } from './arbitraries.js';
-export { KIT_OPS, encodeCommand, applyDefect, hasRange, describeCommand, seededBytes, compareAndWriteVerify, verifyDataOut, writeSameBlock } from './commands.js';
+export { commandArbitrary, malformedCommandArbitrary, encodedCommandArbitrary, rangeArbitrary, defectsFor, workloadArbitrary, prCommandArbitrary } from './arbitraries.js';
+export type { CommandSpace, PrSpace, WorkloadOptions, WorkloadStep } from './arbitraries.js';
+export { ReferencePr, PR_OUT_ACTIONS, PR_IN_ACTIONS, PR_TYPES, PR_TYPE_NAMES, PR_UNIT_ATTENTIONS, allRegistrants } from './reference-pr.js';
+export type { PrOutAction, PrInAction, PrType, PrAnswer, PrRegistration, AccessClass } from './reference-pr.js';
+export { KIT_OPS, PR_IN_ALLOCATION_LENGTH, prKey, encodeCommand, applyDefect, hasRange, describeCommand, seededBytes, compareAndWriteVerify, verifyDataOut, writeSameBlock } from './commands.js';
 export type {
   KitCommand,
   RangedCommand,
@@ -59,6 +61,8 @@ export type {
   OrWrite16Command,
   PreFetchCommand,
   SanitizeBlockEraseCommand,
+  PersistentReserveOutCommand,
+  PersistentReserveInCommand,
 } from './commands.js';
 export { ReferenceArray, ModelLun } from './reference-array.js';
 export type { ReferenceArrayOptions, ModelLunSpec, Expected, ExpectedSense, ModelSegment, ModelRange } from './reference-array.js';

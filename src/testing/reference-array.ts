@@ -43,10 +43,13 @@
  * - PRE-FETCH changes nothing and answers GOOD (the array has no cache to fetch into: SBC-4 5.9
  *   then answers GOOD, not CONDITION MET); NUMBER OF LOGICAL BLOCKS 0 reaches the last LBA;
  * - SANITIZE BLOCK ERASE (thin LUNs only) clears every slot of the LUN: it reads zeros and is
- *   wholly deallocated.
+ *   wholly deallocated;
+ * - persistent reservations: each LUN's `pr` ({@link ReferencePr}) keeps its registrations,
+ *   reservation, PRGENERATION and pending unit attentions by I_T nexus index.
  * @module
  */
 import { checkOptions, is, type ValueCheck } from '../common/errors.js';
+import { ReferencePr } from './reference-pr.js';
 
 /** Geometry of one model LUN. */
 export interface ModelLunSpec {
@@ -126,6 +129,8 @@ export class ModelLun {
   readonly blocks = new Map<number, Uint8Array>();
   /** Allocation unit -> extent token; undefined = unmapped. */
   readonly slots: Array<number | undefined>;
+  /** Its persistent reservations (see {@link ReferencePr}). */
+  pr = new ReferencePr();
 
   /** @param spec - geometry; @param unitBlocks - blocks per allocation unit */
   constructor(spec: ModelLunSpec, unitBlocks: number) {
@@ -622,6 +627,7 @@ export class ReferenceArray {
       // Block buffers are replaced on every write, never changed in place: sharing them is safe.
       for (const [lba, bytes] of lun.blocks) to.blocks.set(lba, bytes);
       lun.slots.forEach((t, slot) => (to.slots[slot] = t));
+      to.pr = lun.pr.clone();
     });
     copy.#nextToken = this.#nextToken;
     return copy;

@@ -81,7 +81,7 @@ describe('kitSetup, kitCommands and kitSyncCommands options', () => {
 describe('KIT_OPS', () => {
   it('names each command once and cannot be changed at run time', () => {
     expect(new Set(KIT_OPS).size).toBe(KIT_OPS.length);
-    expect(KIT_OPS).toHaveLength(28);
+    expect(KIT_OPS).toHaveLength(30);
     expect(Object.isFrozen(KIT_OPS)).toBe(true);
   });
 });

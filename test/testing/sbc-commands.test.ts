@@ -178,7 +178,7 @@ describe('the kit encodings', () => {
 describe('the arbitraries of the SBC commands reach their edge cases', () => {
   // A 512-block window at the end of a 1024-block LUN: room for 256-block READ(6)/WRITE(6).
   const space: CommandSpace = { blockSize: BS, blockCount: 1024, first: 512 };
-  const NEW_OPS = KIT_OPS.slice(KIT_OPS.indexOf('READ(6)'));
+  const NEW_OPS = KIT_OPS.slice(KIT_OPS.indexOf('READ(6)'), KIT_OPS.indexOf('PERSISTENT RESERVE IN'));
   const wellFormed = fc.sample(commandArbitrary(space), { numRuns: 4000, seed: SEED });
   const malformed = fc.sample(malformedCommandArbitrary(space), { numRuns: 4000, seed: SEED });
   const seen = (label: string, commands: readonly KitCommand[], test: (c: KitCommand) => boolean) => [label, commands.some(test)] as const;
@@ -204,13 +204,14 @@ describe('the arbitraries of the SBC commands reach their edge cases', () => {
 });
 
 describe('which targets are offered the SBC commands', () => {
-  const NEW_OPS = KIT_OPS.slice(KIT_OPS.indexOf('READ(6)'));
+  const NEW_OPS = KIT_OPS.slice(KIT_OPS.indexOf('READ(6)'), KIT_OPS.indexOf('PERSISTENT RESERVE IN'));
 
   it('the array with a window that is the whole thin LUN: every one, SANITIZE included', async () => {
     const array = new StorageArray({ capacityBytes: 16 * MiB });
     const setup = await kitSetup(array.createLun({ sizeBytes: 64 * BS }));
     expect(setup.space.first).toBe(0);
-    expect(setup.capabilities.ops).toEqual([...KIT_OPS]);
+    // One nexus: no persistent reservations (test/testing/pr-commands.test.ts).
+    expect(setup.capabilities.ops).toEqual(KIT_OPS.filter((op) => !op.startsWith('PERSISTENT RESERVE')));
   });
 
   it('a thick LUN, or a window that is not the whole LUN: all but SANITIZE', async () => {
@@ -328,7 +329,8 @@ describe('checkTarget with the SBC commands', () => {
     const { array, lun } = wholeLun();
     const report = await checkTarget(lun, { ...options, invariants: [poolAccountingExact(array)] });
     expect(report.passed, formatReport(report)).toBe(true);
-    expect(report.capabilities.ops).toEqual([...KIT_OPS]);
+    // Two nexuses: persistent reservations instead of RESERVE(6)/RELEASE(6) (test/testing/pr-commands.test.ts).
+    expect(report.capabilities.ops).toEqual(KIT_OPS.filter((op) => op !== 'RESERVE(6)' && op !== 'RELEASE(6)'));
     expect(report.capabilities.window).toEqual({ lba: 0, blocks: 512 });
   }, 120_000);
 

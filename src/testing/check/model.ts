@@ -3,13 +3,116 @@
  * whose content is unknown, and its prediction of each command's answer.
  * @module
  */
+import { decodePrReadFullStatus, decodePrReadKeys, decodePrReadReservation, decodePrReportCapabilities } from '../../codec/pr-decoder.js';
 import { decodeLbaStatus, decodeReadCapacity16 } from '../../codec/sbc-data-decoder.js';
-import type { BlockRange, Defect, EncodedCommand, KitCommand } from '../commands.js';
+import type { BlockRange, Defect, EncodedCommand, KitCommand, PersistentReserveInCommand } from '../commands.js';
 import { ReferenceArray } from '../reference-array.js';
-import { refusal, type Prediction } from './predict.js';
+import { PR_TYPE_NAMES, type AccessClass, type PrAnswer, type ReferencePr } from '../reference-pr.js';
+import { refusal, unitAttention2A, type Prediction } from './predict.js';
+import type { ScsiResult } from '../../scsi/outcome.js';
 
 /** Commands that touch no medium: targets differ in how a SCSI-2 reservation of another nexus treats them. */
 const NO_MEDIUM: ReadonlySet<KitCommand['op']> = new Set(['TEST UNIT READY', 'READ CAPACITY(16)', 'RECEIVE COPY RESULTS', 'GET LBA STATUS', 'SYNCHRONIZE CACHE(16)', 'PRE-FETCH(10)', 'PRE-FETCH(16)']);
+
+/**
+ * What each kit command needs of the medium under a persistent reservation (SPC-4 5.13.1, SBC-4
+ * 4.17): INQUIRY, READ CAPACITY and the PR commands are allowed, reads and the commands that read
+ * (VERIFY, PRE-FETCH, GET LBA STATUS, RECEIVE COPY RESULTS) are `read`, the rest `write` (EXTENDED
+ * COPY reads and writes the LUN under test).
+ */
+export function accessClass(op: KitCommand['op']): AccessClass {
+  switch (op) {
+    case 'INQUIRY':
+    case 'TEST UNIT READY':
+    case 'READ CAPACITY(16)':
+    case 'PERSISTENT RESERVE IN':
+    case 'PERSISTENT RESERVE OUT':
+    case 'RESERVE(6)':
+    case 'RELEASE(6)':
+      return 'allowed';
+    case 'READ(6)':
+    case 'READ(10)':
+    case 'READ(16)':
+    case 'VERIFY(10)':
+    case 'VERIFY(16)':
+    case 'PRE-FETCH(10)':
+    case 'PRE-FETCH(16)':
+    case 'GET LBA STATUS':
+    case 'RECEIVE COPY RESULTS':
+      return 'read';
+    default:
+      return 'write';
+  }
+}
+
+/** A prediction from the PR model's answer. */
+function fromPr(a: PrAnswer): Prediction {
+  if (a.status === 'either') return { kind: 'oneOf', options: a.answers.map(fromPr) };
+  if (a.status === 0x18) return { kind: 'conflict' };
+  if (a.status === 0x00) return { kind: 'exact', expected: { status: 0 } };
+  return { kind: 'exact', expected: { status: 0x02, sense: { key: a.key, asc: a.asc, ascq: a.ascq } } };
+}
+
+/** The sorted keys as text. */
+const keysText = (keys: readonly bigint[]): string => `[${keys.map((k) => `${k.toString(16)}h`).join(', ')}]`;
+
+/** What a PERSISTENT RESERVE IN answer must say, per the PR model (the order of keys is the target's: SPC-4 leaves it open). */
+function prIn(command: PersistentReserveInCommand, pr: ReferencePr): Prediction {
+  const generation = pr.generation;
+  const keys = pr.registrations.map((r) => r.key).sort();
+  const res = pr.reservation;
+  switch (command.action) {
+    case 'READ KEYS':
+      return {
+        kind: 'shape',
+        text: `GOOD, PRGENERATION ${generation}, keys ${keysText(keys)}`,
+        test: (d) => {
+          const k = decodePrReadKeys(d);
+          if (!k.ok) return k.message;
+          const got = [...k.value.keys].sort();
+          return k.value.generation !== generation || keysText(got) !== keysText(keys) ? `PRGENERATION ${k.value.generation}, keys ${keysText(got)}` : undefined;
+        },
+      };
+    case 'READ RESERVATION': {
+      const want = res === undefined ? 'no reservation' : `key ${pr.holderKey()!.toString(16)}h type ${PR_TYPE_NAMES[res.type]}`;
+      return {
+        kind: 'shape',
+        text: `GOOD, PRGENERATION ${generation}, ${want}`,
+        test: (d) => {
+          const r = decodePrReadReservation(d);
+          if (!r.ok) return r.message;
+          const v = r.value.reservation;
+          const got = v === undefined ? 'no reservation' : `key ${v.key.toString(16)}h type ${PR_TYPE_NAMES[v.type as keyof typeof PR_TYPE_NAMES] ?? v.type}${v.scope === 0 ? '' : ` scope ${v.scope}`}`;
+          return r.value.generation !== generation || got !== want ? `PRGENERATION ${r.value.generation}, ${got}` : undefined;
+        },
+      };
+    }
+    case 'REPORT CAPABILITIES':
+      return {
+        kind: 'shape',
+        text: `GOOD, REPORT CAPABILITIES${res === undefined ? '' : ` (with TMV, a type mask that has ${PR_TYPE_NAMES[res.type]})`}`,
+        test: (d) => {
+          const c = decodePrReportCapabilities(d);
+          if (!c.ok) return c.message;
+          return res !== undefined && c.value.tmv && !c.value.types.includes(res.type) ? `type mask ${c.value.typeMask.toString(16)}h without ${PR_TYPE_NAMES[res.type]}, which is held` : undefined;
+        },
+      };
+    case 'READ FULL STATUS': {
+      const rows = (list: ReadonlyArray<{ key: bigint; holder: boolean; type: number }>) => list.map((r) => `${r.key.toString(16)}h${r.holder ? ` holder ${PR_TYPE_NAMES[r.type as keyof typeof PR_TYPE_NAMES] ?? r.type}` : ''}`).sort().join(', ');
+      const want = rows(pr.registrations.map((r) => ({ key: r.key, holder: pr.holds(r.nexus), type: res?.type ?? 0 })));
+      return {
+        kind: 'shape',
+        text: `GOOD, PRGENERATION ${generation}, registrations [${want}]`,
+        test: (d) => {
+          const f = decodePrReadFullStatus(d);
+          if (!f.ok) return f.message;
+          const got = rows(f.value.descriptors.map((x) => ({ key: x.key, holder: x.reservationHolder, type: x.type })));
+          return f.value.generation !== generation || got !== want ? `PRGENERATION ${f.value.generation}, registrations [${got}]` : undefined;
+        },
+      };
+    }
+  }
+}
 
 /**
  * The model of the LUN's window: the reference array (one thin LUN the size of the window, a pool
@@ -45,6 +148,31 @@ export class KitModel {
     this.ref = from?.ref.clone() ?? new ReferenceArray({ blockSize, unitBlocks: 1, capacityUnits: Number.MAX_SAFE_INTEGER, share: false, luns: [{ thin: true, blockCount: blocks }] });
     this.holder = from?.holder;
     this.unknown = new Set(from?.unknown);
+  }
+
+  /** The LUN's persistent reservations (in the reference array, so cloned with it). */
+  get pr(): ReferencePr {
+    return this.ref.luns[0]!.pr;
+  }
+
+  /** Whether `nexus` may read the window now: no unit attention pending, no reservation in the way. */
+  mayRead(nexus: number): boolean {
+    return (this.holder === undefined || this.holder === nexus) && this.pr.pendingFor(nexus).size === 0 && !this.pr.conflicts(nexus, 'read');
+  }
+
+  /** The first of `nexusCount` nexuses that may read the window (-1: none). */
+  firstReader(nexusCount: number): number {
+    for (let n = 0; n < nexusCount; n++) if (this.mayRead(n)) return n;
+    return -1;
+  }
+
+  /**
+   * After `nexus` got `actual` for a step the model predicted as a unit attention: takes that
+   * unit attention off its list. Returns why that is wrong, or nothing.
+   */
+  received(nexus: number, actual: ScsiResult): string | undefined {
+    const ascq = unitAttention2A(actual);
+    return ascq !== undefined && this.pr.received(nexus, ascq) ? undefined : `a unit attention the model does not have pending for nexus ${nexus}`;
   }
 
   /** An independent copy in the same state. */
@@ -91,6 +219,14 @@ export class KitModel {
    * @internal
    */
   predict(nexus: number, command: KitCommand, encoded: EncodedCommand, defect: Defect | undefined): Prediction {
+    // A pending unit attention comes first (SAM-5 5.14; INQUIRY neither reports nor clears it).
+    const pending = this.pr.pendingFor(nexus);
+    if (pending.size > 0 && command.op !== 'INQUIRY') return { kind: 'unit-attention', ascqs: [...pending] };
+    if (this.pr.conflicts(nexus, accessClass(command.op))) {
+      // SBC-4 4.17 and LIO's class-by-data-direction differ on the commands that touch no medium,
+      // and on the order of the checks of a malformed command (see NO_MEDIUM): not checked.
+      return NO_MEDIUM.has(command.op) || defect !== undefined ? { kind: 'skip' } : { kind: 'conflict' };
+    }
     const other = this.holder !== undefined && this.holder !== nexus;
     if (other && command.op !== 'INQUIRY') {
       // SPC-2 5.5.1: INQUIRY and RELEASE are allowed under another initiator's reservation (RELEASE
@@ -113,6 +249,10 @@ export class KitModel {
       case 'RELEASE(6)':
         this.holder = undefined;
         return { kind: 'exact', expected: { status: 0 } };
+      case 'PERSISTENT RESERVE OUT':
+        return fromPr(this.pr.out(nexus, command.action, command.key, command.serviceActionKey, command.type));
+      case 'PERSISTENT RESERVE IN':
+        return prIn(command, this.pr);
       case 'READ(6)':
       case 'READ(10)':
       case 'READ(16)':

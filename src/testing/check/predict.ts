@@ -24,6 +24,13 @@ export type Prediction =
   | { readonly kind: 'conflict' }
   /** GOOD with Data-In of a shape `test` checks (what the model cannot give byte for byte). */
   | { readonly kind: 'shape'; readonly text: string; readonly test: (data: Uint8Array) => string | undefined }
+  /** Any one of `options` (where SPC-4 and a peer differ and neither changes anything). */
+  | { readonly kind: 'oneOf'; readonly options: readonly Prediction[] }
+  /**
+   * CHECK CONDITION UNIT ATTENTION 2Ah with one of `ascqs` (the persistent reservation unit
+   * attentions the nexus has pending; SAM-5 leaves their order to the target): the command is not run.
+   */
+  | { readonly kind: 'unit-attention'; readonly ascqs: readonly number[] }
   | { readonly kind: 'skip' };
 
 /** What a malformed command must get: CHECK CONDITION with these sense keys (and ASCs), and no change. */
@@ -44,7 +51,19 @@ export function refusal(defect: Defect): Prediction {
       return { kind: 'refused', keys: [0x05], ascs: [0x26], text: 'CHECK CONDITION 05/26/xx (unsupported descriptor type code)' };
     case 'cscd-index-beyond-list':
       return { kind: 'refused', keys: [0x05, 0x0a], text: 'CHECK CONDITION ILLEGAL REQUEST or COPY ABORTED' };
+    // SPC-4 does not order the key check against the field checks of PERSISTENT RESERVE OUT (LIO
+    // checks the key of RESERVE before its TYPE): RESERVATION CONFLICT is a refusal too.
+    case 'pr-parameter-list-length':
+      return prRefusal([0x1a, 0x24, 0x26], 'CHECK CONDITION 05/1A/00 (PARAMETER LIST LENGTH ERROR), 05/24 or 05/26');
+    case 'pr-unknown-type':
+      return prRefusal([0x24, 0x26], 'CHECK CONDITION 05/24/00 (INVALID FIELD IN CDB) or 05/26');
+    case 'pr-unsupported-aptpl':
+      return prRefusal([0x24, 0x26], 'CHECK CONDITION 05/26/00 (INVALID FIELD IN PARAMETER LIST) or 05/24');
   }
+}
+
+function prRefusal(ascs: readonly number[], text: string): Prediction {
+  return { kind: 'oneOf', options: [{ kind: 'refused', keys: [0x05], ascs, text }, { kind: 'conflict' }] };
 }
 
 /** A prediction as one line, as the counterexample lists it. */
@@ -62,9 +81,19 @@ export function describePrediction(p: Prediction): string {
       return 'RESERVATION CONFLICT';
     case 'shape':
       return p.text;
+    case 'oneOf':
+      return p.options.map(describePrediction).join(' or ');
+    case 'unit-attention':
+      return `CHECK CONDITION 06/2A/${p.ascqs.map(hex2).join(' or 06/2A/')} (UNIT ATTENTION)`;
     case 'skip':
       return 'not checked';
   }
+}
+
+/** The ASCQ of a UNIT ATTENTION 2Ah in `actual`, if it is one. */
+export function unitAttention2A(actual: ScsiResult): number | undefined {
+  const s = decodeSense(actual.sense);
+  return actual.status === 0x02 && s !== undefined && s.key === 0x06 && s.asc === 0x2a ? s.ascq : undefined;
 }
 
 /** Why `actual` does not agree with `p`, or undefined when it does. `unknown` masks blocks of a read. */
@@ -72,6 +101,12 @@ export function disagreement(p: Prediction, actual: ScsiResult, blockSize: numbe
   switch (p.kind) {
     case 'skip':
       return undefined;
+    case 'oneOf':
+      return p.options.some((o) => disagreement(o, actual, blockSize, unknownBlock) === undefined) ? undefined : `expected ${describePrediction(p)}, got ${describeResult(actual)}`;
+    case 'unit-attention': {
+      const ascq = unitAttention2A(actual);
+      return ascq !== undefined && p.ascqs.includes(ascq) ? undefined : `expected ${describePrediction(p)}, got ${describeResult(actual)}`;
+    }
     case 'conflict':
       return actual.status === RESERVATION_CONFLICT ? undefined : `expected RESERVATION CONFLICT, got ${describeResult(actual)}`;
     case 'shape': {

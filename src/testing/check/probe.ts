@@ -9,7 +9,9 @@ import { decodeLogicalBlockProvisioning } from '../../codec/vpd-decoder.js';
 import { InvalidArgumentError, checkOptions, is } from '../../common/errors.js';
 import { probeLun, type LunInfo } from '../../host/probe.js';
 import type { ScsiTarget } from '../../host/target.js';
-import type { CommandSpace } from '../arbitraries.js';
+import { decodePrReportCapabilities } from '../../codec/pr-decoder.js';
+import type { CommandSpace, PrSpace } from '../arbitraries.js';
+import { PR_IN_ACTIONS, PR_OUT_ACTIONS, PR_TYPES, type PrInAction, type PrOutAction, type PrType } from '../reference-pr.js';
 import { KIT_OPS, type KitCommand } from '../commands.js';
 import { SETUP_OPTIONS, type KitSetupOptions } from './options.js';
 import type { TargetCapabilities } from './report.js';
@@ -43,7 +45,9 @@ export async function writeSameBits(target: KitNexus): Promise<{ unmap: boolean;
  * commands the kit added with SBC-4 coverage (READ(6) to SANITIZE) are offered only where REPORT
  * SUPPORTED OPERATION CODES lists them: READ(6)/WRITE(6) where their 21-bit LBA reaches the last
  * LBA; SANITIZE BLOCK ERASE (service action 02h) only on a thin LUN and with `wholeLun`, a window
- * that is the whole LUN, since it erases every block.
+ * that is the whole LUN, since it erases every block; PERSISTENT RESERVE IN/OUT where it lists READ
+ * KEYS (5Eh/00h) and REGISTER (5Fh/00h) (the check then offers them only with two or more nexuses,
+ * and instead of RESERVE(6)/RELEASE(6)).
  */
 export function opsOf(info: LunInfo, restrict: ReadonlySet<KitCommand['op']> | undefined, wholeLun = false): Set<KitCommand['op']> {
   const s = info.supported;
@@ -81,7 +85,35 @@ export function opsOf(info: LunInfo, restrict: ReadonlySet<KitCommand['op']> | u
     ops.add('RESERVE(6)');
     ops.add('RELEASE(6)');
   }
+  // Persistent reservations: where REPORT SUPPORTED OPERATION CODES lists READ KEYS and REGISTER.
+  if (rsoc(0x5e, PR_IN_ACTIONS['READ KEYS']) && rsoc(0x5f, PR_OUT_ACTIONS.REGISTER)) {
+    ops.add('PERSISTENT RESERVE IN');
+    ops.add('PERSISTENT RESERVE OUT');
+  }
   return restrict === undefined ? ops : new Set([...ops].filter((o) => restrict.has(o)));
+}
+
+/**
+ * What the target offers of persistent reservations (`undefined` when the ops leave them out): the
+ * service actions REPORT SUPPORTED OPERATION CODES lists, and the TYPEs and PTPL_C of REPORT
+ * CAPABILITIES (all six TYPEs, and APTPL never sent, when it has no valid type mask or none).
+ */
+export async function prSpaceOf(info: LunInfo, ops: ReadonlySet<KitCommand['op']>, target: KitNexus): Promise<PrSpace | undefined> {
+  if (!ops.has('PERSISTENT RESERVE OUT') || !ops.has('PERSISTENT RESERVE IN')) return undefined;
+  const listed = (opcode: number, sa: number) => info.supported?.has(`${opcode}/${sa}`) === true;
+  const outActions = new Set((Object.keys(PR_OUT_ACTIONS) as PrOutAction[]).filter((a) => listed(0x5f, PR_OUT_ACTIONS[a])));
+  const inActions = new Set((Object.keys(PR_IN_ACTIONS) as PrInAction[]).filter((a) => listed(0x5e, PR_IN_ACTIONS[a])));
+  let types: readonly PrType[] = PR_TYPES;
+  let ptplC = true;
+  if (inActions.has('REPORT CAPABILITIES')) {
+    const r = await target.execute(cdb.persistentReserveIn({ serviceAction: PR_IN_ACTIONS['REPORT CAPABILITIES'], allocationLength: 8 }));
+    const c = r.status === 0 && r.data !== undefined ? decodePrReportCapabilities(r.data) : undefined;
+    if (c?.ok === true) {
+      ptplC = c.value.ptplC;
+      if (c.value.tmv && c.value.types.length > 0) types = PR_TYPES.filter((t) => c.value.types.includes(t));
+    }
+  }
+  return { outActions, inActions, types, ptplC };
 }
 
 /** What {@link kitSetup} found: the nexuses, where commands may go, and what the target offers. */
@@ -119,6 +151,20 @@ export async function setUp(target: ScsiTarget, options: KitSetupOptions, where:
   const windowBlocks = options.windowBlocks ?? Math.min(64, info.blockCount);
   const first = info.blockCount - windowBlocks;
   const ops = opsOf(info, options.ops === undefined ? undefined : new Set(options.ops), first === 0);
+  // Persistent reservations need two nexuses to mean anything; with them, the SCSI-2 RESERVE and
+  // RELEASE are left out (their interplay, SPC-4 5.13.3, is not in the model).
+  if (nexuses.length < 2) {
+    ops.delete('PERSISTENT RESERVE IN');
+    ops.delete('PERSISTENT RESERVE OUT');
+  }
+  const pr = await prSpaceOf(info, ops, nexuses[0]!);
+  if (pr !== undefined) {
+    ops.delete('RESERVE(6)');
+    ops.delete('RELEASE(6)');
+  } else {
+    ops.delete('PERSISTENT RESERVE IN');
+    ops.delete('PERSISTENT RESERVE OUT');
+  }
   if (ops.size === 0) throw new InvalidArgumentError(`${where}: the target offers none of the ops asked for (${[...options.ops!].join(', ')})`);
   const ws = await writeSameBits(nexuses[0]!);
   const maxBlocks = Math.max(1, Math.min(16, windowBlocks, info.maxTransferBlocks || 16));
@@ -137,6 +183,7 @@ export async function setUp(target: ScsiTarget, options: KitSetupOptions, where:
     writeSameNdob: ws.ndob,
     writeSameUnmap: ws.unmap,
     writeSame10Unmap: ws.unmap10,
+    ...(pr === undefined ? {} : { pr }),
   };
   const capabilities: TargetCapabilities = { blockSize: info.blockSize, blockCount: info.blockCount, window: { lba: first, blocks: windowBlocks }, ops: KIT_OPS.filter((o) => ops.has(o)), unmappedReadsZero: info.unmappedReadsZero, nexuses: nexuses.length };
   return { nexuses, space, capabilities };

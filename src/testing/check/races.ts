@@ -8,7 +8,8 @@ import * as cdb from '../../codec/cdb-encoder.js';
 import { commandArbitrary, rangeArbitrary, type CommandSpace } from '../arbitraries.js';
 import { describeCommand, encodeCommand, hasRange, type BlockRange, type KitCommand } from '../commands.js';
 import type { KitModel } from './model.js';
-import { disagreement } from './predict.js';
+import type { ScsiResult } from '../../scsi/outcome.js';
+import { disagreement, unitAttention2A } from './predict.js';
 import { describeResult } from './report.js';
 import { CheckFailure, rangesRead, runInvariants, settleUnknown, type KitSystem, type Real } from './steps.js';
 
@@ -39,20 +40,29 @@ export class RaceCommand implements fc.AsyncCommand<KitModel, KitSystem> {
   }
   /** Races the commands, then checks the answers and the window against every order of them. */
   async run(model: KitModel, real: Real): Promise<void> {
-    for (const s of this.steps) if (model.holder === undefined || model.holder === s.nexus) await settleUnknown(model, real, s.nexus, rangesRead(s.command));
+    for (const s of this.steps) if (model.mayRead(s.nexus)) await settleUnknown(model, real, s.nexus, rangesRead(s.command));
     const encoded = this.steps.map((s) => encodeCommand(s.command, real.space, (r) => model.current(r)));
     const started = this.steps.map((s, i) => this.scheduler.schedule(Promise.resolve(i), `start ${describeCommand(s.command)} from ${real.nexuses[s.nexus]!.name}`).then(() => real.nexuses[s.nexus]!.execute(encoded[i]!.cdb, encoded[i]!.dataOut)));
     await this.scheduler.waitAll();
     const results = await Promise.all(started);
     real.count += results.length;
     // The state the race left: read the window back through a nexus that may read it.
+    // A read that meets a unit attention (PR) takes it; it is read again.
     let reader = -1;
     let contents: Uint8Array | undefined;
+    const received: Array<{ nexus: number; result: ScsiResult }> = [];
     for (let i = 0; i < real.nexuses.length && reader < 0; i++) {
-      const r = await real.nexuses[i]!.execute(cdb.read16({ lba: model.first, blocks: model.blocks }));
-      if (r.status === 0 && r.data !== undefined) {
-        reader = i;
-        contents = r.data;
+      for (let attempt = 0; attempt < 4; attempt++) {
+        const r = await real.nexuses[i]!.execute(cdb.read16({ lba: model.first, blocks: model.blocks }));
+        if (unitAttention2A(r) !== undefined) {
+          received.push({ nexus: i, result: r });
+          continue;
+        }
+        if (r.status === 0 && r.data !== undefined) {
+          reader = i;
+          contents = r.data;
+        }
+        break;
       }
     }
     const label = this.steps.map((s) => `${real.nexuses[s.nexus]!.name}: ${describeCommand(s.command)}`).join(' | ');
@@ -63,15 +73,15 @@ export class RaceCommand implements fc.AsyncCommand<KitModel, KitSystem> {
       let wrong: string | undefined;
       for (const i of order) {
         const p = trial.predict(this.steps[i]!.nexus, this.steps[i]!.command, encoded[i]!, undefined);
-        wrong = disagreement(p, results[i]!, real.space.blockSize);
+        wrong = disagreement(p, results[i]!, real.space.blockSize) ?? (p.kind === 'unit-attention' ? trial.received(this.steps[i]!.nexus, results[i]!) : undefined);
         if (wrong !== undefined) {
           wrong = `in the order ${order.join(',')}: step ${i} ${wrong}`;
           break;
         }
       }
-      if (wrong === undefined) {
-        const holderOk = reader === 0 ? trial.holder === undefined || trial.holder === 0 : trial.holder === reader;
-        if (!holderOk) wrong = `in the order ${order.join(',')}: the reservation is held by another nexus than the model's`;
+      for (const u of received) wrong ??= trial.received(u.nexus, u.result);
+      if (wrong === undefined && trial.firstReader(real.nexuses.length) !== reader) {
+        wrong = `in the order ${order.join(',')}: nexus ${reader} is the first that may read the window, not the model's nexus ${trial.firstReader(real.nexuses.length)} (a reservation held by another nexus than the model's)`;
       }
       if (wrong === undefined && contents !== undefined) {
         const want = trial.current({ lba: model.first, blocks: model.blocks });

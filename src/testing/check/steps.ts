@@ -127,7 +127,7 @@ export class StepCommand implements fc.AsyncCommand<KitModel, KitSystem> {
   }
 
   #settles(model: KitModel): boolean {
-    return this.defect === undefined && (model.holder === undefined || model.holder === this.nexus);
+    return this.defect === undefined && model.mayRead(this.nexus);
   }
 
   #predict(model: KitModel, real: Real): { encoded: EncodedCommand; prediction: Prediction; unknownBefore: Set<number>; text: string } {
@@ -141,7 +141,7 @@ export class StepCommand implements fc.AsyncCommand<KitModel, KitSystem> {
     const n = real.nexuses[this.nexus]!;
     const c = this.command;
     const unknown = c.op === 'READ(16)' || c.op === 'READ(10)' || c.op === 'READ(6)' ? (i: number) => step.unknownBefore.has(c.lba - model.first + i) : undefined;
-    const wrong = disagreement(step.prediction, actual, real.space.blockSize, unknown);
+    const wrong = disagreement(step.prediction, actual, real.space.blockSize, unknown) ?? (step.prediction.kind === 'unit-attention' ? model.received(this.nexus, actual) : undefined);
     real.log.push({ nexus: n.name, command: step.text, expected: describePrediction(step.prediction), actual: describeResult(actual), ok: wrong === undefined });
     if (wrong !== undefined) throw new CheckFailure(`${n.name}: ${step.text}: ${wrong}`);
   }
