@@ -149,7 +149,7 @@ export async function runBenchmark(options: BenchOptions = {}): Promise<BenchRes
       ...(await multipathSuite(
         ctx,
         quick
-          ? { streamBytes: 256 * MiB, cloneBytes: 128 * MiB, commandTimeoutsMs: [1000, 5000, 30_000], checkerIntervalsMs: [1000, 5000] }
+          ? { streamBytes: 128 * MiB, cloneBytes: 128 * MiB, commandTimeoutsMs: [1000, 5000, 30_000], checkerIntervalsMs: [1000, 5000] }
           : { streamBytes: GiB, cloneBytes: GiB, commandTimeoutsMs: [1000, 5000, 10_000, 30_000], checkerIntervalsMs: [1000, 5000, 20_000] },
       )),
     );

@@ -118,7 +118,7 @@ describe('the multipath suite at small sizes', () => {
   it('Round Robin spreads over its paths and Fixed keeps to one; failovers pause as the model says; the iSCSI clone verifies', async () => {
     const progress: string[] = [];
     const ctx: SuiteContext = { preset: '16gfc', model: FABRIC_PRESETS['16gfc'], quick: true, iterations: 1, timeMs: 10, progress: (m) => progress.push(m), memory: new MemoryWatch() };
-    const out = await multipathSuite(ctx, { streamBytes: 32 << 20, cloneBytes: 8 << 20, commandTimeoutsMs: [1000, 2000], checkerIntervalsMs: [1000] });
+    const out = await multipathSuite(ctx, { streamBytes: 32 << 20, cloneBytes: 8 << 20, commandTimeoutsMs: [1000, 2000, 30_000], checkerIntervalsMs: [1000] });
     const mb = (scenario: string, variant: string) => out.find((r) => r.scenario === scenario && r.variant === variant)!.metrics!;
     for (const op of ['read', 'write']) {
       const s = `multipath-${op}-1MiB`;
@@ -144,7 +144,10 @@ describe('the multipath suite at small sizes', () => {
     expect(holes.map((m) => [m['commandTimeoutMs'], Math.ceil(m['pauseMs']!), m['idleDetectionMs@1000']])).toEqual([
       [1000, 1000, 1999],
       [2000, 2000, 2999],
+      // The default timeout's run is the failover run's black hole, reused.
+      [30_000, 30_000, 30_999],
     ]);
+    expect(mb('multipath-black-hole', 'command timeout 30.0 s')['pauseMs']).toBe(pause('black hole'));
     const clone = out.find((r) => r.scenario === 'multipath-iscsi-clone')!;
     expect(clone.metrics).toMatchObject({ verified: 1 });
     expect(clone.metrics!['failovers']).toBeGreaterThan(0);
