@@ -70,6 +70,20 @@ describe('PR fencing over a multipath device with two paths', () => {
   }
 });
 
+describe('why every path is registered', () => {
+  it('a node registered down one path of two is refused down the other once a reservation of type 5h stands', async () => {
+    const array = new StorageArray({ capacityBytes: 1 << 30 });
+    const lun: Lun = array.createLun({ sizeBytes: 64 * MiB });
+    const ports = [1, 2].map((i) => array.addTargetPort({ name: `iqn.2026-11.test:array,t,0x000${i}` }));
+    const paths = ports.map((p, i) => new InProcessPath(lun, p, { initiator: 'iqn.2026-11.test:one-path', name: `path${i + 1}` }));
+    const half = new PrFencingNode({ target: paths[0]!, paths: [paths[0]!], key: 0xc });
+    expect(await half.join()).toBe(0xcn);
+    expectStatus(await writeBlock(paths[0]!, 9, 0x91), 0);
+    expectStatus(await writeBlock(paths[1]!, 9, 0x92), 0x18);
+    expect(await blockByte(lun, 9)).toBe(0x91);
+  });
+});
+
 describe('PR fencing over iSCSI', () => {
   const T = 'iqn.2026-11.dev.vaai-sim:fencing';
   const array = new StorageArray({ capacityBytes: 1 << 30 });
