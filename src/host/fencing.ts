@@ -230,7 +230,7 @@ export class PrFencingNode extends TypedEmitter<PrFencingEvents> implements Scsi
    * race, its reservation stands. Returns the holder's key.
    */
   async reserve(): Promise<bigint> {
-    for (;;) {
+    for (let attempt = 1; ; attempt++) {
       const held = await this.readReservation();
       if (held !== undefined) return held.key;
       const r = await retryUnknown(() => this.#prOut(this.#target, PrOutServiceAction.RESERVE, { key: this.key }, FENCING_RESERVATION_TYPE));
@@ -238,8 +238,10 @@ export class PrFencingNode extends TypedEmitter<PrFencingEvents> implements Scsi
         this.emit('reserved', { key: this.key, type: FENCING_RESERVATION_TYPE });
         return this.key;
       }
-      // RESERVATION CONFLICT from a registered node: another node reserved first; read who.
       if (r.status !== ScsiStatus.RESERVATION_CONFLICT || !(await this.isRegistered())) this.#check('reserve', r);
+      // RESERVATION CONFLICT to a registered node: another node reserved first, so read who. Still
+      // none after three rounds: something else refuses it (a SCSI-2 reservation of another node).
+      if (attempt >= 3) throw new FencingError(this.description, 'reserve (conflict with no persistent reservation held)', r);
     }
   }
 
@@ -270,10 +272,9 @@ export class PrFencingNode extends TypedEmitter<PrFencingEvents> implements Scsi
     }
     if (r !== undefined) this.#check(this.abort ? 'preempt and abort' : 'preempt', r);
     const after = await this.readKeys();
-    if (after.keys.includes(key)) {
-      // Lost in transport and not executed: once more, now that the paths settled.
-      return await this.fence(key);
-    }
+    // Lost in transport and not executed: once more, now that the paths settled. (After a GOOD, a
+    // victim key present again means the victim registered anew since; that is its next fence.)
+    if (r === undefined && after.keys.includes(key)) return await this.fence(key);
     const report: FenceReport = { victim: key, tookReservation: holder === key, aborted: this.abort, generation: after.generation };
     this.emit('fenced', report);
     return report;

@@ -107,6 +107,31 @@ describe('PR fencing, 2 nodes in-process', () => {
     expectStatus(await writeBlock(b, 1, 2), 0);
   });
 
+  it('a SCSI-2 reservation of another node stands in the way: join fails with FencingError naming the step, and changes nothing', async () => {
+    const { lun, nodes } = cluster(1);
+    expectStatus(await lun.execute(cdb.reserve6(), undefined, { initiator: 'iqn.2026-11.test:scsi2-holder' }), 0);
+    await expect(nodes[0]!.join()).rejects.toMatchObject({ code: 'ERR_FENCING', step: 'register', status: 0x18 });
+    expectStatus(await lun.execute(cdb.release6(), undefined, { initiator: 'iqn.2026-11.test:scsi2-holder' }), 0);
+    expect(await nodes[0]!.readKeys()).toEqual({ generation: 0, keys: [] });
+  });
+
+  it('a RESERVE refused with no persistent reservation held is given up after three rounds (FencingError), not retried for ever', async () => {
+    const sent: string[] = [];
+    const keys = Uint8Array.of(0, 0, 0, 1, 0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 0x0d);
+    const none = Uint8Array.of(0, 0, 0, 1, 0, 0, 0, 0);
+    const stub = {
+      execute: (c: Uint8Array) => {
+        const what = c[0] === 0x5e ? (c[1] === 0 ? 'READ KEYS' : 'READ RESERVATION') : c[1] === 1 ? 'RESERVE' : 'REGISTER';
+        sent.push(what);
+        if (what === 'RESERVE') return { status: 0x18 };
+        return { status: 0, data: what === 'READ KEYS' ? keys : what === 'READ RESERVATION' ? none : undefined };
+      },
+    };
+    const node = new PrFencingNode({ target: stub, key: 0x0d, name: 'stubbed' });
+    await expect(node.join()).rejects.toMatchObject({ code: 'ERR_FENCING', step: 'reserve (conflict with no persistent reservation held)', status: 0x18 });
+    expect(sent).toEqual(['REGISTER', ...Array<string[]>(3).fill(['READ RESERVATION', 'RESERVE', 'READ KEYS']).flat()]);
+  });
+
   it('option and argument errors are typed', async () => {
     const { lun, nodes } = cluster(1);
     expect(() => new PrFencingNode({ target: asInitiator(lun, 'x'), key: 0 })).toThrow(InvalidArgumentError);
