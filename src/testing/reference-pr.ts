@@ -25,7 +25,8 @@
  *   all-registrants type) every other registration with that key (every other one with 0) goes and
  *   the caller holds a reservation of the CDB's TYPE (2A/04 to the registrants kept when the TYPE
  *   changed); with another key the registrations with it go (the caller's too when it has it, except
- *   under an all-registrants type) and the reservation stays; none has it: RESERVATION CONFLICT;
+ *   under an all-registrants type, where only the caller may have it and nothing goes) and the
+ *   reservation stays; no registration has it: RESERVATION CONFLICT;
  *   SARK 0 otherwise: INVALID FIELD IN PARAMETER LIST. REGISTRATIONS PREEMPTED (2A/05) to each
  *   removed nexus but the caller; PRGENERATION + 1.
  * - Access (SPC-4 5.13.1, SBC-4 4.17): the holder and, under the registrants-only and
@@ -304,7 +305,8 @@ export class ReferencePr {
     // Taking the reservation (or under an all-registrants type) keeps the caller's own registration.
     const keepsCaller = takes || all;
     const removed = this.registrations.filter((r) => (r.nexus !== nexus || !keepsCaller) && (all && sark === 0n ? true : r.key === sark)).map((r) => r.nexus);
-    if (!takes && removed.length === 0) return CONFLICT;
+    // A key no registration has (the caller's own included) conflicts (5.13.11.2.3).
+    if (!takes && !this.registrations.some((r) => r.key === sark)) return CONFLICT;
     this.registrations = this.registrations.filter((r) => !removed.includes(r.nexus));
     if (takes) {
       const changed = res.type !== type;

@@ -81,6 +81,7 @@ describe('the reference model of persistent reservations (SPC-4 5.13)', () => {
     ['PREEMPT of a non-holder: its registration goes, the reservation stays', [REG_A, REG_B, REG_C, [0, 'RESERVE', A, 0n, 1]], [0, 'PREEMPT', A, C, 3], GOOD, `0:${A} 1:${B}`, '0 type 1', 4, [[2, [5]]]],
     ['PREEMPT with no reservation: removes the key', [REG_A, REG_B], [0, 'PREEMPT AND ABORT', A, B, 1], GOOD, `0:${A}`, 'none', 3, [[1, [5]]]],
     ['PREEMPT of a key nobody has conflicts', [REG_A], [0, 'PREEMPT', A, B, 1], CONFLICT, `0:${A}`, 'none', 1, []],
+    ['PREEMPT of its own key under WE_AR: GOOD, nothing removed, generation + 1', [REG_A, REG_B, [0, 'RESERVE', A, 0n, 7]], [0, 'PREEMPT', A, A, 1], GOOD, `0:${A} 1:${B}`, '0 type 7', 3, []],
     ['PREEMPT with SARK 0 and no all-registrants reservation: 05/26/00', [REG_A, REG_B], [0, 'PREEMPT', A, 0n, 1], cc(5, 0x26, 0), `0:${A} 1:${B}`, 'none', 2, []],
     ['PREEMPT with SARK 0 under EA_AR: every other registration goes', [REG_A, REG_B, REG_C, [1, 'RESERVE', B, 0n, 8]], [0, 'PREEMPT', A, 0n, 1], GOOD, `0:${A}`, '0 type 1', 4, [[1, [5]], [2, [5]]]],
     ['unregistering the WE_RO holder: 2A/04 to the rest', [REG_A, REG_B, [0, 'RESERVE', A, 0n, 5]], [0, 'REGISTER', A, 0n], GOOD, `1:${B}`, 'none', 3, [[1, [4]]]],

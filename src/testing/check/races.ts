@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import * as cdb from '../../codec/cdb-encoder.js';
-import { commandArbitrary, rangeArbitrary, type CommandSpace } from '../arbitraries.js';
+import { commandArbitrary, prCommandArbitrary, rangeArbitrary, type CommandSpace } from '../arbitraries.js';
 import { describeCommand, encodeCommand, hasRange, type BlockRange, type KitCommand } from '../commands.js';
 import type { KitModel } from './model.js';
 import type { ScsiResult } from '../../scsi/outcome.js';
@@ -65,6 +65,24 @@ export class RaceCommand implements fc.AsyncCommand<KitModel, KitSystem> {
         break;
       }
     }
+    // After a race of PR commands several orders may explain the answers yet leave different PR
+    // states: every nexus takes its unit attentions (TEST UNIT READY) and READ KEYS / READ
+    // RESERVATION are read, so that the order chosen is one that leaves the state observed.
+    const prObserved: Array<{ command: KitCommand; result: ScsiResult }> = [];
+    if (this.steps.some((s) => s.command.op === 'PERSISTENT RESERVE OUT')) {
+      for (let i = 0; i < real.nexuses.length; i++) {
+        for (let attempt = 0; attempt < 4; attempt++) {
+          const r = await real.nexuses[i]!.execute(cdb.testUnitReady());
+          if (unitAttention2A(r) === undefined) break;
+          received.push({ nexus: i, result: r });
+        }
+      }
+      for (const action of ['READ KEYS', 'READ RESERVATION'] as const) {
+        if (real.space.pr?.inActions.has(action) !== true) continue;
+        const command: KitCommand = { op: 'PERSISTENT RESERVE IN', action };
+        prObserved.push({ command, result: await real.nexuses[0]!.execute(encodeCommand(command, real.space).cdb) });
+      }
+    }
     const label = this.steps.map((s) => `${real.nexuses[s.nexus]!.name}: ${describeCommand(s.command)}`).join(' | ');
     // Linearizability: some order of the racing commands gives every answer and the contents read back.
     const reasons: string[] = [];
@@ -80,6 +98,13 @@ export class RaceCommand implements fc.AsyncCommand<KitModel, KitSystem> {
         }
       }
       for (const u of received) wrong ??= trial.received(u.nexus, u.result);
+      if (wrong === undefined && prObserved.length > 0) {
+        if ([...trial.pr.pending.values()].some((p) => p.size > 0)) wrong = `in the order ${order.join(',')}: a unit attention the model has pending was not reported`;
+        for (const o of prObserved) {
+          const w = wrong ?? disagreement(trial.predict(0, o.command, encodeCommand(o.command, real.space), undefined), o.result, real.space.blockSize);
+          if (w !== undefined) wrong ??= `in the order ${order.join(',')}: after the race, ${describeCommand(o.command)}: ${w}`;
+        }
+      }
       if (wrong === undefined && trial.firstReader(real.nexuses.length) !== reader) {
         wrong = `in the order ${order.join(',')}: nexus ${reader} is the first that may read the window, not the model's nexus ${trial.firstReader(real.nexuses.length)} (a reservation held by another nexus than the model's)`;
       }
@@ -113,7 +138,7 @@ function permutations(n: number): number[][] {
   return out;
 }
 
-/** Races: COMPARE AND WRITEs of one range from several nexuses (one must win), RESERVE races, or any commands. */
+/** Races: COMPARE AND WRITEs of one range from several nexuses (one must win), RESERVE races, persistent reservation races, or any commands. */
 export function raceArbitrary(space: CommandSpace, nexusCount: number): fc.Arbitrary<RaceCommand> {
   const who = fc.shuffledSubarray(Array.from({ length: nexusCount }, (_, i) => i), { minLength: 2, maxLength: Math.min(3, nexusCount) });
   const kinds: Array<fc.Arbitrary<ReadonlyArray<{ nexus: number; command: KitCommand }>>> = [];
@@ -126,6 +151,11 @@ export function raceArbitrary(space: CommandSpace, nexusCount: number): fc.Arbit
     );
   }
   if (space.ops?.has('RESERVE(6)') === true) kinds.push(who.map((ns) => ns.map((nexus) => ({ nexus, command: { op: 'RESERVE(6)' as const } }))));
+  // Persistent reservations: PR OUT and IN from several nexuses at once (two RESERVEs, a PREEMPT
+  // against a RESERVE or a REGISTER...); each is atomic, so some order of them explains the answers.
+  if (space.pr !== undefined) {
+    kinds.push(who.chain((ns) => fc.tuple(...ns.map((n) => prCommandArbitrary(space, n, nexusCount))).map((cs) => ns.map((nexus, i) => ({ nexus, command: cs[i]! })))));
+  }
   // Mixes touch disjoint blocks: SBC makes no multi-block command atomic except COMPARE AND WRITE,
   // so racing overlapping ones may interleave block by block, which no order of whole commands
   // explains. What races here is a reservation against media access, and commands that do not meet.
