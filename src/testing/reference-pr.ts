@@ -7,8 +7,8 @@
  * The rules, with where peers differ (docs/decisions/persistent-reservations.md, "The testing kit"):
  *
  * - REGISTER / REGISTER AND IGNORE EXISTING KEY (SPC-4 5.13.7): an unregistered nexus with RK ≠ 0
- *   (REGISTER only) conflicts; SARK 0 from an unregistered nexus is GOOD and changes nothing (the
- *   generation included); otherwise registers, changes the key, or with SARK 0 unregisters;
+ *   (REGISTER only) conflicts; SARK 0 from an unregistered nexus is GOOD and changes nothing but
+ *   perhaps PRGENERATION (see `unsure`); otherwise registers, changes the key, or with SARK 0 unregisters;
  *   PRGENERATION + 1. Unregistering the holder ends a Write Exclusive / Exclusive Access
  *   reservation silently, a registrants-only one with RESERVATIONS RELEASED (2A/04) to the other
  *   registrants (SPC-4 5.13.11.3); an all-registrants reservation ends with its last registrant.
@@ -163,8 +163,15 @@ export class ReferencePr {
         type: PrType;
       }
     | undefined;
-  /** PRGENERATION (mod 2^32). */
+  /** PRGENERATION (mod 2^32), the least the target may report (see {@link ReferencePr.unsure}). */
   generation = 0;
+  /**
+   * How many REGISTERs of SARK 0 from an unregistered nexus happened since PRGENERATION was last
+   * read: SPC-4 6.13.2 counts every REGISTER that is not terminated (tgt does), 5.13.7 has it "take
+   * no further action" (LIO and the array do not count it), so the target may report up to this
+   * much more; {@link ReferencePr.observed} settles it.
+   */
+  unsure = 0;
   /** Per nexus index, the ASCQs (ASC 2Ah) of the unit attentions it has yet to receive. */
   readonly pending = new Map<number, Set<number>>();
 
@@ -174,6 +181,7 @@ export class ReferencePr {
     copy.registrations = this.registrations.map((r) => ({ ...r }));
     copy.reservation = this.reservation === undefined ? undefined : { ...this.reservation };
     copy.generation = this.generation;
+    copy.unsure = this.unsure;
     for (const [n, s] of this.pending) copy.pending.set(n, new Set(s));
     return copy;
   }
@@ -203,6 +211,23 @@ export class ReferencePr {
     if (res === undefined || access === 'allowed' || this.holds(nexus)) return false;
     if (registrantsHaveAccess(res.type) && this.registration(nexus) !== undefined) return false;
     return access === 'write' || exclusiveAccess(res.type);
+  }
+
+  /**
+   * Whether a PRGENERATION the target reported is one the model allows ({@link ReferencePr.generation}
+   * plus at most {@link ReferencePr.unsure}); if so, the model takes it.
+   */
+  observed(generation: number): boolean {
+    const ahead = (generation - this.generation) >>> 0;
+    if (ahead > this.unsure) return false;
+    this.generation = generation;
+    this.unsure = 0;
+    return true;
+  }
+
+  /** PRGENERATION as the model expects it, as text. */
+  generationText(): string {
+    return this.unsure === 0 ? String(this.generation) : `${this.generation} to ${(this.generation + this.unsure) >>> 0}`;
   }
 
   /** The unit attentions `nexus` has yet to receive (ASCQs of ASC 2Ah). */
@@ -256,7 +281,10 @@ export class ReferencePr {
         const ignore = action === 'REGISTER AND IGNORE EXISTING KEY';
         if (mine === undefined) {
           if (!ignore && key !== 0n) return CONFLICT;
-          if (sark === 0n) return GOOD;
+          if (sark === 0n) {
+            this.unsure++;
+            return GOOD;
+          }
           this.registrations.push({ nexus, key: sark });
         } else {
           if (!ignore && key !== mine.key) return CONFLICT;

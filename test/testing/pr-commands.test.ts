@@ -113,6 +113,18 @@ describe('the reference model of persistent reservations (SPC-4 5.13)', () => {
     expect([pr.conflicts(nexus, 'read'), pr.conflicts(nexus, 'write'), pr.conflicts(nexus, 'allowed')]).toEqual([read, write, false]);
   });
 
+  it('PRGENERATION after a REGISTER of SARK 0 from an unregistered nexus: unchanged (5.13.7) or + 1 (6.13.2), whichever the target reports first, then exact', () => {
+    const { pr } = after([REG_A], [1, 'REGISTER', 0n, 0n]);
+    expect([pr.generation, pr.unsure, pr.generationText()]).toEqual([1, 1, '1 to 2']);
+    expect(pr.clone().observed(3)).toBe(false);
+    expect(pr.clone().observed(0)).toBe(false);
+    const counted = pr.clone();
+    expect([counted.observed(2), counted.generation, counted.unsure]).toEqual([true, 2, 0]);
+    expect(counted.observed(1)).toBe(false);
+    expect([pr.observed(1), pr.generation, pr.unsure]).toEqual([true, 1, 0]);
+    expect(pr.observed(2)).toBe(false);
+  });
+
   it('a unit attention is received once, and only one that is pending', () => {
     const { pr } = after([REG_A, REG_B, REG_C, [0, 'RESERVE', A, 0n, 5]], [0, 'CLEAR', A, 0n]);
     expect(pr.received(1, 0x05)).toBe(false);

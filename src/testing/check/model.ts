@@ -58,7 +58,9 @@ const keysText = (keys: readonly bigint[]): string => `[${keys.map((k) => `${k.t
 
 /** What a PERSISTENT RESERVE IN answer must say, per the PR model (the order of keys is the target's: SPC-4 leaves it open). */
 function prIn(command: PersistentReserveInCommand, pr: ReferencePr): Prediction {
-  const generation = pr.generation;
+  const generation = pr.generationText();
+  /** Whether the generation reported is one the model allows (which it then takes). */
+  const sameGeneration = (g: number) => pr.observed(g);
   const keys = pr.registrations.map((r) => r.key).sort();
   const res = pr.reservation;
   switch (command.action) {
@@ -70,7 +72,7 @@ function prIn(command: PersistentReserveInCommand, pr: ReferencePr): Prediction 
           const k = decodePrReadKeys(d);
           if (!k.ok) return k.message;
           const got = [...k.value.keys].sort();
-          return k.value.generation !== generation || keysText(got) !== keysText(keys) ? `PRGENERATION ${k.value.generation}, keys ${keysText(got)}` : undefined;
+          return keysText(got) !== keysText(keys) || !sameGeneration(k.value.generation) ? `PRGENERATION ${k.value.generation}, keys ${keysText(got)}` : undefined;
         },
       };
     case 'READ RESERVATION': {
@@ -83,7 +85,7 @@ function prIn(command: PersistentReserveInCommand, pr: ReferencePr): Prediction 
           if (!r.ok) return r.message;
           const v = r.value.reservation;
           const got = v === undefined ? 'no reservation' : `key ${v.key.toString(16)}h type ${PR_TYPE_NAMES[v.type as keyof typeof PR_TYPE_NAMES] ?? v.type}${v.scope === 0 ? '' : ` scope ${v.scope}`}`;
-          return r.value.generation !== generation || got !== want ? `PRGENERATION ${r.value.generation}, ${got}` : undefined;
+          return got !== want || !sameGeneration(r.value.generation) ? `PRGENERATION ${r.value.generation}, ${got}` : undefined;
         },
       };
     }
@@ -107,7 +109,7 @@ function prIn(command: PersistentReserveInCommand, pr: ReferencePr): Prediction 
           const f = decodePrReadFullStatus(d);
           if (!f.ok) return f.message;
           const got = rows(f.value.descriptors.map((x) => ({ key: x.key, holder: x.reservationHolder, type: x.type })));
-          return f.value.generation !== generation || got !== want ? `PRGENERATION ${f.value.generation}, registrations [${got}]` : undefined;
+          return got !== want || !sameGeneration(f.value.generation) ? `PRGENERATION ${f.value.generation}, registrations [${got}]` : undefined;
         },
       };
     }
