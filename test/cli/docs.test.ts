@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EXIT_CODES_HELP } from '../../src/cli/exit-codes.js';
 import { createProgram } from '../../src/cli/main.js';
+import { SUITES } from '../../src/bench/run.js';
 import { run } from './run.js';
 
 const docs = readFileSync(join(import.meta.dirname, '../../docs/cli.md'), 'utf8');
@@ -46,6 +47,12 @@ describe('docs/cli.md and --help follow the commander definitions', () => {
       for (const line of EXIT_LINES) expect(r.out).toContain(line);
     });
   }
+
+  it('docs/cli.md names every benchmark suite --suite takes, in order', () => {
+    const row = docs.split('\n').find((l) => l.startsWith('| `--suite <name>`'));
+    expect(row).toBeDefined();
+    expect([...row!.matchAll(/`([a-z]+)`/g)].map((m) => m[1])).toEqual([...SUITES]);
+  });
 
   it('the program --help lists the commands and the exit codes; docs/cli.md has a row per exit code', async () => {
     const r = await run(['--help']);
