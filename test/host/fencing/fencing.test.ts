@@ -7,7 +7,8 @@
  * it has registered again.
  */
 import { describe, expect, it } from 'vitest';
-import { StorageArray, cdb, type Lun } from '../../../src/index.js';
+import { StorageArray, cdb, type Lun, type ScsiResult } from '../../../src/index.js';
+import type { ScsiTarget } from '../../../src/host/target.js';
 import { FencingError, HostIoError, NodeFencedError } from '../../../src/host/errors.js';
 import { PrFencingNode, type FenceReport } from '../../../src/host/fencing.js';
 import { LockManager } from '../../../src/host/lock-manager.js';
@@ -119,12 +120,13 @@ describe('PR fencing, 2 nodes in-process', () => {
     const sent: string[] = [];
     const keys = Uint8Array.of(0, 0, 0, 1, 0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 0x0d);
     const none = Uint8Array.of(0, 0, 0, 1, 0, 0, 0, 0);
-    const stub = {
-      execute: (c: Uint8Array) => {
+    const stub: ScsiTarget = {
+      execute: (c: Uint8Array): ScsiResult => {
         const what = c[0] === 0x5e ? (c[1] === 0 ? 'READ KEYS' : 'READ RESERVATION') : c[1] === 1 ? 'RESERVE' : 'REGISTER';
         sent.push(what);
         if (what === 'RESERVE') return { status: 0x18 };
-        return { status: 0, data: what === 'READ KEYS' ? keys : what === 'READ RESERVATION' ? none : undefined };
+        const data = what === 'READ KEYS' ? keys : what === 'READ RESERVATION' ? none : undefined;
+        return data === undefined ? { status: 0 } : { status: 0, data };
       },
     };
     const node = new PrFencingNode({ target: stub, key: 0x0d, name: 'stubbed' });
