@@ -127,7 +127,8 @@ describe('README', () => {
       const lines = block.code.split('\n').filter((l) => l.trim() !== '');
       const script = [
         `npx() { if [ "$1" != vaai-sim ]; then echo "README: npx $1 is not this package" >&2; return 99; fi; shift; node --import tsx ${JSON.stringify(join(ROOT, 'src/cli/bin.ts'))} "$@"; }`,
-        'trap "kill $(jobs -p) 2>/dev/null" EXIT',
+        // A background `npx vaai-sim serve` is a subshell running node: stop node as well as the subshell.
+        'trap \'for p in $(jobs -p); do pkill -P "$p"; kill "$p"; done 2>/dev/null\' EXIT',
         'cd "$README_TMP"',
         ...lines.map((l, i) => {
           const exit = /# exit (\d+)/.exec(l);
