@@ -89,6 +89,9 @@ export async function serve(plan: ServePlan, signal?: AbortSignal): Promise<numb
   const { IscsiServer } = await import('../iscsi/target/server.js');
   const { portals, groups } = resolvePortals(plan);
   const array = new StorageArray({ capacityBytes: plan.poolBytes });
+  // Hosts reach this array only through its portals: its in-process port is not a path any of them
+  // has, so REPORT TARGET PORT GROUPS, READ FULL STATUS and ALL_TG_PT must not name it.
+  array.removeTargetPort(array.defaultTargetPort);
   for (const g of groups) array.configureTargetPortGroup(g.id, g.settings);
   const targets = plan.targets.map((t) => ({
     name: t.name,

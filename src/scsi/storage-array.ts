@@ -165,10 +165,12 @@ export class StorageArray extends VolumeManager<Lun> {
 
   /**
    * Removes a target port: every nexus through it is lost (SAM-5 6.3.4: its reservations released,
-   * its unit attentions and held copy results forgotten). The default port cannot be removed.
+   * its unit attentions and held copy results forgotten). The default port may be removed too, for
+   * an array reached only through a transport (`vaai-sim serve` does so): REPORT TARGET PORT GROUPS,
+   * VPD 83h and ALL_TG_PT then name only the transport's ports, and `{ initiator }` in-process
+   * reaches no LUN (LOGICAL UNIT NOT SUPPORTED).
    */
   removeTargetPort(port: TargetPort): void {
-    if (port === this.defaultTargetPort) throw new InvalidArgumentError('removeTargetPort: the default target port stays');
     if (!this.#ports.remove(port)) throw new InvalidArgumentError(`removeTargetPort: no port '${String(port?.name)}' in this array`);
     for (const lun of this.luns) lun.portLost(port);
   }

@@ -61,14 +61,13 @@ describe('serve --portals', () => {
         const r = await two.lun(1).execute(cdb.read16({ lba: 3, blocks: 1 }));
         expect([r.status, [...new Set(r.data!)]]).toEqual([0, [0xc3]]);
         // REPORT TARGET PORT GROUPS through portal 2: group 1 active/optimized and group 2
-        // active/non-optimized, one iSCSI target port each (group 0 holds the array's in-process port).
+        // active/non-optimized, one iSCSI target port each; serve has no in-process port (group 0).
         const rtpg = await two.lun(0).execute(cdb.reportTargetPortGroups({ extended: true, allocationLength: 1024 }));
         expect(rtpg.status).toBe(0);
         const groups = decodeReportTargetPortGroups(rtpg.data!);
         expect(groups.ok).toBe(true);
         if (!groups.ok) return;
         expect(groups.value.groups.map((g) => [g.targetPortGroup, g.state, g.targetPortCount])).toEqual([
-          [0, 'active/optimized', 1],
           [1, 'active/optimized', 1],
           [2, 'active/non-optimized', 1],
         ]);

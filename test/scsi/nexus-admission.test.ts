@@ -96,9 +96,16 @@ describe('target ports and I_T nexuses', () => {
     expect(array.visibleLunIds(HOST_B)).toEqual([0, 1]); // the default port still exposes everything
     expect(() => array.addTargetPort({ name: 'port-acl' })).toThrow(/exists/);
     expect(() => array.addTargetPort({ name: 'x', relativeId: 1 })).toThrow(/relative target port 1 exists/);
-    expect(() => array.removeTargetPort(array.defaultTargetPort)).toThrow(/default target port/);
     // A malformed nexus is an invalid field, never an exception.
     expect(sense(await src.execute(cdb.testUnitReady(), undefined, { nexus: { key: 'k' } as never }))).toBe('5/24/00');
+    // The default port may go too (an array reached only through a transport, as `vaai-sim serve`):
+    // in-process `{ initiator }` then reaches no LUN, the other ports are untouched.
+    array.removeTargetPort(array.defaultTargetPort);
+    expect(array.targetPorts.map((p) => p.relativeId)).not.toContain(1);
+    expect(sense(await src.execute(cdb.testUnitReady(), undefined, { initiator: HOST_B }))).toBe('5/25/00');
+    expect(array.visibleLunIds(HOST_B)).toEqual([]);
+    expect((await src.execute(cdb.testUnitReady(), undefined, { nexus: a })).status).toBe(0x00);
+    expect(() => array.removeTargetPort(array.defaultTargetPort)).toThrow(/no port/);
   });
 });
 
