@@ -10,6 +10,7 @@ import { encodeSense } from '../codec/sense-encoder.js';
 import { ScsiStatus } from '../spec/opcodes.js';
 import type { SenseReason } from '../spec/sense.js';
 import { admitAddressed } from './admission.js';
+import { nonOptimizedDelay } from './alua.js';
 import { COMMAND_TABLE, lookupForDispatch } from './command-table.js';
 import type { CommandSpec } from './command.js';
 import type { CommandContext, ExecuteOptions } from './context.js';
@@ -47,13 +48,47 @@ function isCommandSpec(value: object): value is CommandSpec {
   return 'decode' in value;
 }
 
-/** @internal Executes one command on `lun`. */
+/**
+ * @internal Executes one command on `lun`. Through an active/non-optimized target port whose group
+ * has a `nonOptimizedDelayMs`, the command first waits that long as a delayed task, like one a fault
+ * rule delays (docs/decisions/alua.md).
+ */
 export function dispatch(lun: Lun, cdb: unknown, dataOut: unknown, options: ExecuteOptions | undefined): MaybePromise<ScsiResult> {
   try {
+    const itNexus = nexusOf(lun, options);
+    const delay = itNexus === undefined ? 0 : nonOptimizedDelay(itNexus.target);
+    if (delay > 0) return delayedTask(lun, itNexus!, delay, () => run(lun, cdb, dataOut, options, true));
     return run(lun, cdb, dataOut, options, true);
   } catch {
     return checkCondition(lun, 'INTERNAL_TARGET_FAILURE');
   }
+}
+
+/**
+ * A command that waits `ms` before `complete` answers it, held in `lun.delayedTasks` meanwhile so
+ * that a PREEMPT AND ABORT can abort it: it then never runs, and settles as TASK ABORTED
+ * (docs/decisions/persistent-reservations.md).
+ */
+function delayedTask(lun: Lun, nexus: ItNexus, ms: number, complete: () => MaybePromise<ScsiResult>): Promise<ScsiResult> {
+  return new Promise((resolve) => {
+    const task = {
+      nexus,
+      abort: (): void => {
+        clearTimeout(timer);
+        lun.delayedTasks.delete(task);
+        resolve(TASK_ABORTED);
+      },
+    };
+    const timer = setTimeout(() => {
+      lun.delayedTasks.delete(task);
+      try {
+        resolve(complete());
+      } catch {
+        resolve(checkCondition(lun, 'INTERNAL_TARGET_FAILURE'));
+      }
+    }, ms);
+    lun.delayedTasks.add(task);
+  });
 }
 
 /**
@@ -117,27 +152,7 @@ function run(lun: Lun, cdb: unknown, dataOut: unknown, options: ExecuteOptions |
         return run(lun, cdb, dataOut, options, false);
       };
       if (effect.delayMs === undefined) return complete();
-      return new Promise((resolve) => {
-        // A PREEMPT AND ABORT meanwhile aborts the task: it never runs, and settles as TASK ABORTED
-        // (docs/decisions/persistent-reservations.md).
-        const task = {
-          nexus: itNexus,
-          abort: (): void => {
-            clearTimeout(timer);
-            lun.delayedTasks.delete(task);
-            resolve(TASK_ABORTED);
-          },
-        };
-        const timer = setTimeout(() => {
-          lun.delayedTasks.delete(task);
-          try {
-            resolve(complete());
-          } catch {
-            resolve(checkCondition(lun, 'INTERNAL_TARGET_FAILURE'));
-          }
-        }, effect.delayMs);
-        lun.delayedTasks.add(task);
-      });
+      return delayedTask(lun, itNexus, effect.delayMs, complete);
     }
   }
 

@@ -8,7 +8,6 @@ import type { SenseFormat } from '../codec/sense-encoder.js';
 import type { ThinPool } from '../array/thin-pool.js';
 import { Volume, type VolumeInit } from '../array/volume.js';
 import type { ExecuteOptions, NexusState } from './context.js';
-import { nonOptimizedDelay } from './alua.js';
 import { dispatch } from './dispatch.js';
 import type { ScsiResult } from './outcome.js';
 import { isItNexus, type ItNexus } from './ports.js';
@@ -17,13 +16,6 @@ import { DEFAULT_SANITIZE_OVERWRITE_RATE, SanitizeState } from './sbc/sanitize.j
 import { checkPositiveInteger } from '../common/errors.js';
 import { PersistentReservations, registrationMatches, type Registration } from './pr/state.js';
 import type { StorageArray } from './storage-array.js';
-
-/** The nonOptimizedDelayMs a command to `lun` with `options` waits; 0 when its nexus is malformed (dispatch answers that). */
-function nonOptimizedDelayOf(lun: Lun, options: ExecuteOptions | undefined): number {
-  const nexus = typeof options === 'object' && options !== null ? options.nexus : undefined;
-  if (nexus === undefined) return nonOptimizedDelay(lun.array.defaultTargetPort);
-  return isItNexus(nexus) ? nonOptimizedDelay(nexus.target) : 0;
-}
 
 /** A logical unit. Create one with {@link StorageArray.createLun}. */
 export class Lun extends Volume {
@@ -68,9 +60,6 @@ export class Lun extends Volume {
    * or it comes through an active/non-optimized port whose group has a `nonOptimizedDelayMs`.
    */
   execute(cdb: Uint8Array, dataOut?: Uint8Array, options?: ExecuteOptions): MaybePromise<ScsiResult> {
-    // Through an active/non-optimized port with a nonOptimizedDelayMs, the command waits first (docs/decisions/alua.md).
-    const delay = nonOptimizedDelayOf(this, options);
-    if (delay > 0) return new Promise((resolve) => setTimeout(() => resolve(dispatch(this, cdb, dataOut, options)), delay));
     return dispatch(this, cdb, dataOut, options);
   }
 

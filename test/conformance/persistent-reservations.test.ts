@@ -640,6 +640,25 @@ describe('PERSISTENT RESERVE OUT: PREEMPT and PREEMPT AND ABORT', () => {
       await vi.advanceTimersByTimeAsync(1000);
       expectSense(await read, { ...Pr.REGISTRATIONS_PREEMPTED, fieldPointer: null });
     });
+
+    it('PERSISTENT RESERVE OUT(PREEMPT AND ABORT)/a command waiting out an active/non-optimized port\'s delay is aborted as well (TASK ABORTED, nothing written)', async () => {
+      vi.useFakeTimers();
+      const s = setup();
+      const p3 = s.array.addTargetPort({ name: 'iqn.2024-01.test:array,t,0x0003', relativeId: 3, groupId: 1 });
+      s.array.configureTargetPortGroup(1, { state: 'active/non-optimized', nonOptimizedDelayMs: 1000 });
+      const b3 = itNexus(iscsiInitiatorPort(HOST_B, '000000000001'), p3);
+      await register(s.lun, s.a1, 1n);
+      const registered = register(s.lun, b3, 2n);
+      await vi.advanceTimersByTimeAsync(1000);
+      await registered;
+      expectGood(await prOut(s.lun, s.a1, SA.RESERVE, { key: 1n, type: T.WERO }));
+      const preempted = s.lun.execute(write10(), filled(1, 0xbb), { nexus: b3 });
+      expect(preempted).toBeInstanceOf(Promise);
+      expectGood(await prOut(s.lun, s.a1, SA.PREEMPT_AND_ABORT, { key: 1n, sark: 2n, type: T.WERO }));
+      expectStatusOnly(await preempted, TASK_ABORTED);
+      await vi.advanceTimersByTimeAsync(1000);
+      expect((await run(s.lun, s.a1, read10())).data![0]).toBe(0);
+    });
   });
 });
 
